@@ -1,0 +1,96 @@
+import type { ResultBackend, ResultWrite } from "../../src/ports.ts";
+import type { ResultMeta } from "../../src/types.ts";
+
+/** Options of `memoryBackend`. */
+export interface MemoryBackendOptions {
+  /** Clock in epoch ms (tests pass a controllable one). */
+  now?: () => number;
+}
+
+/**
+ * The embedded in-process result backend. Values are kept as JSON strings under Celery's key
+ * names, with TTLs, so it behaves like the Redis backend (copies, not shared objects).
+ */
+export class MemoryBackend implements ResultBackend {
+  readonly name = "memory";
+  private readonly now: () => number;
+  private readonly kv = new Map<string, { value: string; until: number }>();
+  private readonly joins = new Map<string, { entries: Map<number, string>; until: number }>();
+
+  constructor(opts: MemoryBackendOptions = {}) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  get(taskId: string): Promise<ResultMeta | null> {
+    const v = this.read(metaKey(taskId));
+    return Promise.resolve(v == null ? null : JSON.parse(v) as ResultMeta);
+  }
+
+  async mget(taskIds: string[]): Promise<(ResultMeta | null)[]> {
+    return await Promise.all(taskIds.map((id) => this.get(id)));
+  }
+
+  set(writes: ResultWrite[]): Promise<void> {
+    for (const w of writes) {
+      const k = metaKey(w.meta.task_id);
+      const cur = this.read(k);
+      if (cur != null && (JSON.parse(cur) as ResultMeta).status === "SUCCESS") continue;
+      this.write(k, JSON.stringify(w.meta), w.ttlMs);
+    }
+    return Promise.resolve();
+  }
+
+  delete(taskIds: string[]): Promise<void> {
+    for (const id of taskIds) this.kv.delete(metaKey(id));
+    return Promise.resolve();
+  }
+
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.read(key) != null) return Promise.resolve(false);
+    this.write(key, value, ttlMs);
+    return Promise.resolve(true);
+  }
+
+  chordSize(groupId: string, size: number, ttlMs: number): Promise<void> {
+    this.write(`celery-taskset-meta-${groupId}.s`, String(size), ttlMs);
+    return Promise.resolve();
+  }
+
+  chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null> {
+    const jk = `celery-taskset-meta-${groupId}.j`;
+    let j = this.joins.get(jk);
+    if (!j || j.until <= this.now()) this.joins.set(jk, j = { entries: new Map(), until: 0 });
+    j.entries.set(index, entry);
+    j.until = this.now() + ttlMs;
+    const size = Number(this.read(`celery-taskset-meta-${groupId}.s`) ?? NaN);
+    const extra = Number(this.read(`celery-taskset-meta-${groupId}.t`) ?? 0);
+    if (!(j.entries.size >= size + extra)) return Promise.resolve(null);
+    this.joins.delete(jk);
+    this.kv.delete(`celery-taskset-meta-${groupId}.s`);
+    this.kv.delete(`celery-taskset-meta-${groupId}.t`);
+    return Promise.resolve([...j.entries].sort(([a], [b]) => a - b).map(([, v]) => v));
+  }
+
+  private read(key: string): string | null {
+    const e = this.kv.get(key);
+    if (!e) return null;
+    if (e.until <= this.now()) {
+      this.kv.delete(key);
+      return null;
+    }
+    return e.value;
+  }
+
+  private write(key: string, value: string, ttlMs: number | null): void {
+    this.kv.set(key, { value, until: ttlMs ? this.now() + ttlMs : Infinity });
+  }
+}
+
+function metaKey(id: string): string {
+  return `celery-task-meta-${id}`;
+}
+
+/** Create the embedded in-memory result backend. */
+export function memoryBackend(opts: MemoryBackendOptions = {}): MemoryBackend {
+  return new MemoryBackend(opts);
+}

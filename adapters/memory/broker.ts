@@ -1,0 +1,149 @@
+import type { ClaimOptions, DeadLetter, Delivery, OutboundMessage, PullBroker } from "../../src/ports.ts";
+
+/** Options of `memoryBroker`. */
+export interface MemoryBrokerOptions {
+  /** Clock in epoch ms (tests pass a controllable one). */
+  now?: () => number;
+}
+
+interface Stored {
+  id: string;
+  queue: string;
+  priority: number;
+  payload: string;
+  redelivered: boolean;
+}
+
+// kombu's Redis priority steps: a priority lands in the largest step ≤ it; step 0 goes first.
+const STEPS = [0, 3, 6, 9];
+const stepOf = (p: number): number => STEPS.filter((s) => s <= p).pop() ?? 0;
+
+/**
+ * The embedded in-process broker: the reference every other adapter is held to. Keeps
+ * kombu's semantics (priority steps, FIFO per step, visibility timeout with redelivery to the
+ * head of the queue, delayed messages, dead letters) without any I/O.
+ */
+export class MemoryBroker implements PullBroker {
+  readonly name = "memory";
+  readonly capabilities = { revocation: true };
+  private readonly now: () => number;
+  private readonly lists = new Map<string, Stored[]>();
+  private delayed: { at: number; msg: Stored }[] = [];
+  private readonly unacked = new Map<string, { at: number; msg: Stored }>();
+  private readonly revoked = new Map<string, number>();
+  private readonly dead: DeadLetter[] = [];
+  private seq = 0;
+
+  constructor(opts: MemoryBrokerOptions = {}) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  publish(messages: OutboundMessage[]): Promise<void> {
+    const now = this.now();
+    for (const m of messages) {
+      const msg: Stored = { id: m.id, queue: m.queue, priority: m.priority, payload: m.payload, redelivered: false };
+      if (m.notBefore != null && m.notBefore > now) this.delayed.push({ at: m.notBefore, msg });
+      else this.list(msg).push(msg);
+    }
+    return Promise.resolve();
+  }
+
+  claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
+    const now = this.now();
+    this.promote(now);
+    this.restore(now - opts.visibilityMs);
+    const out: Delivery[] = [];
+    for (const step of STEPS) {
+      for (const q of queues) {
+        const list = this.lists.get(key(q, step));
+        while (list?.length && out.length < opts.max) {
+          const msg = list.shift()!;
+          const tag = `m${++this.seq}`;
+          this.unacked.set(tag, { at: now, msg });
+          const exp = this.revoked.get(msg.id);
+          out.push({
+            tag, queue: msg.queue, priority: msg.priority, payload: msg.payload, redelivered: msg.redelivered,
+            revoked: exp != null && exp > now,
+          });
+        }
+      }
+    }
+    return Promise.resolve(out);
+  }
+
+  ack(deliveries: Delivery[]): Promise<void> {
+    for (const d of deliveries) this.unacked.delete(d.tag);
+    return Promise.resolve();
+  }
+
+  requeue(d: Delivery, opts: { delayMs: number }): Promise<void> {
+    const entry = this.unacked.get(d.tag);
+    this.unacked.delete(d.tag);
+    const msg = entry?.msg ?? { id: "", queue: d.queue, priority: d.priority, payload: d.payload, redelivered: d.redelivered };
+    if (opts.delayMs > 0) this.delayed.push({ at: this.now() + opts.delayMs, msg });
+    else this.list(msg).unshift(msg);
+    return Promise.resolve();
+  }
+
+  deadLetter(d: Delivery, reason: string): Promise<void> {
+    this.unacked.delete(d.tag);
+    this.dead.unshift({ payload: d.payload, queue: d.queue, reason, at: new Date(this.now()).toISOString() });
+    return Promise.resolve();
+  }
+
+  extend(deliveries: Delivery[]): Promise<void> {
+    const now = this.now();
+    for (const d of deliveries) {
+      const e = this.unacked.get(d.tag);
+      if (e) e.at = now;
+    }
+    return Promise.resolve();
+  }
+
+  revoke(ids: string[], ttlMs: number): Promise<void> {
+    const until = this.now() + ttlMs;
+    for (const id of ids) this.revoked.set(id, until);
+    return Promise.resolve();
+  }
+
+  deadLetters(limit = 100): Promise<DeadLetter[]> {
+    return Promise.resolve(this.dead.slice(0, limit));
+  }
+
+  size(queue: string): Promise<number> {
+    return Promise.resolve(STEPS.reduce((n, s) => n + (this.lists.get(key(queue, s))?.length ?? 0), 0));
+  }
+
+  private list(msg: Stored): Stored[] {
+    const k = key(msg.queue, stepOf(msg.priority));
+    let l = this.lists.get(k);
+    if (!l) this.lists.set(k, l = []);
+    return l;
+  }
+
+  private promote(now: number): void {
+    const due = this.delayed.filter((e) => e.at <= now).sort((a, b) => a.at - b.at);
+    if (!due.length) return;
+    this.delayed = this.delayed.filter((e) => e.at > now);
+    for (const e of due) this.list(e.msg).push(e.msg);
+  }
+
+  // Messages claimed before `cutoff` and never acked go back to the head of their queue.
+  private restore(cutoff: number): void {
+    for (const [tag, e] of [...this.unacked]) {
+      if (e.at > cutoff) continue;
+      this.unacked.delete(tag);
+      e.msg.redelivered = true;
+      this.list(e.msg).unshift(e.msg);
+    }
+  }
+}
+
+function key(queue: string, step: number): string {
+  return step ? `${queue}\x06\x16${step}` : queue;
+}
+
+/** Create the embedded in-memory broker. */
+export function memoryBroker(opts: MemoryBrokerOptions = {}): MemoryBroker {
+  return new MemoryBroker(opts);
+}

@@ -1,0 +1,138 @@
+/**
+ * The ports: the only interfaces adapters implement. Adapters are storage and transport;
+ * retries, ETA, expiry, revocation, chords and beat live in the core (src/), so every
+ * adapter behaves the same and is held to the same suite (test/conformance).
+ *
+ * Round trips are the currency on the edge: every method below is meant to be one request
+ * to the underlying service, whatever the batch size.
+ * @module
+ */
+import type { ResultMeta } from "./types.ts";
+
+/** A message to send. `payload` is the encoded Celery envelope (a JSON string). */
+export interface OutboundMessage {
+  /** The task id (also the envelope's `headers.id`). */
+  id: string;
+  /** Queue name (kombu: the routing key with the default exchange). */
+  queue: string;
+  /** 0–9; on pull brokers **lower is consumed first** (kombu's Redis semantics). */
+  priority: number;
+  /** Encoded envelope. */
+  payload: string;
+  /** Epoch ms before which the message must not be claimed (ETA/countdown). */
+  notBefore?: number;
+}
+
+/** A claimed message. Hand it back to `ack`, `requeue` or `deadLetter`. */
+export interface Delivery {
+  /** Broker-specific handle (kombu: the `delivery_tag`). */
+  tag: string;
+  queue: string;
+  priority: number;
+  payload: string;
+  /** True when the message was handed out before and its visibility timeout passed. */
+  redelivered: boolean;
+  /** Set by brokers with `capabilities.revocation`: the message's task id was revoked. */
+  revoked?: boolean;
+}
+
+/** What a broker can do; the core adapts to it. */
+export interface BrokerCapabilities {
+  /** `revoke()` exists and `claim()` marks revoked deliveries. */
+  revocation: boolean;
+}
+
+/** Anything that can send messages (push brokers such as QStash implement only this). */
+export interface Broker {
+  /** Adapter name, used in error messages (`"memory"`, `"upstash-redis"`). */
+  readonly name: string;
+  readonly capabilities: BrokerCapabilities;
+  /** Send one or many messages in one round trip. Messages with a future `notBefore` wait. */
+  publish(messages: OutboundMessage[]): Promise<void>;
+  /** Remember ids that must never run (`ttlMs` how long to remember). */
+  revoke?(ids: string[], ttlMs: number): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** Options of one claim. */
+export interface ClaimOptions {
+  /** Claim at most this many messages. */
+  max: number;
+  /** A claimed message not acked within this time is handed out again. */
+  visibilityMs: number;
+}
+
+/** Results a pull broker can store together with the ack, when it shares the backend's store. */
+export interface ResultWrite {
+  meta: ResultMeta;
+  /** Milliseconds to keep it; `null` keeps it forever. */
+  ttlMs: number | null;
+}
+
+/** A broker the worker pulls from (memory, Upstash Redis, TCP Redis, ...). */
+export interface PullBroker extends Broker {
+  /**
+   * Atomically, in one round trip: move due delayed messages to their queues, put back
+   * messages whose visibility timeout passed, then take up to `max` messages across
+   * `queues` (priority 0 first, queues in the given order).
+   */
+  claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]>;
+  /**
+   * Acknowledge finished deliveries. When `results` is given and `storesResultsFor(backend)`
+   * said yes, the results are written in the same round trip.
+   */
+  ack(deliveries: Delivery[], results?: ResultWrite[]): Promise<void>;
+  /** Put a claimed message back, visible again after `delayMs` (0 = now, at the head). */
+  requeue(delivery: Delivery, opts: { delayMs: number }): Promise<void>;
+  /** Remove a claimed message from its queue and keep it in the dead-letter list with the reason. */
+  deadLetter(delivery: Delivery, reason: string): Promise<void>;
+  /** Push back the visibility deadline of running deliveries. */
+  extend?(deliveries: Delivery[], visibilityMs: number): Promise<void>;
+  /** True when `ack(deliveries, results)` can store results for this backend. */
+  storesResultsFor?(backend: ResultBackend): boolean;
+  /** Read the dead-letter list (newest first). */
+  deadLetters(limit?: number): Promise<DeadLetter[]>;
+  /** Number of waiting (not delayed, not claimed) messages in a queue. */
+  size(queue: string): Promise<number>;
+}
+
+/** An entry of the dead-letter list. */
+export interface DeadLetter {
+  payload: string;
+  queue: string;
+  reason: string;
+  /** ISO instant. */
+  at: string;
+}
+
+/** True when the broker can be pulled from. */
+export function isPullBroker(b: Broker): b is PullBroker {
+  return typeof (b as PullBroker).claim === "function";
+}
+
+/**
+ * The result store: a small key-value interface plus the atomic primitives the core needs.
+ * Keys of task records are `celery-task-meta-<id>`; adapters add their own prefix.
+ */
+export interface ResultBackend {
+  readonly name: string;
+  /** The record of a task, or null (PENDING). */
+  get(taskId: string): Promise<ResultMeta | null>;
+  /** Records of many tasks in one round trip, in order. */
+  mget(taskIds: string[]): Promise<(ResultMeta | null)[]>;
+  /** Store records. A stored SUCCESS is never overwritten (Celery's guard). */
+  set(writes: ResultWrite[]): Promise<void>;
+  /** Delete records (`forget`). */
+  delete(taskIds: string[]): Promise<void>;
+  /** Set `key` to `value` only if it does not exist; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Record the size of a chord header (Celery `celery-taskset-meta-<gid>.s`). */
+  chordSize(groupId: string, size: number, ttlMs: number): Promise<void>;
+  /**
+   * Record one finished chord header member (Celery `.j`, ordered by index). When this call
+   * makes the count reach the size (plus `.t` extras), return every entry in index order and
+   * delete the join keys; otherwise null. Exactly one caller ever receives the entries.
+   */
+  chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null>;
+  close?(): Promise<void>;
+}

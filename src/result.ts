@@ -1,0 +1,142 @@
+/**
+ * `AsyncResult`: a handle on a task's state and return value in the result backend.
+ * @module
+ */
+import { ResultTimeoutError } from "./errors.ts";
+import { fromExceptionInfo } from "./exceptions.ts";
+import type { ResultBackend } from "./ports.ts";
+import { PENDING, PROPAGATE_STATES, READY_STATES, SUCCESS, FAILURE, type TaskState } from "./states.ts";
+import type { ResultMeta } from "./types.ts";
+import { sleep } from "./util/time.ts";
+
+/** What an AsyncResult needs from its app (kept small to avoid an import cycle). */
+export interface ResultHost {
+  readonly backend: ResultBackend;
+  revoke(ids: string[]): Promise<void>;
+}
+
+/** Options of `AsyncResult.get`. Durations are milliseconds. */
+export interface GetOptions {
+  /** Give up after this many ms with `ResultTimeoutError` (default: wait forever). */
+  timeout?: number;
+  /** Poll interval in ms (default 100). */
+  interval?: number;
+  signal?: AbortSignal;
+  /** Re-throw the task's error (default true). */
+  propagate?: boolean;
+}
+
+/**
+ * A task's result. State reads go to the backend each time, so they are async:
+ * `await r.state`, `await r.ready()`.
+ * @example
+ * const r = await add.delay(2, 2);
+ * await r.get({ timeout: 5_000 }); // 4
+ */
+export class AsyncResult<T = unknown> {
+  /** The task id. */
+  readonly id: string;
+  /** The previous step when this result comes from a chain, else null. */
+  parent: AsyncResult | null;
+  protected readonly host: ResultHost;
+
+  constructor(id: string, host: ResultHost, parent: AsyncResult | null = null) {
+    this.id = id;
+    this.host = host;
+    this.parent = parent;
+  }
+
+  /** The stored record, or null while PENDING. */
+  meta(): Promise<ResultMeta | null> {
+    return this.host.backend.get(this.id);
+  }
+
+  /** Current state (`PENDING` when nothing is stored). */
+  get state(): Promise<TaskState> {
+    return this.meta().then((m) => m?.status ?? PENDING);
+  }
+
+  /** The return value, the exception record, or the custom-state meta. */
+  get result(): Promise<unknown> {
+    return this.meta().then((m) => m?.result ?? null);
+  }
+
+  /** The stored traceback of a failure. */
+  get traceback(): Promise<string | null> {
+    return this.meta().then((m) => m?.traceback ?? null);
+  }
+
+  /** Results of the tasks this one started (link callbacks, next chain step). */
+  get children(): Promise<AsyncResult[]> {
+    return this.meta().then((m) => (m?.children ?? []).flatMap((c) => {
+      const id = childId(c);
+      return id ? [new AsyncResult(id, this.host)] : [];
+    }));
+  }
+
+  /** True once the task reached SUCCESS, FAILURE or REVOKED. */
+  async ready(): Promise<boolean> {
+    return READY_STATES.has(await this.state);
+  }
+
+  /** True when the task succeeded. */
+  async successful(): Promise<boolean> {
+    return (await this.state) === SUCCESS;
+  }
+
+  /** True when the task failed. */
+  async failed(): Promise<boolean> {
+    return (await this.state) === FAILURE;
+  }
+
+  /**
+   * Wait until the task is ready and return its value. A FAILURE or REVOKED state is thrown
+   * as a `TaskError` whose `name` is the original exception type (unless `propagate: false`).
+   */
+  async get(opts: GetOptions = {}): Promise<T> {
+    const interval = opts.interval ?? 100;
+    const deadline = opts.timeout != null ? Date.now() + opts.timeout : Infinity;
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const meta = await this.meta();
+      if (meta && READY_STATES.has(meta.status)) return this.settle(meta, opts.propagate ?? true);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!);
+      await sleep(Math.min(interval, left), opts.signal);
+    }
+  }
+
+  protected settle(meta: ResultMeta, propagate: boolean): T {
+    if (propagate && PROPAGATE_STATES.has(meta.status)) throw fromExceptionInfo(this.id, meta.result, meta.traceback);
+    return meta.result as T;
+  }
+
+  /** Delete the stored result. */
+  forget(): Promise<void> {
+    return this.host.backend.delete([this.id]);
+  }
+
+  /** Revoke the task: a worker will never run it (state REVOKED). */
+  revoke(): Promise<void> {
+    return this.host.revoke([this.id]);
+  }
+
+  /** Celery's `as_tuple()` shape. */
+  asTuple(): [[string, unknown], null] {
+    return [[this.id, this.parent ? this.parent.asTuple() : null], null];
+  }
+
+  toString(): string {
+    return this.id;
+  }
+}
+
+/** Extract the id from a stored child (`[[id, parent], children]` or `[id, parent]`). */
+export function childId(c: unknown): string | null {
+  if (typeof c === "string") return c;
+  if (Array.isArray(c)) {
+    if (typeof c[0] === "string") return c[0];
+    if (Array.isArray(c[0]) && typeof c[0][0] === "string") return c[0][0];
+  }
+  return null;
+}

@@ -1,0 +1,197 @@
+/**
+ * Execute one message with Celery's semantics (like celery/app/trace.py): revoked and expired
+ * checks, ETA, rate limits, validation, time limits, retries, result records and follow-ups.
+ * Never throws for a bad message: it ends in a state and a disposition.
+ * @module
+ */
+import { validateAgainst, type Celeriac } from "../app.ts";
+import {
+  CeleriacError, Ignore, MessageError, NotRegisteredError, Retry, TaskRevokedError,
+} from "../errors.ts";
+import { toExceptionInfo, tracebackOf } from "../exceptions.ts";
+import { buildMessage, decodeMessage, type TaskMessage } from "../message.ts";
+import { FAILURE, RETRY, REVOKED, STARTED, SUCCESS } from "../states.ts";
+import type { ErrorMatcher, Task } from "../task.ts";
+import { backoffCountdown } from "../util/backoff.ts";
+import { parseRate, TokenBucket } from "../util/rate-limit.ts";
+import { parseInstant } from "../util/time.ts";
+import { customHeaders, requestOf, TaskContext } from "./context.ts";
+import { onChordPart, onFailure, onSuccess } from "./follow-up.ts";
+import { runWithLimits } from "./limits.ts";
+import { resultWrite, type Effects, type Execution } from "./outcome.ts";
+
+/** The parts of a delivery the executor reads. */
+export interface Incoming {
+  payload: string;
+  redelivered: boolean;
+  /** From brokers with revocation support; otherwise the backend is asked. */
+  revoked?: boolean;
+}
+
+/** Runs messages for one worker instance (rate-limit buckets are per instance, as in Celery). */
+export class Executor {
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(private readonly app: Celeriac, private readonly hostname: string) {}
+
+  /** Execute one delivery, adding results and messages to `effects`. */
+  async execute(d: Incoming, effects: Effects, signal?: AbortSignal): Promise<Execution> {
+    let msg: TaskMessage;
+    try {
+      msg = decodeMessage(d.payload);
+    } catch (err) {
+      const reason = err instanceof MessageError ? err.message.replace(/^\[celeriac\] /, "") : String(err);
+      return { taskId: null, task: null, state: null, disposition: { kind: "deadLetter", reason } };
+    }
+    const h = msg.headers;
+    const done = (state: string | null, disposition: Execution["disposition"] = { kind: "ack" }): Execution =>
+      ({ taskId: h.id, task: h.task, state, disposition });
+    const task = this.app.tasks.get(h.task);
+    if (!task) {
+      effects.results.push(this.failure(msg, new NotRegisteredError(h.task)));
+      return done(FAILURE, { kind: "deadLetter", reason: `unknown task ${h.task}` });
+    }
+    if (await this.isRevoked(d, h.id)) return this.revoked(msg, "revoked", effects, done);
+    if (h.expires && parseInstant(h.expires) <= Date.now()) return this.revoked(msg, "expired", effects, done);
+    const eta = h.eta ? parseInstant(h.eta) : 0;
+    if (eta > Date.now()) return done(null, { kind: "requeue", delayMs: eta - Date.now() });
+    const wait = this.bucket(task)?.take() ?? 0;
+    if (wait > 0) return done(null, { kind: "requeue", delayMs: wait });
+    try {
+      if (task.options.args) validateAgainst(h.task, "args", task.options.args, msg.args);
+      if (task.options.kwargs) validateAgainst(h.task, "kwargs", task.options.kwargs, msg.kwargs);
+    } catch (err) {
+      effects.results.push(this.failure(msg, err));
+      await onFailure(this.app, msg, effects);
+      await onChordPart(this.app, msg, FAILURE, toExceptionInfo(err), effects);
+      return done(FAILURE, { kind: "deadLetter", reason: (err as Error).message.replace(/^\[celeriac\] /, "") });
+    }
+    return done(await this.run(task, msg, d.redelivered, effects, signal));
+  }
+
+  private async run(task: Task<any, any>, msg: TaskMessage, redelivered: boolean, effects: Effects, signal?: AbortSignal): Promise<string | null> {
+    const h = msg.headers;
+    const o = task.options;
+    const ignore = h.ignore_result || o.ignoreResult === true;
+    const ctrl = new AbortController();
+    const onStop = (): void => ctrl.abort(signal?.reason);
+    signal?.addEventListener("abort", onStop, { once: true });
+    const store = async (state: string, meta: unknown): Promise<void> => {
+      await this.app.backend.set([resultWrite(this.app, h.id, state, meta, { parentId: h.parent_id, groupId: h.group })]);
+    };
+    const ctx = new TaskContext({
+      request: requestOf(msg, this.hostname, redelivered), signal: ctrl.signal, store,
+      defaults: { maxRetries: o.maxRetries === undefined ? 3 : o.maxRetries, defaultRetryDelay: o.defaultRetryDelay ?? 180 },
+    });
+    try {
+      if (o.trackStarted && !ignore) await store(STARTED, { pid: null, hostname: this.hostname });
+      const args = Object.keys(msg.kwargs).length ? [...msg.args, msg.kwargs] : [...msg.args];
+      const call = (): Promise<unknown> => Promise.resolve().then(() =>
+        (task.fn as (...a: unknown[]) => unknown)(...(o.bind ? [ctx, ...args] : args))
+      );
+      const [hard, soft] = h.timelimit;
+      let retval = await runWithLimits(call, { hard: hard ?? o.timeLimit ?? null, soft: soft ?? o.softTimeLimit ?? null }, ctrl);
+      retval = jsonSafe(retval);
+      const children = await onSuccess(this.app, msg, retval, effects);
+      if (!ignore) effects.results.push(this.write(msg, SUCCESS, retval, null, children));
+      await onChordPart(this.app, msg, SUCCESS, retval, effects);
+      return SUCCESS;
+    } catch (err) {
+      return await this.handleError(task, msg, err, ignore, effects);
+    } finally {
+      signal?.removeEventListener("abort", onStop);
+    }
+  }
+
+  private async handleError(task: Task<any, any>, msg: TaskMessage, err: unknown, ignore: boolean, effects: Effects): Promise<string | null> {
+    if (err instanceof Ignore) return null;
+    const retry = err instanceof Retry ? err : this.autoretry(task, msg, err);
+    if (retry) {
+      effects.publish.push(retried(msg, retry.when.getTime()));
+      const exc = retry.exc ?? retry;
+      if (!ignore) effects.results.push(this.write(msg, RETRY, toExceptionInfo(exc), tracebackOf(exc)));
+      return RETRY;
+    }
+    effects.results.push(this.failure(msg, err));
+    await onFailure(this.app, msg, effects);
+    await onChordPart(this.app, msg, FAILURE, toExceptionInfo(err), effects);
+    return FAILURE;
+  }
+
+  private autoretry(task: Task<any, any>, msg: TaskMessage, err: unknown): Retry | null {
+    const o = task.options;
+    if (err instanceof CeleriacError && NEVER_AUTORETRIED.has(err.code)) return null;
+    if (!o.autoretryFor?.some((m) => matches(m, err)) || o.dontAutoretryFor?.some((m) => matches(m, err))) return null;
+    const retries = msg.headers.retries;
+    const max = o.retryKwargs?.maxRetries !== undefined ? o.retryKwargs.maxRetries : o.maxRetries === undefined ? 3 : o.maxRetries;
+    if (max != null && retries >= max) return null;
+    const countdown = o.retryBackoff
+      ? backoffCountdown({
+        factor: o.retryBackoff === true ? 1 : o.retryBackoff, retries, max: o.retryBackoffMax ?? 600,
+        jitter: o.retryJitter ?? true,
+      })
+      : o.retryKwargs?.countdown ?? o.defaultRetryDelay ?? 180;
+    return new Retry(new Date(Date.now() + countdown * 1000), err);
+  }
+
+  private async revoked(msg: TaskMessage, reason: string, effects: Effects, done: (s: string) => Execution): Promise<Execution> {
+    const info = toExceptionInfo(new TaskRevokedError(reason));
+    effects.results.push(this.write(msg, REVOKED, info, null));
+    await onChordPart(this.app, msg, REVOKED, info, effects);
+    return done(REVOKED);
+  }
+
+  private async isRevoked(d: Incoming, id: string): Promise<boolean> {
+    if (this.app.broker.capabilities.revocation) return d.revoked === true;
+    return (await this.app.backend.get(id))?.status === REVOKED;
+  }
+
+  private bucket(task: Task<any, any>): TokenBucket | null {
+    const rate = task.options.rateLimit;
+    if (rate == null) return null;
+    let b = this.buckets.get(task.name);
+    if (!b) this.buckets.set(task.name, b = new TokenBucket(parseRate(rate)));
+    return b;
+  }
+
+  private failure(msg: TaskMessage, err: unknown): ReturnType<typeof resultWrite> {
+    return this.write(msg, FAILURE, toExceptionInfo(err), tracebackOf(err));
+  }
+
+  private write(msg: TaskMessage, state: string, result: unknown, traceback: string | null, children: string[] = []): ReturnType<typeof resultWrite> {
+    return resultWrite(this.app, msg.headers.id, state, result, {
+      traceback, children: children.map((c) => [[c, null], null]), parentId: msg.headers.parent_id, groupId: msg.headers.group,
+    });
+  }
+}
+
+const NEVER_AUTORETRIED = new Set(["validation", "time_limit", "max_retries"]);
+
+function matches(m: ErrorMatcher, err: unknown): boolean {
+  try {
+    return err instanceof (m as abstract new (...a: never[]) => unknown);
+  } catch {
+    return (m as (e: unknown) => boolean)(err);
+  }
+}
+
+// Results must survive JSON; undefined becomes null like Python's None.
+function jsonSafe(v: unknown): unknown {
+  if (v === undefined) return null;
+  try {
+    return JSON.parse(JSON.stringify(v) ?? "null");
+  } catch (cause) {
+    throw new TypeError(`task result is not JSON-serializable: ${(cause as Error).message}`);
+  }
+}
+
+/** The same task again with `retries + 1` and an ETA (same id; parent is the attempt that retried). */
+function retried(msg: TaskMessage, eta: number): TaskMessage {
+  const h = msg.headers;
+  return buildMessage({
+    task: h.task, id: h.id, args: msg.args, kwargs: msg.kwargs, queue: msg.properties.delivery_info.routing_key,
+    priority: msg.properties.priority, eta, expires: h.expires ? parseInstant(h.expires) : null, retries: h.retries + 1,
+    rootId: h.root_id, parentId: h.id, group: h.group, groupIndex: h.group_index, timeLimit: h.timelimit,
+    ignoreResult: h.ignore_result, shadow: h.shadow, origin: h.origin, embed: msg.embed, headers: customHeaders(h),
+  });
+}

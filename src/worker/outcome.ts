@@ -1,0 +1,48 @@
+/**
+ * What one execution leaves behind: result records to store and messages to publish. The
+ * worker collects them over a batch and flushes them in one publish + one ack/store round trip.
+ * @module
+ */
+import type { Celeriac } from "../app.ts";
+import type { TaskMessage } from "../message.ts";
+import type { ResultWrite } from "../ports.ts";
+import { READY_STATES } from "../states.ts";
+import { naiveUtc } from "../util/time.ts";
+
+/** Effects collected during a batch. */
+export class Effects {
+  readonly results: ResultWrite[] = [];
+  readonly publish: TaskMessage[] = [];
+}
+
+/** What the worker does with the delivery after an execution. */
+export type Disposition =
+  | { kind: "ack" }
+  | { kind: "requeue"; delayMs: number }
+  | { kind: "deadLetter"; reason: string };
+
+/** Summary of one execution. */
+export interface Execution {
+  taskId: string | null;
+  task: string | null;
+  /** Final state (`SUCCESS`, `FAILURE`, `RETRY`, `REVOKED`), or null when not run. */
+  state: string | null;
+  disposition: Disposition;
+}
+
+/** A result record in Celery's shape. */
+export function resultWrite(
+  app: Celeriac,
+  id: string,
+  status: string,
+  result: unknown,
+  extra: { traceback?: string | null; children?: unknown[]; parentId?: string | null; groupId?: string | null } = {},
+): ResultWrite {
+  const meta: ResultWrite["meta"] = {
+    status, result, traceback: extra.traceback ?? null, children: extra.children ?? [],
+    date_done: READY_STATES.has(status) ? naiveUtc(Date.now()) : null, task_id: id,
+  };
+  if (extra.groupId) meta.group_id = extra.groupId;
+  if (extra.parentId) meta.parent_id = extra.parentId;
+  return { meta, ttlMs: app.resultTtlMs() };
+}

@@ -1,0 +1,239 @@
+/**
+ * The worker: claims batches from a pull broker and runs them (`drain` for request- or
+ * cron-triggered invocations, `run` for a long-running loop), or runs one pushed message
+ * (`handle`). Per batch it spends one claim, one publish (if tasks sent follow-ups) and one
+ * ack-with-results round trip.
+ * @module
+ */
+import type { Celeriac } from "../app.ts";
+import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
+import { isPullBroker, type Delivery, type PullBroker, type ResultWrite } from "../ports.ts";
+import { FAILURE, RETRY, REVOKED, SUCCESS } from "../states.ts";
+import { sleep } from "../util/time.ts";
+import { Executor } from "./execute.ts";
+import { Effects, type Execution } from "./outcome.ts";
+
+/** Worker options. */
+export interface WorkerOptions {
+  /** Queues to consume, in priority order (default: the default queue plus every routed queue). */
+  queues?: string[];
+  /** Tasks run at the same time (default 1; async I/O-bound tasks profit from more). */
+  concurrency?: number;
+  /** Messages claimed per round trip (default `max(concurrency, 10)`). */
+  prefetch?: number;
+  /** Seconds a claimed message stays invisible (default `conf.visibilityTimeout`). */
+  visibilityTimeout?: number;
+  /** Name in `self.request.hostname` and STARTED records. */
+  hostname?: string;
+  /** Called with errors the worker survived (broker down in `run`, a failed flush). */
+  onError?: (err: unknown) => void;
+}
+
+/** Options of `drain`. */
+export interface DrainOptions {
+  /** Stop after this many messages. */
+  maxTasks?: number;
+  /** Stop taking new work once this many ms have passed. */
+  budgetMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Options of `run`. */
+export interface RunOptions {
+  signal?: AbortSignal;
+  concurrency?: number;
+  /** Wait this long after an empty claim (default 1000 ms). */
+  pollIntervalMs?: number;
+}
+
+/** What a drain did. */
+export interface DrainReport {
+  processed: number;
+  succeeded: number;
+  failed: number;
+  retried: number;
+  revoked: number;
+  deadLettered: number;
+  requeued: number;
+}
+
+/** A celeriac worker. Create with `app.worker(opts)`. */
+export class Worker {
+  readonly app: Celeriac;
+  readonly hostname: string;
+  private readonly opts: WorkerOptions;
+  private readonly executor: Executor;
+
+  constructor(app: Celeriac, opts: WorkerOptions = {}) {
+    this.app = app;
+    this.opts = opts;
+    this.hostname = opts.hostname ?? `celeriac@${app.name}`;
+    this.executor = new Executor(app, this.hostname);
+  }
+
+  /** The queues this worker consumes. */
+  get queues(): string[] {
+    if (this.opts.queues?.length) return this.opts.queues;
+    const qs = new Set([this.app.conf.defaultQueue]);
+    const routes = this.app.conf.taskRoutes;
+    if (typeof routes === "object") {
+      for (const r of Object.values(routes)) {
+        const q = typeof r === "string" ? r : r.queue;
+        if (q) qs.add(q);
+      }
+    }
+    for (const t of this.app.tasks.values()) if (t.options.queue) qs.add(t.options.queue);
+    return [...qs];
+  }
+
+  private get broker(): PullBroker {
+    const b = this.app.broker;
+    if (!isPullBroker(b)) throw new ConfigError(`broker ${b.name} pushes messages; use worker.handle/fetch instead of drain/run`);
+    return b;
+  }
+
+  /** Claim and run messages until the queues are empty, `maxTasks` ran or the budget is spent. */
+  async drain(opts: DrainOptions = {}): Promise<DrainReport> {
+    const report: DrainReport = { processed: 0, succeeded: 0, failed: 0, retried: 0, revoked: 0, deadLettered: 0, requeued: 0 };
+    const deadline = opts.budgetMs != null ? Date.now() + opts.budgetMs : Infinity;
+    const max = opts.maxTasks ?? Infinity;
+    const concurrency = Math.max(1, this.opts.concurrency ?? 1);
+    const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
+    while (report.processed < max && Date.now() < deadline && !opts.signal?.aborted) {
+      const deliveries = await this.claim(Math.min(prefetch, max - report.processed));
+      if (!deliveries.length) break;
+      const results = await this.processBatch(deliveries, concurrency, deadline, opts.signal);
+      tally(report, results);
+      // Only messages that did not move (ETA not due, rate-limited) remain: stop to avoid spinning.
+      if (results.every((e) => e.disposition.kind === "requeue")) break;
+    }
+    return report;
+  }
+
+  /** Run until `signal` aborts. Survives broker outages (reported to `onError`). */
+  async run(opts: RunOptions = {}): Promise<void> {
+    const concurrency = Math.max(1, opts.concurrency ?? this.opts.concurrency ?? 1);
+    const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
+    const poll = opts.pollIntervalMs ?? 1000;
+    let failures = 0;
+    while (!opts.signal?.aborted) {
+      try {
+        const deliveries = await this.claim(prefetch);
+        failures = 0;
+        if (deliveries.length) await this.processBatch(deliveries, concurrency, Infinity, opts.signal);
+        else await sleep(poll, opts.signal).catch(() => {});
+      } catch (err) {
+        this.report(err);
+        failures++;
+        await sleep(Math.min(30_000, poll * 2 ** Math.min(failures, 5)), opts.signal).catch(() => {});
+      }
+    }
+  }
+
+  /**
+   * Run one message delivered by a push broker (its body is the Celery envelope). Results and
+   * follow-up messages are stored and sent before this resolves; the caller answers the push
+   * request from the returned execution (`disposition`).
+   */
+  async handle(payload: string, opts: { redelivered?: boolean; signal?: AbortSignal } = {}): Promise<Execution> {
+    const effects = new Effects();
+    const exec = await this.executor.execute({ payload, redelivered: opts.redelivered ?? false }, effects, opts.signal);
+    await this.app.publish(effects.publish);
+    if (effects.results.length) await this.app.backend.set(effects.results);
+    return exec;
+  }
+
+  private async claim(max: number): Promise<Delivery[]> {
+    const visibilityMs = (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000;
+    try {
+      return await this.broker.claim(this.queues, { max, visibilityMs });
+    } catch (cause) {
+      if (cause instanceof CeleriacError) throw cause;
+      throw new AdapterError(this.app.broker.name, `claim failed: ${(cause as Error)?.message ?? cause}`, { cause });
+    }
+  }
+
+  private async processBatch(deliveries: Delivery[], concurrency: number, deadline: number, signal?: AbortSignal): Promise<Execution[]> {
+    const effects = new Effects();
+    const done: [Delivery, Execution][] = [];
+    const released: Delivery[] = [];
+    const failed: Delivery[] = [];
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < deliveries.length) {
+        const d = deliveries[next++];
+        if (Date.now() >= deadline || signal?.aborted) {
+          released.push(d);
+          continue;
+        }
+        try {
+          done.push([d, await this.executor.execute(d, effects, signal)]);
+        } catch (err) {
+          // An adapter failed mid-task (e.g. the backend is down): leave the message unacked so
+          // it comes back after the visibility timeout instead of being lost.
+          this.report(err);
+          failed.push(d);
+        }
+      }
+    };
+    const stopExtending = this.keepVisible(deliveries, () => new Set(done.map(([d]) => d)));
+    try {
+      await Promise.all(Array.from({ length: Math.min(concurrency, deliveries.length) }, lane));
+    } finally {
+      stopExtending();
+    }
+    await this.flush(effects, done, released);
+    return done.map(([, e]) => e);
+  }
+
+  private async flush(effects: Effects, done: [Delivery, Execution][], released: Delivery[]): Promise<void> {
+    const broker = this.broker;
+    await this.app.publish(effects.publish);
+    const acks = done.filter(([, e]) => e.disposition.kind === "ack").map(([d]) => d);
+    await this.settle(broker, acks, effects.results);
+    for (const [d, e] of done) {
+      if (e.disposition.kind === "requeue") await broker.requeue(d, { delayMs: e.disposition.delayMs });
+      if (e.disposition.kind === "deadLetter") await broker.deadLetter(d, e.disposition.reason);
+    }
+    for (const d of released) await broker.requeue(d, { delayMs: 0 });
+  }
+
+  private async settle(broker: PullBroker, acks: Delivery[], results: ResultWrite[]): Promise<void> {
+    if (results.length && broker.storesResultsFor?.(this.app.backend)) return broker.ack(acks, results);
+    if (results.length) await this.app.backend.set(results);
+    if (acks.length) await broker.ack(acks);
+  }
+
+  // While a batch runs longer than half the visibility timeout, push the deadline back.
+  private keepVisible(deliveries: Delivery[], finished: () => Set<Delivery>): () => void {
+    const broker = this.broker;
+    if (!broker.extend) return () => {};
+    const visibilityMs = (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000;
+    const timer = setInterval(() => {
+      const f = finished();
+      const running = deliveries.filter((d) => !f.has(d));
+      if (running.length) broker.extend!(running, visibilityMs).catch((err) => this.report(err));
+    }, Math.max(50, visibilityMs / 2));
+    return () => clearInterval(timer);
+  }
+
+  private report(err: unknown): void {
+    if (this.opts.onError) this.opts.onError(err);
+    else console.error("[celeriac] worker:", err);
+  }
+}
+
+function tally(r: DrainReport, execs: Execution[]): void {
+  for (const e of execs) {
+    if (e.disposition.kind === "requeue") {
+      r.requeued++;
+      continue;
+    }
+    r.processed++;
+    if (e.disposition.kind === "deadLetter") r.deadLettered++;
+    if (e.state === SUCCESS) r.succeeded++;
+    else if (e.state === FAILURE) r.failed++;
+    else if (e.state === RETRY) r.retried++;
+    else if (e.state === REVOKED) r.revoked++;
+  }
+}

@@ -3,6 +3,7 @@
  * @module
  */
 import { memoryBackend, memoryBroker } from "../adapters/memory/mod.ts";
+import { Beat } from "./beat/beat.ts";
 import { applyCanvas } from "./canvas/apply.ts";
 import { mergeArgs, optionsToApply, Signature, toDicts, type ApplyOptions } from "./canvas/signature.ts";
 import { AdapterError, CeleriacError, ConfigError, ValidationError } from "./errors.ts";
@@ -60,6 +61,7 @@ export class Celeriac {
   readonly conf: CeleriacConf;
   /** Registered tasks by name. */
   readonly tasks: Map<string, Task<any, any>> = new Map();
+  private beatInstance?: Beat;
 
   constructor(name: string, opts: CeleriacOptions = {}) {
     this.name = name;
@@ -112,6 +114,11 @@ export class Celeriac {
   /** @internal options of a plain signature as ApplyOptions */
   signatureOptions(sig: SignatureDict): ApplyOptions {
     return optionsToApply(sig.options ?? {});
+  }
+
+  /** The periodic scheduler: `await app.beat.tick(new Date())` from any trigger. */
+  get beat(): Beat {
+    return this.beatInstance ??= new Beat(this);
   }
 
   /** A worker bound to this app. */

@@ -1,0 +1,5 @@
+import type { Case, Fixture } from "../harness.ts";
+
+export function beatCases(_f: Fixture): Case[] {
+  return [];
+}

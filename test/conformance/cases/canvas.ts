@@ -1,0 +1,5 @@
+import type { Case, Fixture } from "../harness.ts";
+
+export function canvasCases(_f: Fixture): Case[] {
+  return [];
+}

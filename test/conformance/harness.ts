@@ -1,0 +1,43 @@
+import { Celeriac, type CeleriacConf } from "../../mod.ts";
+import type { PullBroker, ResultBackend } from "../../src/ports.ts";
+
+/** One conformance case; `fn` throws on failure. */
+export interface Case {
+  name: string;
+  fn: () => Promise<void>;
+}
+
+/**
+ * How a suite gets fresh adapters. Every call to `broker()`/`backend()` must return an
+ * isolated instance (its own key prefix on a shared server), paired so that the i-th broker
+ * and the i-th backend may share a store.
+ */
+export interface Fixture {
+  name: string;
+  broker(): PullBroker;
+  backend(): ResultBackend;
+}
+
+/** A fresh app on the fixture's adapters; two apps made from one `pair` share storage. */
+export function makeApp(f: Fixture, conf: Partial<CeleriacConf> = {}, pair?: { broker: PullBroker; backend: ResultBackend }): Celeriac {
+  const p = pair ?? { broker: f.broker(), backend: f.backend() };
+  return new Celeriac("conformance", { broker: p.broker, backend: p.backend, conf });
+}
+
+/** A pair of adapters for several apps that must see the same queues and results. */
+export function pairOf(f: Fixture): { broker: PullBroker; backend: ResultBackend } {
+  return { broker: f.broker(), backend: f.backend() };
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Poll `cond` every 10 ms until it holds or `timeoutMs` passes. */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await delay(10);
+  }
+}

@@ -3,7 +3,7 @@
  * validated here and nowhere else (docs/celery-reference.md §2.1–2.2).
  * @module
  */
-import { z } from "zod";
+import * as z from "zod";
 import { MessageError } from "./errors.ts";
 import type { OutboundMessage } from "./ports.ts";
 import type { Embed, SignatureDict } from "./types.ts";

@@ -1,0 +1,114 @@
+import { deepEqual, equal, ok } from "../assert.ts";
+import { delay, type Case, type Fixture } from "../harness.ts";
+
+const meta = (id: string, status = "SUCCESS", result: unknown = 1) =>
+  ({ status, result, traceback: null, children: [], date_done: null, task_id: id });
+
+/** The adapter ports themselves, below the core. */
+export function portCases(f: Fixture): Case[] {
+  return [
+    {
+      name: "broker: publish a batch and claim it FIFO within a priority",
+      fn: async () => {
+        const b = f.broker();
+        await b.publish([1, 2, 3].map((i) => ({ id: `id${i}`, queue: "q", priority: 0, payload: `p${i}` })));
+        equal(await b.size("q"), 3);
+        const got = await b.claim(["q"], { max: 2, visibilityMs: 60_000 });
+        deepEqual(got.map((d) => d.payload), ["p1", "p2"]);
+        equal(got[0].redelivered, false);
+        await b.ack(got);
+        const rest = await b.claim(["q"], { max: 10, visibilityMs: 60_000 });
+        deepEqual(rest.map((d) => d.payload), ["p3"]);
+        await b.ack(rest);
+        equal((await b.claim(["q"], { max: 10, visibilityMs: 60_000 })).length, 0);
+      },
+    },
+    {
+      name: "broker: delayed messages are claimable only when due",
+      fn: async () => {
+        const b = f.broker();
+        await b.publish([{ id: "d", queue: "q", priority: 0, payload: "later", notBefore: Date.now() + 250 }]);
+        equal((await b.claim(["q"], { max: 1, visibilityMs: 60_000 })).length, 0);
+        await delay(300);
+        const [d] = await b.claim(["q"], { max: 1, visibilityMs: 60_000 });
+        equal(d.payload, "later");
+        await b.ack([d]);
+      },
+    },
+    {
+      name: "broker: requeue puts a message back now or later",
+      fn: async () => {
+        const b = f.broker();
+        await b.publish([{ id: "a", queue: "q", priority: 0, payload: "a" }, { id: "b", queue: "q", priority: 0, payload: "b" }]);
+        const [a] = await b.claim(["q"], { max: 1, visibilityMs: 60_000 });
+        await b.requeue(a, { delayMs: 0 });
+        const [again] = await b.claim(["q"], { max: 1, visibilityMs: 60_000 });
+        equal(again.payload, "a", "requeued at the head");
+        await b.requeue(again, { delayMs: 200 });
+        const [next] = await b.claim(["q"], { max: 1, visibilityMs: 60_000 });
+        equal(next.payload, "b");
+        await b.ack([next]);
+        await delay(250);
+        const [late] = await b.claim(["q"], { max: 1, visibilityMs: 60_000 });
+        equal(late.payload, "a");
+        await b.ack([late]);
+      },
+    },
+    {
+      name: "broker: extend keeps a running message invisible",
+      fn: async () => {
+        const b = f.broker();
+        await b.publish([{ id: "x", queue: "q", priority: 0, payload: "x" }]);
+        const [d] = await b.claim(["q"], { max: 1, visibilityMs: 1000 });
+        await delay(700);
+        await b.extend!([d], 1000);
+        await delay(600);
+        equal((await b.claim(["q"], { max: 1, visibilityMs: 1000 })).length, 0, "still invisible after extend");
+        await b.ack([d]);
+      },
+    },
+    {
+      name: "broker: claim marks revoked ids",
+      fn: async () => {
+        const b = f.broker();
+        await b.publish([{ id: "r1", queue: "q", priority: 0, payload: "r1" }, { id: "r2", queue: "q", priority: 0, payload: "r2" }]);
+        await b.revoke!(["r1"], 60_000);
+        const got = await b.claim(["q"], { max: 2, visibilityMs: 60_000 });
+        deepEqual(got.map((d) => d.revoked === true), [true, false]);
+        await b.ack(got);
+      },
+    },
+    {
+      name: "backend: set, get, mget in order, delete",
+      fn: async () => {
+        const be = f.backend();
+        await be.set([{ meta: meta("t1", "SUCCESS", { a: [1, "x"] }), ttlMs: 60_000 }, { meta: meta("t2", "FAILURE"), ttlMs: null }]);
+        deepEqual((await be.get("t1"))!.result, { a: [1, "x"] });
+        const got = await be.mget(["t2", "nope", "t1"]);
+        deepEqual(got.map((m) => m?.status ?? null), ["FAILURE", null, "SUCCESS"]);
+        await be.delete(["t1", "t2"]);
+        equal(await be.get("t1"), null);
+      },
+    },
+    {
+      name: "backend: setIfAbsent lets exactly one of many callers win",
+      fn: async () => {
+        const be = f.backend();
+        const wins = await Promise.all(Array.from({ length: 25 }, () => be.setIfAbsent("slot-1", "x", 60_000)));
+        equal(wins.filter(Boolean).length, 1);
+      },
+    },
+    {
+      name: "backend: chordJoin hands the ordered entries to exactly one member",
+      fn: async () => {
+        const be = f.backend();
+        await be.chordSize("g1", 5, 60_000);
+        const outs = await Promise.all([4, 2, 0, 3, 1].map((i) => be.chordJoin("g1", i, `e${i}`, 60_000)));
+        const winners = outs.filter((o) => o !== null);
+        equal(winners.length, 1);
+        deepEqual(winners[0], ["e0", "e1", "e2", "e3", "e4"]);
+        ok(true);
+      },
+    },
+  ];
+}

@@ -1,0 +1,155 @@
+import * as z from "zod";
+import { buildMessage, encodeMessage, FAILURE, SUCCESS } from "../../../mod.ts";
+import { deepEqual, equal, ok } from "../assert.ts";
+import { delay, makeApp, until, type Case, type Fixture } from "../harness.ts";
+
+/** Bad input, budgets, the run loop and concurrency. */
+export function robustnessCases(f: Fixture): Case[] {
+  return [
+    {
+      name: "malformed messages go to the dead-letter list with the reason and the worker goes on",
+      fn: async () => {
+        const app = makeApp(f);
+        const add = app.task("tasks.add", (a: number, b: number) => a + b);
+        const good = buildMessage({ task: "tasks.add", args: [1, 2], queue: "celery" });
+        const twoElement = JSON.parse(encodeMessage(good));
+        twoElement.body = btoa(JSON.stringify([[1, 2], {}]));
+        const noTask = JSON.parse(encodeMessage(good));
+        delete noTask.headers.task;
+        await app.broker.publish([
+          { id: "a", queue: "celery", priority: 0, payload: "this is not json" },
+          { id: "b", queue: "celery", priority: 0, payload: JSON.stringify(twoElement) },
+          { id: "c", queue: "celery", priority: 0, payload: JSON.stringify(noTask) },
+        ]);
+        const r = await add.delay(2, 3);
+        const report = await app.worker().drain();
+        equal(report.deadLettered, 3);
+        equal(await r.get(), 5);
+        const dead = await app.broker.deadLetters!(10);
+        equal(dead.length, 3);
+        const reasons = dead.map((d) => d.reason).join(" | ");
+        ok(/not valid JSON/.test(reasons), reasons);
+        ok(/body is not \[args, kwargs, embed\]/.test(reasons), reasons);
+        ok(/task/.test(reasons), reasons);
+        ok(dead.some((d) => d.payload === "this is not json"), "the original payload is kept");
+        equal(dead[0].queue, "celery");
+      },
+    },
+    {
+      name: "an unknown task stores FAILURE NotRegistered and is dead-lettered",
+      fn: async () => {
+        const app = makeApp(f);
+        const r = await app.sendTask("tasks.missing", [1]);
+        const report = await app.worker().drain();
+        equal(report.deadLettered, 1);
+        equal(await r.state, FAILURE);
+        equal((await r.meta())!.result && ((await r.meta())!.result as { exc_type: string }).exc_type, "NotRegistered");
+        const [dead] = await app.broker.deadLetters!(1);
+        ok(dead.reason.includes("tasks.missing"));
+      },
+    },
+    {
+      name: "arguments that fail the schema at run time fail the task and are dead-lettered",
+      fn: async () => {
+        const pair = { broker: f.broker(), backend: f.backend() };
+        const producer = makeApp(f, {}, pair);
+        const worker = makeApp(f, {}, pair);
+        worker.task("tasks.typed", { args: z.tuple([z.number()]) }, (n: number) => n * 2);
+        const r = await producer.sendTask("tasks.typed", ["two"]);
+        const report = await worker.worker().drain();
+        equal(report.failed, 1);
+        equal(report.deadLettered, 1);
+        equal(((await r.meta())!.result as { exc_type: string }).exc_type, "ValidationError");
+      },
+    },
+    {
+      name: "drain honours maxTasks and budgetMs",
+      fn: async () => {
+        const app = makeApp(f);
+        const t = app.task("tasks.slow", () => delay(40).then(() => 1));
+        for (let i = 0; i < 6; i++) await t.delay();
+        equal((await app.worker({ prefetch: 10 }).drain({ maxTasks: 2 })).processed, 2);
+        const budget = await app.worker({ prefetch: 1 }).drain({ budgetMs: 60 });
+        ok(budget.processed >= 1 && budget.processed < 4, `processed ${budget.processed}`);
+        const rest = await app.worker().drain();
+        equal(2 + budget.processed + rest.processed, 6);
+      },
+    },
+    {
+      name: "run processes tasks until its signal aborts",
+      fn: async () => {
+        const app = makeApp(f);
+        const add = app.task("tasks.add", (a: number, b: number) => a + b);
+        const ac = new AbortController();
+        const loop = app.worker({ concurrency: 2 }).run({ signal: ac.signal, pollIntervalMs: 20 });
+        const rs = await Promise.all([1, 2, 3].map((i) => add.delay(i, i)));
+        deepEqual(await Promise.all(rs.map((r) => r.get({ timeout: 5000, interval: 10 }))), [2, 4, 6]);
+        ac.abort();
+        await loop;
+      },
+    },
+    {
+      name: "concurrency runs tasks of one batch at the same time",
+      fn: async () => {
+        const app = makeApp(f);
+        let running = 0;
+        let peak = 0;
+        const t = app.task("tasks.io", async () => {
+          peak = Math.max(peak, ++running);
+          await delay(50);
+          running--;
+        });
+        for (let i = 0; i < 5; i++) await t.delay();
+        const report = await app.worker({ concurrency: 5 }).drain();
+        equal(report.succeeded, 5);
+        equal(peak, 5);
+      },
+    },
+    {
+      name: "an unacked message comes back after the visibility timeout, marked redelivered",
+      fn: async () => {
+        const app = makeApp(f);
+        const t = app.task("tasks.crashy", { bind: true }, (self) => self.request.deliveryInfo.redelivered);
+        const r = await t.delay();
+        const [lost] = await app.broker.claim!(["celery"], { max: 1, visibilityMs: 300 });
+        ok(lost, "claimed");
+        equal((await app.broker.claim!(["celery"], { max: 1, visibilityMs: 300 })).length, 0);
+        await delay(1100);
+        const report = await app.worker({ visibilityTimeout: 0.3 }).drain();
+        equal(report.succeeded, 1);
+        equal(await r.get(), true);
+      },
+    },
+    {
+      name: "a message with a future eta claimed early waits in the delayed set",
+      fn: async () => {
+        const app = makeApp(f);
+        const t = app.task("tasks.eta", () => "ran");
+        const msg = buildMessage({ task: "tasks.eta", queue: "celery", eta: Date.now() + 300 });
+        // Python Celery pushes ETA messages straight onto the queue; no notBefore here.
+        await app.broker.publish([{ id: msg.headers.id, queue: "celery", priority: 0, payload: encodeMessage(msg) }]);
+        const first = await app.worker().drain();
+        equal(first.processed, 0);
+        equal(first.requeued, 1);
+        equal(await app.broker.size!("celery"), 0);
+        await delay(350);
+        equal((await app.worker().drain()).succeeded, 1);
+        equal(await app.AsyncResult(msg.headers.id).get(), "ran");
+        void t;
+      },
+    },
+    {
+      name: "a worker never runs a task twice when it is retried and drained concurrently",
+      fn: async () => {
+        const app = makeApp(f);
+        let runs = 0;
+        const t = app.task("tasks.count", () => ++runs);
+        const rs = await Promise.all(Array.from({ length: 20 }, () => t.delay()));
+        await Promise.all([app.worker().drain(), app.worker().drain(), app.worker().drain()]);
+        await until(async () => (await Promise.all(rs.map((r) => r.ready()))).every(Boolean));
+        equal(runs, 20);
+        equal((await Promise.all(rs.map((r) => r.state))).filter((s) => s === SUCCESS).length, 20);
+      },
+    },
+  ];
+}

@@ -119,7 +119,9 @@ export class TaskError extends CeleriacError {
   readonly taskId: string;
   readonly traceback: string | null;
   constructor(taskId: string, exc: { exc_type: string; exc_message: unknown[]; exc_module?: string | null }, traceback: string | null) {
-    super("task_failed", `${exc.exc_type}: ${exc.exc_message.map((m) => typeof m === "string" ? m : JSON.stringify(m)).join(", ")}`);
+    super("task_failed", exc.exc_type);
+    // Re-thrown as the task raised it: the original type as name, its message as message.
+    this.message = exc.exc_message.map((m) => typeof m === "string" ? m : JSON.stringify(m)).join(", ");
     this.name = exc.exc_type;
     this.excType = exc.exc_type;
     this.excModule = exc.exc_module ?? null;

@@ -42,3 +42,9 @@ export {
   type OutboundMessage, type PullBroker, type ResultBackend, type ResultWrite,
 } from "./src/ports.ts";
 export type { Embed, ExceptionInfo, ResultMeta, SignatureDict, SignatureOptions } from "./src/types.ts";
+export {
+  Beat, type BeatSent, type BeatSkipped, type BeatSkipReason, type BeatStartOptions, type TickReport,
+} from "./src/beat/beat.ts";
+export { crontab, Crontab, type CrontabField, type CrontabFields, type CrontabOptions } from "./src/beat/crontab.ts";
+export { every, Every, parseDuration, type Schedule, type ScheduleSlot } from "./src/beat/schedule.ts";
+export type { BeatEntry, BeatEntryOptions, BeatSchedule } from "./src/beat/entries.ts";

@@ -1,11 +1,184 @@
 /**
- * Beat: periodic task entries sent exactly once per slot, from any trigger. (Placeholder:
- * replaced by the beat implementation.)
+ * Beat: the entries of `app.conf.beatSchedule` sent exactly once per slot, from any trigger
+ * (Cloudflare Cron Triggers, Deno.cron, a Node/Bun timer), by any number of concurrent
+ * callers and processes, without local state.
+ *
+ * A tick computes each entry's latest slot at or before `now`, claims it with
+ * `backend.setIfAbsent("celeriac-beat:<entry>:<slotMs>")`, and only the caller that set the
+ * key sends the task. Missed slots are not caught up: only the latest is sent (Celery's
+ * behaviour), and only if it is not older than the entry's starting deadline. See docs/beat.md.
  * @module
  */
 import type { Celeriac } from "../app.ts";
+import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
+import type { TaskMessage } from "../message.ts";
+import { sleep } from "../util/time.ts";
+import { readBeatConfig, type ResolvedEntry } from "./entries.ts";
+import { beatKey, beatTaskId } from "./slot-id.ts";
 
-/** The scheduler bound to an app (`app.beat`). */
+/** A task a tick sent. */
+export interface BeatSent {
+  entry: string;
+  task: string;
+  /** Deterministic: the same entry and slot always give the same id. */
+  taskId: string;
+  slot: Date;
+}
+
+/**
+ * Why a tick did not send an entry: `claimed` (another caller, or an earlier tick, owns this
+ * slot), `late` (the slot is older than the starting deadline), `none` (no slot yet).
+ */
+export type BeatSkipReason = "claimed" | "late" | "none";
+
+/** An entry a tick did not send. */
+export interface BeatSkipped {
+  entry: string;
+  slot: Date | null;
+  reason: BeatSkipReason;
+}
+
+/** What one tick did. */
+export interface TickReport {
+  now: Date;
+  sent: BeatSent[];
+  skipped: BeatSkipped[];
+}
+
+/** Options of `beat.start`. */
+export interface BeatStartOptions {
+  /** Stop ticking when aborted. */
+  signal?: AbortSignal;
+  /** Longest wait between ticks in ms (default 60 000); beat also wakes at every next slot. */
+  intervalMs?: number;
+  /** Called with errors of a tick (default: `console.error`); the loop goes on. */
+  onError?: (err: unknown) => void;
+  /** Called with the report of every tick. */
+  onTick?: (report: TickReport) => void;
+}
+
+const HOUR_MS = 3_600_000;
+const MAX_TTL_MS = 10 * 366 * 24 * HOUR_MS;
+
+interface Due {
+  entry: ResolvedEntry;
+  at: number;
+  ttlMs: number;
+}
+
+/**
+ * The scheduler bound to an app (`app.beat`).
+ * @example
+ * app.conf.beatSchedule = { poll: { task: "tasks.poll", schedule: every("30s"), args: [1] } };
+ * await app.beat.tick(new Date()); // from any trigger, as often and as concurrently as you like
+ */
 export class Beat {
+  /** Slots this instance already claimed or saw claimed, by entry: saves a round trip per tick. */
+  private readonly seen = new Map<string, number>();
+
   constructor(readonly app: Celeriac) {}
+
+  /**
+   * Send every entry whose latest slot at or before `now` has not been sent yet. Validates
+   * the whole schedule first (throws `ConfigError` and sends nothing when it is invalid).
+   * Spends one claim per due entry (in parallel) and one publish for all winners.
+   */
+  async tick(now: Date | number = new Date()): Promise<TickReport> {
+    const nowMs = typeof now === "number" ? now : now.getTime();
+    if (!Number.isFinite(nowMs)) throw new ConfigError(`beat.tick: invalid instant ${String(now)}`);
+    const { entries, timezone } = readBeatConfig(this.app.conf);
+    const report: TickReport = { now: new Date(nowMs), sent: [], skipped: [] };
+    const due: Due[] = [];
+    for (const entry of entries) {
+      const slot = entry.schedule.slotAt(nowMs, timezone);
+      if (!slot) {
+        report.skipped.push({ entry: entry.name, slot: null, reason: "none" });
+        continue;
+      }
+      const gap = slot.next === null ? Infinity : slot.next - slot.at;
+      const deadlineMs = entry.deadlineMs ?? Math.min(gap, HOUR_MS);
+      const reason = nowMs - slot.at > deadlineMs ? "late" : this.seen.get(entry.name) === slot.at ? "claimed" : null;
+      if (reason) report.skipped.push({ entry: entry.name, slot: new Date(slot.at), reason });
+      else due.push({ entry, at: slot.at, ttlMs: ttlFor(Math.min(gap, deadlineMs)) });
+    }
+    if (!due.length) return report;
+    const ids = await Promise.all(due.map((d) => beatTaskId(d.entry.name, d.at)));
+    // Build before claiming: a message that cannot be built must not burn its slot.
+    const messages = due.map((d, i) => this.message(d, ids[i]!));
+    const claims = await Promise.allSettled(
+      due.map((d, i) => this.app.backend.setIfAbsent(beatKey(d.entry.name, d.at), ids[i]!, d.ttlMs)),
+    );
+    const winners: TaskMessage[] = [];
+    for (const [i, c] of claims.entries()) {
+      const d = due[i]!;
+      if (c.status === "rejected") continue;
+      this.seen.set(d.entry.name, d.at);
+      if (!c.value) {
+        report.skipped.push({ entry: d.entry.name, slot: new Date(d.at), reason: "claimed" });
+        continue;
+      }
+      winners.push(messages[i]!);
+      report.sent.push({ entry: d.entry.name, task: d.entry.task, taskId: ids[i]!, slot: new Date(d.at) });
+    }
+    await this.app.publish(winners);
+    const failed = claims.find((c): c is PromiseRejectedResult => c.status === "rejected");
+    if (failed) throw claimError(this.app.backend.name, failed.reason);
+    return report;
+  }
+
+  /**
+   * Tick on a timer until `signal` aborts (Node, Bun, Deno long-running processes). Wakes at
+   * each entry's next slot, at least every `intervalMs`. A failing tick never ends the loop.
+   */
+  async start(opts: BeatStartOptions = {}): Promise<void> {
+    const maxWait = opts.intervalMs ?? 60_000;
+    if (!(maxWait > 0)) throw new ConfigError(`beat.start: intervalMs must be > 0, got ${maxWait}`);
+    const onError = (err: unknown): void => {
+      try {
+        (opts.onError ?? ((e: unknown) => console.error("[celeriac] beat tick failed:", e)))(err);
+      } catch { /* a failing error handler must not stop beat */ }
+    };
+    while (!opts.signal?.aborted) {
+      try {
+        const report = await this.tick(new Date());
+        opts.onTick?.(report);
+      } catch (err) {
+        onError(err);
+      }
+      try {
+        await sleep(this.msToNextSlot(Date.now(), maxWait), opts.signal);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  private msToNextSlot(nowMs: number, maxWait: number): number {
+    let wait = maxWait;
+    try {
+      const { entries, timezone } = readBeatConfig(this.app.conf);
+      for (const e of entries) {
+        const next = e.schedule.slotAt(nowMs, timezone)?.next;
+        if (next != null) wait = Math.min(wait, next - nowMs);
+      }
+    } catch { /* the next tick reports it */ }
+    return Math.max(1, wait);
+  }
+
+  private message(d: Due, taskId: string): TaskMessage {
+    const { entry } = d;
+    const headers = { ...entry.options.headers, beat_entry: entry.name, beat_slot: new Date(d.at).toISOString() };
+    return this.app.buildMessage(entry.task, entry.args, { ...entry.options, kwargs: entry.kwargs, taskId, headers });
+  }
+}
+
+/** Keep a claim for the window in which ticks can see its slot, plus a margin for clock skew. */
+function ttlFor(windowMs: number): number {
+  const ttl = windowMs + Math.min(Math.max(windowMs, 60_000), HOUR_MS);
+  return Number.isFinite(ttl) ? Math.min(Math.ceil(ttl), MAX_TTL_MS) : MAX_TTL_MS;
+}
+
+function claimError(adapter: string, cause: unknown): CeleriacError {
+  if (cause instanceof CeleriacError) return cause;
+  return new AdapterError(adapter, `beat claim failed: ${(cause as Error)?.message ?? cause}`, { cause });
 }

@@ -41,3 +41,8 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 
     await delay(10);
   }
 }
+
+/** The app's broker as a pull broker (every conformance fixture is one). */
+export function pull(app: Celeriac): PullBroker {
+  return app.broker as PullBroker;
+}

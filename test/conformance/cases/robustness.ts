@@ -2,6 +2,7 @@ import * as z from "zod";
 import { buildMessage, encodeMessage, FAILURE, SUCCESS } from "../../../mod.ts";
 import { deepEqual, equal, ok } from "../assert.ts";
 import { delay, makeApp, until, type Case, type Fixture } from "../harness.ts";
+import { pull } from "../harness.ts";
 
 /** Bad input, budgets, the run loop and concurrency. */
 export function robustnessCases(f: Fixture): Case[] {
@@ -25,7 +26,7 @@ export function robustnessCases(f: Fixture): Case[] {
         const report = await app.worker().drain();
         equal(report.deadLettered, 3);
         equal(await r.get(), 5);
-        const dead = await app.broker.deadLetters!(10);
+        const dead = await pull(app).deadLetters(10);
         equal(dead.length, 3);
         const reasons = dead.map((d) => d.reason).join(" | ");
         ok(/not valid JSON/.test(reasons), reasons);
@@ -44,7 +45,7 @@ export function robustnessCases(f: Fixture): Case[] {
         equal(report.deadLettered, 1);
         equal(await r.state, FAILURE);
         equal((await r.meta())!.result && ((await r.meta())!.result as { exc_type: string }).exc_type, "NotRegistered");
-        const [dead] = await app.broker.deadLetters!(1);
+        const [dead] = await pull(app).deadLetters(1);
         ok(dead.reason.includes("tasks.missing"));
       },
     },
@@ -111,9 +112,9 @@ export function robustnessCases(f: Fixture): Case[] {
         const app = makeApp(f);
         const t = app.task("tasks.crashy", { bind: true }, (self) => self.request.deliveryInfo.redelivered);
         const r = await t.delay();
-        const [lost] = await app.broker.claim!(["celery"], { max: 1, visibilityMs: 300 });
+        const [lost] = await pull(app).claim(["celery"], { max: 1, visibilityMs: 300 });
         ok(lost, "claimed");
-        equal((await app.broker.claim!(["celery"], { max: 1, visibilityMs: 300 })).length, 0);
+        equal((await pull(app).claim(["celery"], { max: 1, visibilityMs: 300 })).length, 0);
         await delay(1100);
         const report = await app.worker({ visibilityTimeout: 0.3 }).drain();
         equal(report.succeeded, 1);
@@ -131,7 +132,7 @@ export function robustnessCases(f: Fixture): Case[] {
         const first = await app.worker().drain();
         equal(first.processed, 0);
         equal(first.requeued, 1);
-        equal(await app.broker.size!("celery"), 0);
+        equal(await pull(app).size("celery"), 0);
         await delay(350);
         equal((await app.worker().drain()).succeeded, 1);
         equal(await app.AsyncResult(msg.headers.id).get(), "ran");

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { decodeMessage, PENDING, ResultTimeoutError, SUCCESS, ValidationError } from "../../../mod.ts";
 import { deepEqual, equal, ok, rejects } from "../assert.ts";
 import { makeApp, pairOf, type Case, type Fixture } from "../harness.ts";
+import { pull } from "../harness.ts";
 
 /** Sending, routing, the wire format and result handles. */
 export function sendingCases(f: Fixture): Case[] {
@@ -52,7 +53,7 @@ export function sendingCases(f: Fixture): Case[] {
         const app = makeApp(f);
         const add = app.task("tasks.add", (a: number, b: number) => a + b);
         const r = await add.applyAsync([1, 1], { headers: { "x-custom": "v" }, expires: 600, timeLimit: 30, softTimeLimit: 20 });
-        const [d] = await app.broker.claim!(["celery"], { max: 1, visibilityMs: 60_000 });
+        const [d] = await pull(app).claim(["celery"], { max: 1, visibilityMs: 60_000 });
         const env = JSON.parse(d.payload);
         equal(env["content-type"], "application/json");
         equal(env["content-encoding"], "utf-8");
@@ -74,7 +75,7 @@ export function sendingCases(f: Fixture): Case[] {
         const body = JSON.parse(atob(env.body));
         deepEqual(body, [[1, 1], {}, { callbacks: null, errbacks: null, chain: null, chord: null }]);
         equal(decodeMessage(d.payload).headers.id, r.id);
-        await app.broker.ack!([d]);
+        await pull(app).ack([d]);
       },
     },
     {
@@ -84,11 +85,11 @@ export function sendingCases(f: Fixture): Case[] {
         const add = app.task("math.add", (a: number, b: number) => a + b);
         const r = await add.delay(1, 2);
         equal((await app.worker({ queues: ["celery"] }).drain()).processed, 0);
-        equal(await app.broker.size!("math"), 1);
+        equal(await pull(app).size("math"), 1);
         equal((await app.worker({ queues: ["math"] }).drain()).processed, 1);
         equal(await r.get(), 3);
         const r2 = await add.applyAsync([2, 2], { queue: "other" });
-        equal(await app.broker.size!("other"), 1);
+        equal(await pull(app).size("other"), 1);
         await app.worker({ queues: ["other"] }).drain();
         equal(await r2.get(), 4);
       },
@@ -116,7 +117,7 @@ export function sendingCases(f: Fixture): Case[] {
         const err = await rejects(() => fetchPage.delay("not a url"), (e) => e instanceof ValidationError);
         equal(err.task, "tasks.fetch");
         await rejects(() => fetchPage.applyAsync(["https://example.com"], { kwargs: { depth: "x" } }), (e) => e instanceof ValidationError);
-        equal(await app.broker.size!("celery"), 0);
+        equal(await pull(app).size("celery"), 0);
         const r = await fetchPage.delay("https://example.com");
         await app.worker().drain();
         equal(await r.get(), 19);

@@ -1,0 +1,35 @@
+"""Python side of the interop tests: send tasks to celeriac workers and read their results.
+
+Usage: pyclient.py send <task> <json args> [<json kwargs>]   → prints the task id
+       pyclient.py get <task id> [timeout]                   → prints JSON {state, result} or {state, error}
+       pyclient.py chord <header task> <json list of args> <body task>  → prints the body id
+"""
+import json
+import sys
+
+from celery import chord, signature
+
+from pyapp import app
+
+
+def main(argv):
+    cmd = argv[1]
+    if cmd == "send":
+        kwargs = json.loads(argv[4]) if len(argv) > 4 else {}
+        print(app.send_task(argv[2], args=json.loads(argv[3]), kwargs=kwargs).id)
+    elif cmd == "get":
+        r = app.AsyncResult(argv[2])
+        try:
+            value = r.get(timeout=float(argv[3]) if len(argv) > 3 else 20)
+            print(json.dumps({"state": r.state, "result": value}))
+        except Exception as exc:  # the task's own exception, re-raised by Celery
+            print(json.dumps({"state": r.state, "error": type(exc).__name__, "message": str(exc)}))
+    elif cmd == "chord":
+        header = [signature(argv[2], args=a, app=app) for a in json.loads(argv[3])]
+        print(chord(header)(signature(argv[4], app=app)).id)
+    else:
+        raise SystemExit(f"unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

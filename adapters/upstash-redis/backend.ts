@@ -1,0 +1,90 @@
+import type { Redis } from "@upstash/redis";
+import type { ResultBackend, ResultWrite } from "../../src/ports.ts";
+import type { ResultMeta } from "../../src/types.ts";
+import { ADAPTER, guard } from "./errors.ts";
+import { brokerKeys, resultKeys, type BrokerKeys, type ResultKeys } from "./keys.ts";
+import { chordJoin, settle } from "./lua/mod.ts";
+
+/** Options of `upstashRedisBackend`. */
+export interface UpstashRedisBackendOptions {
+  /** An `@upstash/redis` client. */
+  redis: Redis;
+  /** Put in front of every key, like Celery's `global_keyprefix` (default none). */
+  prefix?: string;
+}
+
+/**
+ * Celery's Redis result backend over Upstash: records in `celery-task-meta-<id>` (SET with
+ * expiry + PUBLISH), groups read with one MGET, chords joined in `celery-taskset-meta-<gid>.j`.
+ */
+export class UpstashRedisBackend implements ResultBackend {
+  readonly name = ADAPTER;
+  readonly redis: Redis;
+  readonly keys: ResultKeys;
+
+  constructor(opts: UpstashRedisBackendOptions) {
+    this.redis = opts.redis;
+    this.keys = resultKeys(opts.prefix ?? "");
+  }
+
+  get(taskId: string): Promise<ResultMeta | null> {
+    return guard("get", async () => parseMeta(await this.redis.get<unknown>(this.keys.meta(taskId))));
+  }
+
+  mget(taskIds: string[]): Promise<(ResultMeta | null)[]> {
+    if (!taskIds.length) return Promise.resolve([]);
+    return guard("mget", async () => (await this.redis.mget<unknown[]>(...taskIds.map((id) => this.keys.meta(id)))).map(parseMeta));
+  }
+
+  /** One script call for the whole batch: SET PX + PUBLISH per record, a stored SUCCESS kept. */
+  async set(writes: ResultWrite[]): Promise<void> {
+    if (writes.length) await settleOn(this.redis, brokerKeys(this.keys.prefix), [], writes);
+  }
+
+  delete(taskIds: string[]): Promise<void> {
+    if (!taskIds.length) return Promise.resolve();
+    return guard("delete", async () => void await this.redis.del(...taskIds.map((id) => this.keys.meta(id))));
+  }
+
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const k = this.keys.custom(key);
+    return guard("setIfAbsent", async () =>
+      (await (ttlMs > 0 ? this.redis.set(k, value, { nx: true, px: ttlMs }) : this.redis.set(k, value, { nx: true }))) === "OK"
+    );
+  }
+
+  chordSize(groupId: string, size: number, ttlMs: number): Promise<void> {
+    const k = this.keys.chordSize(groupId);
+    return guard("chordSize", async () => void await (ttlMs > 0 ? this.redis.set(k, String(size), { px: ttlMs }) : this.redis.set(k, String(size))));
+  }
+
+  async chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null> {
+    const k = this.keys;
+    const entries = await chordJoin.run(this.redis, {
+      keys: { join: k.chordJoin(groupId), size: k.chordSize(groupId), extra: k.chordExtra(groupId) },
+      args: [index, entry, ttlMs > 0 ? ttlMs : 0],
+    });
+    return Array.isArray(entries) ? entries.map(String) : null;
+  }
+}
+
+/** Ack `tags` and store `results` in one script call (the broker's ack and `set` share it). */
+export async function settleOn(redis: Redis, keys: BrokerKeys, tags: string[], results: ResultWrite[]): Promise<void> {
+  const meta = resultKeys(keys.prefix);
+  await settle.run(redis, {
+    keys: { unacked: keys.unacked, unackedIndex: keys.unackedIndex },
+    more: results.map((r) => meta.meta(r.meta.task_id)),
+    args: [tags.length, ...tags, ...results.flatMap((r) => [JSON.stringify(r.meta), r.ttlMs ?? 0])],
+  });
+}
+
+// The client parses JSON replies by default; with `automaticDeserialization: false` we do.
+function parseMeta(v: unknown): ResultMeta | null {
+  if (v == null) return null;
+  return (typeof v === "string" ? JSON.parse(v) : v) as ResultMeta;
+}
+
+/** Create an Upstash Redis result backend. */
+export function upstashRedisBackend(opts: UpstashRedisBackendOptions): UpstashRedisBackend {
+  return new UpstashRedisBackend(opts);
+}

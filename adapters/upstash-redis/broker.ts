@@ -1,0 +1,149 @@
+import type { Redis } from "@upstash/redis";
+import type { ClaimOptions, DeadLetter, Delivery, OutboundMessage, PullBroker, ResultBackend, ResultWrite } from "../../src/ports.ts";
+import { settleOn, UpstashRedisBackend } from "./backend.ts";
+import { ADAPTER, guard } from "./errors.ts";
+import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys } from "./keys.ts";
+import { listEntry, wrapEnvelope } from "./lua/_shared.ts";
+import { claim, deadLetter, requeue } from "./lua/mod.ts";
+
+/** Options of `upstashRedisBroker`. */
+export interface UpstashRedisBrokerOptions {
+  /** An `@upstash/redis` client (`new Redis({ url, token })` or `Redis.fromEnv(env)`). */
+  redis: Redis;
+  /** Put in front of every key, like kombu's `global_keyprefix` (default none). */
+  prefix?: string;
+  /** Clock in epoch ms (tests). */
+  now?: () => number;
+}
+
+type ClaimRow = [string, string, number, string, number, number];
+
+/**
+ * A pull broker on Upstash Redis with kombu's Redis layout, so Python Celery workers and
+ * producers share its queues. Every method is one HTTP request (see docs/upstash-redis.md).
+ */
+export class UpstashRedisBroker implements PullBroker {
+  readonly name = ADAPTER;
+  readonly capabilities = { revocation: true };
+  readonly redis: Redis;
+  readonly keys: BrokerKeys;
+  private readonly now: () => number;
+
+  constructor(opts: UpstashRedisBrokerOptions) {
+    this.redis = opts.redis;
+    this.keys = brokerKeys(opts.prefix ?? "");
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** LPUSH per list (kombu's producer side) and ZADD for future ETAs, all in one request. */
+  publish(messages: OutboundMessage[]): Promise<void> {
+    if (!messages.length) return Promise.resolve();
+    const now = this.now();
+    const lists = new Map<string, string[]>();
+    const delayed: { score: number; member: string }[] = [];
+    for (const m of messages) {
+      const entry = listEntry(m.payload, m.id, m.priority);
+      if (m.notBefore != null && m.notBefore > now) delayed.push({ score: m.notBefore, member: wrapEnvelope(entry, m.queue) });
+      else {
+        const key = this.keys.queue(m.queue, stepOf(m.priority));
+        (lists.get(key) ?? lists.set(key, []).get(key)!).push(entry);
+      }
+    }
+    return guard("publish", async () => {
+      // One command goes alone; several go in one MULTI/EXEC (atomic: all or none are sent).
+      if (lists.size === 1 && !delayed.length) {
+        const [[key, payloads]] = [...lists];
+        return void await this.redis.lpush(key, ...payloads);
+      }
+      if (!lists.size) return void await this.redis.zadd(this.keys.delayed, delayed[0], ...delayed.slice(1));
+      const tx = this.redis.multi();
+      for (const [key, payloads] of lists) tx.lpush(key, ...payloads);
+      if (delayed.length) tx.zadd(this.keys.delayed, delayed[0], ...delayed.slice(1));
+      await tx.exec();
+    });
+  }
+
+  async claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
+    if (opts.max <= 0 || !queues.length) return [];
+    const lists = PRIORITY_STEPS.flatMap((step) => queues.map((q) => ({ q, key: this.keys.queue(q, step) })));
+    const now = this.now();
+    const rows = await claim.run(this.redis, {
+      keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, delayed: this.keys.delayed, revoked: this.keys.revoked },
+      more: lists.map((l) => l.key),
+      args: [now, (now / 1000).toFixed(3), opts.visibilityMs / 1000, opts.max, this.keys.prefix, nonce(), ...lists.map((l) => l.q)],
+    }) as ClaimRow[];
+    return (Array.isArray(rows) ? rows : []).map(([tag, queue, priority, payload, redelivered, revoked]) => ({
+      tag, queue, priority, payload, redelivered: redelivered === 1, revoked: revoked === 1,
+    }));
+  }
+
+  async ack(deliveries: Delivery[], results: ResultWrite[] = []): Promise<void> {
+    if (!deliveries.length && !results.length) return;
+    await settleOn(this.redis, this.keys, deliveries.map((d) => d.tag), results);
+  }
+
+  async requeue(d: Delivery, opts: { delayMs: number }): Promise<void> {
+    await requeue.run(this.redis, {
+      keys: {
+        unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, delayed: this.keys.delayed,
+        queue: this.keys.queue(d.queue, stepOf(d.priority)),
+      },
+      args: [d.tag, opts.delayMs > 0 ? this.now() + opts.delayMs : 0],
+    });
+  }
+
+  async deadLetter(d: Delivery, reason: string): Promise<void> {
+    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, at: new Date(this.now()).toISOString() };
+    await deadLetter.run(this.redis, {
+      keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, dead: this.keys.deadLetters },
+      args: [d.tag, JSON.stringify(entry)],
+    });
+  }
+
+  /** Restart the visibility clock of running deliveries (ZADD XX: a restored claim is not revived). */
+  extend(deliveries: Delivery[]): Promise<void> {
+    if (!deliveries.length) return Promise.resolve();
+    const score = Number((this.now() / 1000).toFixed(3));
+    const [first, ...rest] = deliveries.map((d) => ({ score, member: d.tag }));
+    return guard("extend", async () => void await this.redis.zadd(this.keys.unackedIndex, { xx: true }, first, ...rest));
+  }
+
+  revoke(ids: string[], ttlMs: number): Promise<void> {
+    if (!ids.length) return Promise.resolve();
+    const now = this.now();
+    const [first, ...rest] = ids.map((id) => ({ score: now + ttlMs, member: id }));
+    return guard("revoke", async () =>
+      void await this.redis.multi().zadd(this.keys.revoked, first, ...rest).zremrangebyscore(this.keys.revoked, "-inf", now).exec()
+    );
+  }
+
+  /** True for an `UpstashRedisBackend` on the same client and prefix: `ack` then stores results too. */
+  storesResultsFor(backend: ResultBackend): boolean {
+    return backend instanceof UpstashRedisBackend && backend.redis === this.redis && backend.keys.prefix === this.keys.prefix;
+  }
+
+  deadLetters(limit = 100): Promise<DeadLetter[]> {
+    if (limit <= 0) return Promise.resolve([]);
+    return guard("deadLetters", async () => {
+      const raw = await this.redis.lrange<unknown>(this.keys.deadLetters, 0, limit - 1);
+      return raw.map((e) => (typeof e === "string" ? JSON.parse(e) : e) as DeadLetter);
+    });
+  }
+
+  size(queue: string): Promise<number> {
+    return guard("size", async () => {
+      const p = this.redis.pipeline();
+      for (const step of PRIORITY_STEPS) p.llen(this.keys.queue(queue, step));
+      return (await p.exec<number[]>()).reduce((n, x) => n + Number(x), 0);
+    });
+  }
+}
+
+function nonce(): string {
+  return crypto.randomUUID();
+}
+
+/** Create an Upstash Redis broker. */
+export function upstashRedisBroker(opts: UpstashRedisBrokerOptions): UpstashRedisBroker {
+  return new UpstashRedisBroker(opts);
+}

@@ -1,0 +1,83 @@
+/**
+ * Upstash Redis (HTTP) as broker and result backend, on kombu's and Celery's exact Redis layout,
+ * so Python Celery workers and producers can share the queues and results.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from "@upstash/redis";
+ * import { Celeriac } from "celeriac";
+ * import { upstashRedisBackend, upstashRedisBroker } from "celeriac/adapters/upstash-redis";
+ *
+ * const redis = new Redis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN });
+ * const app = new Celeriac("tasks", { broker: upstashRedisBroker({ redis }), backend: upstashRedisBackend({ redis }) });
+ * ```
+ * @module
+ */
+import { Redis, type RedisConfigNodejs } from "@upstash/redis";
+import { ConfigError } from "../../src/errors.ts";
+import { UpstashRedisBackend } from "./backend.ts";
+import { UpstashRedisBroker } from "./broker.ts";
+
+export { UpstashRedisBackend, upstashRedisBackend, type UpstashRedisBackendOptions } from "./backend.ts";
+export { UpstashRedisBroker, upstashRedisBroker, type UpstashRedisBrokerOptions } from "./broker.ts";
+export { ScriptCode } from "./errors.ts";
+export { brokerKeys, resultKeys, type BrokerKeys, type ResultKeys } from "./keys.ts";
+
+/** Options of `upstashRedis`. */
+export interface UpstashRedisOptions {
+  /** An `@upstash/redis` client shared by broker and backend. */
+  redis: Redis;
+  /** Put in front of every key (kombu/Celery `global_keyprefix`). */
+  prefix?: string;
+}
+
+/** A broker and a result backend on one client: the worker acks and stores results in one request. */
+export interface UpstashRedisPair {
+  broker: UpstashRedisBroker;
+  backend: UpstashRedisBackend;
+}
+
+/** Broker and result backend on one Upstash Redis client and prefix. */
+export function upstashRedis(opts: UpstashRedisOptions): UpstashRedisPair {
+  return { broker: new UpstashRedisBroker(opts), backend: new UpstashRedisBackend(opts) };
+}
+
+/** The environment `fromEnv` reads (passed in by the entry point; globals are never read). */
+export interface UpstashRedisEnv {
+  UPSTASH_REDIS_REST_URL?: string;
+  UPSTASH_REDIS_REST_TOKEN?: string;
+  /** Key prefix (optional). */
+  CELERIAC_REDIS_PREFIX?: string;
+}
+
+/** Options of `fromEnv`: client settings passed through to `new Redis(...)`. */
+export interface UpstashRedisFromEnvOptions {
+  /** Key prefix; overrides `env.CELERIAC_REDIS_PREFIX`. */
+  prefix?: string;
+  /** Network retries of the client (default 5 with exponential backoff; `false` fails at once). */
+  retry?: RedisConfigNodejs["retry"];
+  /** Any other client option (`responseEncoding`, `enableAutoPipelining`, `readYourWrites`...). */
+  redis?: Omit<RedisConfigNodejs, "url" | "token">;
+}
+
+/**
+ * Broker and backend from `UPSTASH_REDIS_REST_URL` / `UPSTASH_REDIS_REST_TOKEN` in `env`.
+ * @example
+ * ```ts
+ * export default { fetch: (req, env) => new Celeriac("tasks", fromEnv(env)).worker().fetch(req) };
+ * ```
+ */
+export function fromEnv(env: UpstashRedisEnv, opts: UpstashRedisFromEnvOptions = {}): UpstashRedisPair {
+  const url = env.UPSTASH_REDIS_REST_URL;
+  const token = env.UPSTASH_REDIS_REST_TOKEN;
+  const missing = [!url && "UPSTASH_REDIS_REST_URL", !token && "UPSTASH_REDIS_REST_TOKEN"].filter(Boolean);
+  if (missing.length) throw new ConfigError(`[upstash-redis] missing ${missing.join(" and ")} in env`);
+  const redis = new Redis({
+    enableTelemetry: false,
+    ...opts.redis,
+    ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
+    url: String(url),
+    token: String(token),
+  });
+  return upstashRedis({ redis, prefix: opts.prefix ?? env.CELERIAC_REDIS_PREFIX });
+}

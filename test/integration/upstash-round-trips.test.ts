@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Celeriac, type Celeriac as App } from "../../mod.ts";
+import { upstashRedis } from "../../adapters/upstash-redis/mod.ts";
+import type { PullBroker } from "../../src/ports.ts";
+import { defineScript } from "../../adapters/upstash-redis/lua/define.ts";
+import { startUpstash, type UpstashEnv } from "../support/upstash.ts";
+
+// The round-trip budget of docs/upstash-redis.md, counted as HTTP requests at the endpoint.
+let env: UpstashEnv;
+
+beforeAll(async () => {
+  env = await startUpstash("upstash-round-trips");
+});
+
+afterAll(async () => {
+  await env?.close();
+});
+
+function newApp(): App {
+  const { broker, backend } = upstashRedis({ redis: env.client(), prefix: env.prefix("rt") });
+  return new Celeriac("rt", { broker, backend });
+}
+
+async function warmScripts(app: App): Promise<void> {
+  await (app.broker as PullBroker).claim(["warm-up"], { max: 1, visibilityMs: 1000 });
+  const meta = { status: "SUCCESS", result: null, traceback: null, children: [], date_done: null, task_id: "warm-up" };
+  await app.backend.set([{ meta, ttlMs: 1000 }]);
+}
+
+async function count(fn: () => Promise<unknown>): Promise<{ requests: number; commands: number }> {
+  env.server.resetStats();
+  await fn();
+  return { ...env.server.stats };
+}
+
+describe("upstash-redis round trips", () => {
+  it("upstash-redis: delay costs one request and one command", async () => {
+    const app = newApp();
+    const add = app.task("tasks.add", (a: number, b: number) => a + b);
+    expect(await count(() => add.delay(1, 2))).toEqual({ requests: 1, commands: 1 });
+  });
+
+  it("upstash-redis: a batch of N messages over several queues and ETAs is one request", async () => {
+    const app = newApp();
+    const msgs = Array.from({ length: 50 }, (_, i) =>
+      app.buildMessage("tasks.add", [i, i], { queue: i % 2 ? "a" : "b", priority: i % 10, countdown: i % 5 ? undefined : 60 })
+    );
+    const c = await count(() => app.publish(msgs));
+    expect(c.requests).toBe(1);
+    expect(c.commands).toBeLessThanOrEqual(9); // one LPUSH per list + one ZADD
+  });
+
+  it("upstash-redis: draining N tasks is one claim and one ack-with-results request", async () => {
+    const app = newApp();
+    const add = app.task("tasks.add", (a: number, b: number) => a + b);
+    const n = 25;
+    const results = await Promise.all(Array.from({ length: n }, (_, i) => add.delay(i, i)));
+    await warmScripts(app); // a script's first use on a fresh Redis costs one more request (last test)
+    const c = await count(() => app.worker({ prefetch: n }).drain({ maxTasks: n }));
+    expect(c).toEqual({ requests: 2, commands: 2 });
+    expect(await results[n - 1].get({ timeout: 1000 })).toBe(2 * (n - 1));
+    // Without maxTasks the worker asks once more to learn that the queue is empty.
+    await Promise.all(Array.from({ length: n }, (_, i) => add.delay(i, i)));
+    expect(await count(() => app.worker({ prefetch: n }).drain())).toEqual({ requests: 3, commands: 3 });
+  });
+
+  it("upstash-redis: a script's first use costs one extra request (EVALSHA, NOSCRIPT, then EVAL)", async () => {
+    const unique = defineScript({ name: "probe", keys: ["k"], lua: `-- ${crypto.randomUUID()}\nreturn '[1]'` });
+    const redis = env.client();
+    const call = { keys: { k: `${env.runPrefix}probe` }, args: [] };
+    expect((await count(() => unique.run(redis, call))).requests).toBe(2);
+    expect((await count(() => unique.run(redis, call))).requests).toBe(1);
+  });
+});

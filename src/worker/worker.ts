@@ -100,12 +100,15 @@ export class Worker {
     const concurrency = Math.max(1, this.opts.concurrency ?? 1);
     const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
     while (report.processed < max && Date.now() < deadline && !opts.signal?.aborted) {
-      const deliveries = await this.claim(Math.min(prefetch, max - report.processed));
+      const asked = Math.min(prefetch, max - report.processed);
+      const deliveries = await this.claim(asked);
       if (!deliveries.length) break;
-      const results = await this.processBatch(deliveries, concurrency, deadline, opts.signal);
-      tally(report, results);
+      const { executions, published } = await this.processBatch(deliveries, concurrency, deadline, opts.signal);
+      tally(report, executions);
       // Only messages that did not move (ETA not due, rate-limited) remain: stop to avoid spinning.
-      if (results.every((e) => e.disposition.kind === "requeue")) break;
+      if (executions.every((e) => e.disposition.kind === "requeue")) break;
+      // A short batch emptied the queues; another claim only pays off if this batch sent follow-ups.
+      if (deliveries.length < asked && !published) break;
     }
     return report;
   }
@@ -153,7 +156,12 @@ export class Worker {
     }
   }
 
-  private async processBatch(deliveries: Delivery[], concurrency: number, deadline: number, signal?: AbortSignal): Promise<Execution[]> {
+  private async processBatch(
+    deliveries: Delivery[],
+    concurrency: number,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<{ executions: Execution[]; published: boolean }> {
     const effects = new Effects();
     const done: [Delivery, Execution][] = [];
     const released: Delivery[] = [];
@@ -183,7 +191,7 @@ export class Worker {
       stopExtending();
     }
     await this.flush(effects, done, released);
-    return done.map(([, e]) => e);
+    return { executions: done.map(([, e]) => e), published: effects.publish.length > 0 };
   }
 
   private async flush(effects: Effects, done: [Delivery, Execution][], released: Delivery[]): Promise<void> {

@@ -59,7 +59,10 @@ describe("upstash-redis round trips", () => {
     const c = await count(() => app.worker({ prefetch: n }).drain({ maxTasks: n }));
     expect(c).toEqual({ requests: 2, commands: 2 });
     expect(await results[n - 1].get({ timeout: 1000 })).toBe(2 * (n - 1));
-    // Without maxTasks the worker asks once more to learn that the queue is empty.
+    // Without maxTasks, a claim size above N shows the queue ran dry: no extra claim.
+    await Promise.all(Array.from({ length: n }, (_, i) => add.delay(i, i)));
+    expect(await count(() => app.worker({ prefetch: 100 }).drain())).toEqual({ requests: 2, commands: 2 });
+    // A claim size of exactly N cannot tell, so it asks once more and finds the queue empty.
     await Promise.all(Array.from({ length: n }, (_, i) => add.delay(i, i)));
     expect(await count(() => app.worker({ prefetch: n }).drain())).toEqual({ requests: 3, commands: 3 });
   });

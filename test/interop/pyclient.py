@@ -2,7 +2,7 @@
 
 Usage: pyclient.py send <task> <json args> [<json kwargs>]   → prints the task id
        pyclient.py get <task id> [timeout]                   → prints JSON {state, result} or {state, error}
-       pyclient.py chord <header task> <json list of args> <body task>  → prints the body id
+       pyclient.py chord <header task> <json list of args> <body task> <body queue>  → prints the body id
 """
 import json
 import sys
@@ -26,7 +26,7 @@ def main(argv):
             print(json.dumps({"state": r.state, "error": type(exc).__name__, "message": str(exc)}))
     elif cmd == "chord":
         header = [signature(argv[2], args=a, app=app) for a in json.loads(argv[3])]
-        print(chord(header)(signature(argv[4], app=app)).id)
+        print(chord(header)(signature(argv[4], app=app, queue=argv[5])).id)
     else:
         raise SystemExit(f"unknown command {cmd}")
 

@@ -1,0 +1,109 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { promisify } from "node:util";
+import { Redis } from "@upstash/redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Celeriac, TaskError } from "../../mod.ts";
+import { upstashRedisBackend, upstashRedisBroker } from "../../adapters/upstash-redis/mod.ts";
+import { startDevServer, type DevServer } from "../../workers/node/dev-server.ts";
+import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "../support/redis.ts";
+
+// Real Python Celery 5 (Debian's python3-celery) and celeriac on one Redis: each sends work the
+// other runs, and each reads the other's results. Broker keys use kombu's global_keyprefix.
+const run = promisify(execFile);
+const PY = "/usr/bin/python3";
+const cwd = new URL(".", import.meta.url).pathname;
+
+let redis: TestRedis;
+let server: DevServer;
+let prefix: string;
+let pyWorker: ChildProcess;
+let pyLog = "";
+let app: Celeriac;
+const resultIds: string[] = [];
+
+function pyEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, BROKER_URL: redis.url, BACKEND_URL: redis.url, CELERIAC_PREFIX: prefix, PYTHONPATH: cwd };
+}
+
+async function py(...args: string[]): Promise<string> {
+  const { stdout } = await run(PY, ["pyclient.py", ...args], { cwd, env: pyEnv(), timeout: 60_000 });
+  return stdout.trim();
+}
+
+beforeAll(async () => {
+  try {
+    await run(PY, ["-c", "import celery, redis"]);
+  } catch {
+    throw new Error("Python Celery is missing: install it with `apt-get install -y python3-celery python3-redis`");
+  }
+  redis = await ensureRedis();
+  server = await startDevServer({ port: 0, redisUrl: redis.url });
+  prefix = uniquePrefix("interop");
+  const client = new Redis({ url: server.url, token: server.token, enableTelemetry: false });
+  // Celery 5.2's result backend has no key prefix, so results use the plain Celery keys.
+  app = new Celeriac("interop", { broker: upstashRedisBroker({ redis: client, prefix }), backend: upstashRedisBackend({ redis: client }) });
+  app.task("ts.mul", (a: number, b: number) => a * b);
+  app.task("ts.fail", () => {
+    throw new TypeError("ts says no");
+  });
+  pyWorker = spawn(PY, [
+    "-m", "celery", "-A", "pyapp", "worker", "--pool=solo", "-Q", "py", "--without-mingle", "--without-gossip",
+    "--without-heartbeat", "--loglevel=WARNING", "-n", `py-${prefix.slice(-9, -1)}@localhost`,
+  ], { cwd, env: pyEnv(), stdio: ["ignore", "ignore", "pipe"] });
+  // Keep the worker's log (task tracebacks are expected here); show it only if it dies early.
+  pyWorker.stderr!.on("data", (chunk) => (pyLog += chunk));
+  pyWorker.once("exit", (code) => {
+    if (code) console.error(`python celery worker exited with ${code}:\n${pyLog}`);
+  });
+}, 60_000);
+
+afterAll(async () => {
+  if (pyWorker?.pid) {
+    pyWorker.removeAllListeners("exit");
+    const exited = new Promise((r) => pyWorker.once("exit", r));
+    pyWorker.kill("SIGTERM");
+    await exited;
+  }
+  if (redis) {
+    await deleteByPrefix(redis.url, prefix);
+    for (const id of resultIds) await deleteByPrefix(redis.url, `celery-task-meta-${id}`);
+  }
+  await server?.close();
+  await redis?.stop();
+}, 30_000);
+
+describe("interop with Python Celery 5.2", () => {
+  it("a Python worker runs tasks sent by celeriac, kwargs included, and celeriac reads the results", async () => {
+    const r1 = await app.sendTask("py.add", [2, 3], { queue: "py" });
+    const r2 = await app.sendTask("py.scale", [3], { queue: "py", kwargs: { factor: 4 } });
+    resultIds.push(r1.id, r2.id);
+    expect(await r1.get({ timeout: 30_000 })).toBe(5);
+    expect(await r2.get({ timeout: 30_000 })).toBe(12);
+  }, 60_000);
+
+  it("a Python failure is re-thrown by celeriac with the Python exception type", async () => {
+    const r = await app.sendTask("py.fail", ["boom"], { queue: "py" });
+    resultIds.push(r.id);
+    const err = await r.get({ timeout: 30_000 }).catch((e) => e);
+    expect(err).toBeInstanceOf(TaskError);
+    expect(err.name).toBe("ValueError");
+    expect(err.excModule).toBe("builtins");
+    expect(err.message).toBe("boom");
+  }, 60_000);
+
+  it("a celeriac worker runs tasks sent by Python send_task, and Python reads the results", async () => {
+    const ok = await py("send", "ts.mul", "[6, 7]");
+    const bad = await py("send", "ts.fail", "[]");
+    resultIds.push(ok, bad);
+    await app.worker().drain();
+    expect(JSON.parse(await py("get", ok))).toEqual({ state: "SUCCESS", result: 42 });
+    expect(JSON.parse(await py("get", bad))).toMatchObject({ state: "FAILURE", error: "TypeError", message: "ts says no" });
+  }, 60_000);
+
+  it("a Python chord with celeriac header members fires its Python body once", async () => {
+    const bodyId = await py("chord", "ts.mul", "[[1, 2], [3, 4], [5, 6]]", "py.xsum", "py");
+    resultIds.push(bodyId);
+    await app.worker().drain();
+    expect(await app.AsyncResult(bodyId).get({ timeout: 30_000 })).toBe(2 + 12 + 30);
+  }, 60_000);
+});

@@ -17,12 +17,16 @@ export { Celeriac, type CeleriacConf, type CeleriacOptions, type Route, type Tas
 export { Task, type BoundTaskFn, type ErrorMatcher, type TaskFn, type TaskHost, type TaskOptions } from "./src/task.ts";
 export { AsyncResult, type GetOptions, type ResultHost } from "./src/result.ts";
 export {
+  chain, chord, chunks, Chain, Chord, Chunks, group, Group, GroupResult, xmap, xstarmap,
+} from "./src/canvas/mod.ts";
+export {
   Signature, type ApplyOptions, type SignatureHost, type SignatureLike,
 } from "./src/canvas/signature.ts";
 export {
   Worker, type DrainOptions, type DrainReport, type RunOptions, type WorkerOptions,
 } from "./src/worker/worker.ts";
 export { TaskContext, type TaskRequest } from "./src/worker/context.ts";
+export { handleRequest, type HandlerHost, type HandlerOptions } from "./src/worker/http.ts";
 export type { Disposition, Execution } from "./src/worker/outcome.ts";
 export {
   AdapterError, CeleriacError, ChordError, ConfigError, Ignore, MaxRetriesExceededError, MessageError,

@@ -4,7 +4,9 @@
  */
 import { memoryBackend, memoryBroker } from "../adapters/memory/mod.ts";
 import { Beat } from "./beat/beat.ts";
+import type { BeatSchedule } from "./beat/entries.ts";
 import { applyCanvas } from "./canvas/apply.ts";
+import { registerBuiltins } from "./canvas/builtins.ts";
 import { mergeArgs, optionsToApply, Signature, toDicts, type ApplyOptions } from "./canvas/signature.ts";
 import { AdapterError, CeleriacError, ConfigError, ValidationError } from "./errors.ts";
 import { buildMessage, toOutbound, type TaskMessage } from "./message.ts";
@@ -34,7 +36,13 @@ export interface CeleriacConf {
   revokedExpires: number;
   /** Written to `headers.origin` of messages sent by this app. */
   origin: string;
-  /** Extra settings (beat, timezone, ...) read by other parts. */
+  /** Periodic entries sent by `app.beat.tick()` (see docs/beat.md). */
+  beatSchedule?: BeatSchedule;
+  /** IANA zone crontab entries are read in (default "UTC"). */
+  timezone?: string;
+  /** Seconds; beat skips slots older than this (default: min(period, 1 h)). */
+  beatStartingDeadline?: number | null;
+  /** Extra settings read by other parts. */
   [setting: string]: unknown;
 }
 
@@ -71,6 +79,7 @@ export class Celeriac {
       defaultQueue: "celery", taskRoutes: {}, resultExpires: 86_400, visibilityTimeout: 3_600,
       revokedExpires: 86_400, origin: `celeriac@${name}`, ...opts.conf,
     };
+    registerBuiltins(this);
   }
 
   /** Register a task. With `{ bind: true }` the function receives the task context first. */
@@ -184,7 +193,8 @@ export class Celeriac {
     }
   }
 
-  private route(name: string): { queue?: string; priority?: number } {
+  /** @internal the route of a task name (`conf.taskRoutes`) */
+  route(name: string): { queue?: string; priority?: number } {
     const routes = this.conf.taskRoutes;
     const r = typeof routes === "function" ? routes(name) : matchRoute(routes, name);
     return typeof r === "string" ? { queue: r } : r ?? {};

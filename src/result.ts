@@ -36,7 +36,10 @@ export interface GetOptions {
 export class AsyncResult<T = unknown> {
   /** The task id. */
   readonly id: string;
-  /** The previous step when this result comes from a chain, else null. */
+  /**
+   * The result this one follows: the previous step of a chain, or the header's `GroupResult`
+   * of a chord body; null for a plain task.
+   */
   parent: AsyncResult | null;
   protected readonly host: ResultHost;
 
@@ -92,23 +95,40 @@ export class AsyncResult<T = unknown> {
   /**
    * Wait until the task is ready and return its value. A FAILURE or REVOKED state is thrown
    * as a `TaskError` whose `name` is the original exception type (unless `propagate: false`).
+   * Like Celery's `follow_parents`, a failed parent (an earlier chain step, a chord header
+   * member) is thrown as soon as it is seen, instead of waiting for a step that never runs.
    */
   async get(opts: GetOptions = {}): Promise<T> {
     const interval = opts.interval ?? 100;
     const deadline = opts.timeout != null ? Date.now() + opts.timeout : Infinity;
+    const propagate = opts.propagate ?? true;
+    const ids = [...new Set(this.watchIds(propagate))];
     for (;;) {
       opts.signal?.throwIfAborted();
-      const meta = await this.meta();
-      if (meta && READY_STATES.has(meta.status)) return this.settle(meta, opts.propagate ?? true);
+      const metas = ids.length === 1 ? [await this.host.backend.get(ids[0])] : await this.host.backend.mget(ids);
+      const out = this.evaluate(new Map(ids.map((id, i) => [id, metas[i] ?? null])), propagate);
+      if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
+      if (out.ready) return out.value as T;
       const left = deadline - Date.now();
       if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!);
       await sleep(Math.min(interval, left), opts.signal);
     }
   }
 
-  protected settle(meta: ResultMeta, propagate: boolean): T {
-    if (propagate && PROPAGATE_STATES.has(meta.status)) throw fromExceptionInfo(this.id, meta.result, meta.traceback);
-    return meta.result as T;
+  /** @internal ids of the records `evaluate` reads (with the parents' when following them) */
+  watchIds(followParents: boolean): string[] {
+    return [this.id, ...(followParents && this.parent ? this.parent.watchIds(true) : [])];
+  }
+
+  /** @internal this handle's outcome in a snapshot of records: ready, first failure, value */
+  evaluate(snap: ReadonlyMap<string, ResultMeta | null>, followParents: boolean): Outcome {
+    if (followParents && this.parent) {
+      const p = this.parent.evaluate(snap, true);
+      if (p.failure) return { ready: false, failure: p.failure, value: null };
+    }
+    const m = snap.get(this.id);
+    if (!m || !READY_STATES.has(m.status)) return { ready: false, failure: null, value: null };
+    return { ready: true, failure: PROPAGATE_STATES.has(m.status) ? m : null, value: m.result };
   }
 
   /** Delete the stored result. */
@@ -121,14 +141,22 @@ export class AsyncResult<T = unknown> {
     return this.host.revoke([this.id]);
   }
 
-  /** Celery's `as_tuple()` shape. */
-  asTuple(): [[string, unknown], null] {
+  /** Celery's `as_tuple()` shape: `[[id, parent tuple], children]`. */
+  asTuple(): [[string, unknown], unknown[] | null] {
     return [[this.id, this.parent ? this.parent.asTuple() : null], null];
   }
 
   toString(): string {
     return this.id;
   }
+}
+
+/** @internal what `evaluate` finds in a snapshot of records */
+export interface Outcome {
+  ready: boolean;
+  /** The first failed record (a parent's before this one's). */
+  failure: ResultMeta | null;
+  value: unknown;
 }
 
 /** Extract the id from a stored child (`[[id, parent], children]` or `[id, parent]`). */

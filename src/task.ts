@@ -3,6 +3,7 @@
  * @module
  */
 import type { z } from "zod";
+import { chunks, xmap, xstarmap, type Chunks } from "./canvas/primitives.ts";
 import { Signature, type ApplyOptions, type SignatureHost } from "./canvas/signature.ts";
 import type { AsyncResult } from "./result.ts";
 import type { TaskContext } from "./worker/context.ts";
@@ -106,6 +107,27 @@ export class Task<A extends unknown[] = unknown[], R = unknown> {
   /** A signature with keyword arguments and options. */
   signature(args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: ApplyOptions = {}): Signature<R> {
     return new Signature<R>(this.host, { task: this.name, args, kwargs }).set(opts);
+  }
+
+  /**
+   * One `celery.map` task that calls this task's function with each item, in one worker
+   * (not in parallel): `xsum.map([[1, 2], [3]])` → `[3, 3]`.
+   */
+  map(it: unknown[]): Signature<R[]> {
+    return xmap(this.s(), it);
+  }
+
+  /** One `celery.starmap` task that calls this task's function with each item spread as args. */
+  starmap(it: unknown[][]): Signature<R[]> {
+    return xstarmap(this.s(), it);
+  }
+
+  /**
+   * Split `it` into chunks of `n` argument lists; sending it sends a group of `celery.starmap`
+   * tasks, and `get()` gives one list of results per chunk.
+   */
+  chunks(it: unknown[][], n: number): Chunks<R> {
+    return chunks(this.s(), it, n);
   }
 
   /** A handle on a result of this task by id. */

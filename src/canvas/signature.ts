@@ -7,49 +7,9 @@
 import type { AsyncResult } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
 import { uuid } from "../util/id.ts";
+import { applyToOptions, type ApplyOptions } from "./options.ts";
 
-/** Calling options in celeriac's camelCase. Seconds for durations, like Celery. */
-export interface ApplyOptions {
-  /** Keyword arguments; they reach the task function as a final object argument. */
-  kwargs?: Record<string, unknown>;
-  /** Run no sooner than this many seconds from now. */
-  countdown?: number;
-  /** Run no sooner than this instant. */
-  eta?: Date | string | number;
-  /** Seconds from now, or an instant, after which the task is REVOKED instead of run. */
-  expires?: number | Date | string;
-  queue?: string;
-  /** 0–9; 0 is consumed first on Redis-style brokers. */
-  priority?: number;
-  taskId?: string;
-  /** Signatures to call with this task's result. */
-  link?: SignatureLike | SignatureLike[];
-  /** Signatures to call with this task's id when it fails. */
-  linkError?: SignatureLike | SignatureLike[];
-  /** Custom headers, merged at the top level of the message headers. */
-  headers?: Record<string, unknown>;
-  ignoreResult?: boolean;
-  /** Hard time limit in seconds. */
-  timeLimit?: number;
-  /** Soft time limit in seconds. */
-  softTimeLimit?: number;
-  /** Display name for logs and monitors (Celery `shadow`). */
-  shadow?: string;
-  /** @internal canvas and retry plumbing */
-  parentId?: string | null;
-  /** @internal */
-  rootId?: string | null;
-  /** @internal */
-  group?: string | null;
-  /** @internal */
-  groupIndex?: number | null;
-  /** @internal remaining chain steps, next step last (Celery's order) */
-  chain?: SignatureDict[] | null;
-  /** @internal chord body when this task is a chord header member */
-  chord?: SignatureDict | null;
-  /** @internal */
-  retries?: number;
-}
+export { applyToOptions, optionsToApply, type ApplyOptions } from "./options.ts";
 
 /** A signature object or its plain dict. */
 export type SignatureLike = Signature | SignatureDict;
@@ -57,44 +17,6 @@ export type SignatureLike = Signature | SignatureDict;
 /** What a signature needs from its app to be sent. */
 export interface SignatureHost {
   applySignature(sig: SignatureDict, args?: unknown[], opts?: ApplyOptions): Promise<AsyncResult>;
-}
-
-/** Convert a signature's snake_case options to `ApplyOptions`. */
-export function optionsToApply(o: SignatureOptions): ApplyOptions {
-  const out: ApplyOptions = {};
-  if (o.task_id) out.taskId = o.task_id;
-  if (o.queue) out.queue = o.queue;
-  if (o.priority != null) out.priority = o.priority;
-  if (o.countdown != null) out.countdown = o.countdown;
-  if (o.eta) out.eta = o.eta;
-  if (o.expires != null) out.expires = o.expires;
-  if (o.time_limit != null) out.timeLimit = o.time_limit;
-  if (o.soft_time_limit != null) out.softTimeLimit = o.soft_time_limit;
-  if (o.ignore_result != null) out.ignoreResult = o.ignore_result;
-  if (o.link?.length) out.link = o.link;
-  if (o.link_error?.length) out.linkError = o.link_error;
-  if (o.group_id) out.group = o.group_id;
-  if (o.group_index != null) out.groupIndex = o.group_index;
-  if (o.headers) out.headers = o.headers;
-  return out;
-}
-
-/** Convert `ApplyOptions` to a signature's snake_case options. */
-export function applyToOptions(o: ApplyOptions): SignatureOptions {
-  const out: SignatureOptions = {};
-  if (o.taskId) out.task_id = o.taskId;
-  if (o.queue) out.queue = o.queue;
-  if (o.priority != null) out.priority = o.priority;
-  if (o.countdown != null) out.countdown = o.countdown;
-  if (o.eta != null) out.eta = new Date(o.eta).toISOString();
-  if (o.expires != null) out.expires = o.expires instanceof Date ? o.expires.toISOString() : o.expires;
-  if (o.timeLimit != null) out.time_limit = o.timeLimit;
-  if (o.softTimeLimit != null) out.soft_time_limit = o.softTimeLimit;
-  if (o.ignoreResult != null) out.ignore_result = o.ignoreResult;
-  if (o.link) out.link = toDicts(o.link);
-  if (o.linkError) out.link_error = toDicts(o.linkError);
-  if (o.headers) out.headers = o.headers;
-  return out;
 }
 
 /** Normalise one or many signatures to plain dicts. */
@@ -119,7 +41,14 @@ export class Signature<R = unknown> {
   options: SignatureOptions;
   subtask_type: string | null;
   immutable: boolean;
-  protected readonly host: SignatureHost;
+  /** @internal the app that sends this signature */
+  readonly host: SignatureHost;
+
+  /** Wrap a dict in the class registered for its `subtask_type` (`Chain`, `Group`, ...). */
+  static from<R = unknown>(host: SignatureHost, dict: SignatureDict): Signature<R> {
+    const Ctor = (dict.subtask_type && CANVAS_TYPES.get(dict.subtask_type)) || Signature;
+    return new Ctor(host, dict) as Signature<R>;
+  }
 
   constructor(host: SignatureHost, dict: Partial<SignatureDict> & { task: string }) {
     this.host = host;
@@ -173,6 +102,19 @@ export class Signature<R = unknown> {
     return (this.options.task_id ??= uuid());
   }
 
+  /**
+   * Chain another signature after this one (Celery's `a | b`): the result of this one is
+   * prepended to the next one's args. A group followed by a signature becomes a chord.
+   */
+  pipe<R2>(next: Signature<R2>): Signature<R2> {
+    const steps = (s: Signature<unknown>): SignatureDict[] =>
+      s.subtask_type === "chain" && !Object.keys(s.options).length ? toDicts(s.kwargs.tasks as SignatureDict[]) : [toDict(s)];
+    return Signature.from<R2>(this.host, {
+      task: "celery.chain", args: [], kwargs: { tasks: [...steps(this), ...steps(next)] }, options: {},
+      subtask_type: "chain", immutable: false,
+    });
+  }
+
   /** Send with extra positional args prepended (partial application). */
   delay(...args: unknown[]): Promise<AsyncResult<R>> {
     return this.applyAsync(args);
@@ -182,6 +124,14 @@ export class Signature<R = unknown> {
   applyAsync(args: unknown[] = [], opts: ApplyOptions = {}): Promise<AsyncResult<R>> {
     return this.host.applySignature(this.toJSON(), args, opts) as Promise<AsyncResult<R>>;
   }
+}
+
+/** Classes of canvas signatures by `subtask_type`, filled in by `primitives.ts`. */
+const CANVAS_TYPES = new Map<string, new (host: SignatureHost, dict: SignatureDict) => Signature<any>>();
+
+/** @internal register the class that wraps dicts of one `subtask_type` */
+export function registerCanvasType(type: string, ctor: new (host: SignatureHost, dict: SignatureDict) => Signature<any>): void {
+  CANVAS_TYPES.set(type, ctor);
 }
 
 /** Merge a signature's stored args with args from a parent (prepended unless immutable). */

@@ -83,24 +83,26 @@ export class Executor {
       request: requestOf(msg, this.hostname, redelivered), signal: ctrl.signal, store,
       defaults: { maxRetries: o.maxRetries === undefined ? 3 : o.maxRetries, defaultRetryDelay: o.defaultRetryDelay ?? 180 },
     });
+    // Adapter failures outside the task call (STARTED, follow-ups, chord join) propagate to the
+    // worker, which leaves the message unacked for redelivery instead of failing a good task.
+    if (o.trackStarted && !ignore) await store(STARTED, { pid: null, hostname: this.hostname });
+    const args = Object.keys(msg.kwargs).length ? [...msg.args, msg.kwargs] : [...msg.args];
+    const call = (): Promise<unknown> => Promise.resolve().then(() =>
+      (task.fn as (...a: unknown[]) => unknown)(...(o.bind ? [ctx, ...args] : args))
+    );
+    const [hard, soft] = h.timelimit;
+    let retval: unknown;
     try {
-      if (o.trackStarted && !ignore) await store(STARTED, { pid: null, hostname: this.hostname });
-      const args = Object.keys(msg.kwargs).length ? [...msg.args, msg.kwargs] : [...msg.args];
-      const call = (): Promise<unknown> => Promise.resolve().then(() =>
-        (task.fn as (...a: unknown[]) => unknown)(...(o.bind ? [ctx, ...args] : args))
-      );
-      const [hard, soft] = h.timelimit;
-      let retval = await runWithLimits(call, { hard: hard ?? o.timeLimit ?? null, soft: soft ?? o.softTimeLimit ?? null }, ctrl);
-      retval = jsonSafe(retval);
-      const children = await onSuccess(this.app, msg, retval, effects);
-      if (!ignore) effects.results.push(this.write(msg, SUCCESS, retval, null, children));
-      await onChordPart(this.app, msg, SUCCESS, retval, effects);
-      return SUCCESS;
+      retval = jsonSafe(await runWithLimits(call, { hard: hard ?? o.timeLimit ?? null, soft: soft ?? o.softTimeLimit ?? null }, ctrl));
     } catch (err) {
       return await this.handleError(task, msg, err, ignore, effects);
     } finally {
       signal?.removeEventListener("abort", onStop);
     }
+    const children = await onSuccess(this.app, msg, retval, effects);
+    if (!ignore) effects.results.push(this.write(msg, SUCCESS, retval, null, children));
+    await onChordPart(this.app, msg, SUCCESS, retval, effects);
+    return SUCCESS;
   }
 
   private async handleError(task: Task<any, any>, msg: TaskMessage, err: unknown, ignore: boolean, effects: Effects): Promise<string | null> {

@@ -1,29 +1,29 @@
 /**
  * After a task finishes: link callbacks, the next chain step, errbacks and the chord join.
- * Plain signatures become messages in the batch's effects; canvas signatures are sent at once.
+ * Every follow-up, plain or canvas, is prepared into the batch's effects, so a batch still
+ * publishes once; chord sizes of canvases sent here are stored right away (before publish).
  * @module
  */
 import type { Celeriac } from "../app.ts";
-import { mergeArgs, type ApplyOptions } from "../canvas/signature.ts";
+import { storeChordSizes } from "../canvas/apply.ts";
+import { resultIds } from "../canvas/dicts.ts";
+import { freeze } from "../canvas/freeze.ts";
+import { Batch, prepare } from "../canvas/prepare.ts";
+import type { ApplyOptions } from "../canvas/signature.ts";
 import { ChordError } from "../errors.ts";
-import { toExceptionInfo } from "../exceptions.ts";
+import { isExceptionInfo, toExceptionInfo } from "../exceptions.ts";
 import type { TaskMessage } from "../message.ts";
 import { FAILURE, REVOKED, SUCCESS } from "../states.ts";
-import type { ExceptionInfo, SignatureDict } from "../types.ts";
-import { uuid } from "../util/id.ts";
+import type { SignatureDict } from "../types.ts";
 import { resultWrite, type Effects } from "./outcome.ts";
 
-/** Queue a signature: plain ones join the batch, canvas ones are sent now. Returns the task id. */
+/** Queue a signature (of any kind) in the batch's effects. Returns the id of its result. */
 export async function dispatch(app: Celeriac, sig: SignatureDict, args: unknown[], opts: ApplyOptions, effects: Effects): Promise<string> {
-  const taskId = sig.options?.task_id ?? uuid();
-  const withId: SignatureDict = { ...sig, options: { ...sig.options, task_id: taskId } };
-  if (sig.subtask_type) {
-    const r = await app.applySignature(withId, args, opts);
-    return r.id;
-  }
-  const o = { ...app.signatureOptions(withId), ...opts, kwargs: { ...sig.kwargs, ...opts.kwargs } };
-  effects.publish.push(app.buildMessage(sig.task, mergeArgs(sig, args), o));
-  return taskId;
+  const batch = new Batch();
+  const result = prepare(app, sig, args, opts, batch);
+  await storeChordSizes(app, batch);
+  effects.publish.push(...batch.messages);
+  return result.id;
 }
 
 /** Apply callbacks and the next chain step with the return value. Returns the child ids. */
@@ -46,32 +46,36 @@ export async function onFailure(app: Celeriac, msg: TaskMessage, effects: Effect
 
 /**
  * A chord header member finished: record it in the join and, if it was the last one, fire
- * the body with the ordered results, or store ChordError on the body when a member failed.
+ * the body with the ordered results, or store ChordError on the body and call its errbacks
+ * when a member failed or was revoked (Celery's `on_chord_part_return`).
  */
 export async function onChordPart(app: Celeriac, msg: TaskMessage, state: string, result: unknown, effects: Effects): Promise<void> {
-  const body = msg.embed.chord;
   const gid = msg.headers.group;
-  if (!body || !gid) return;
+  if (!msg.embed.chord || !gid) return;
+  const body = freeze(msg.embed.chord);
   const index = msg.headers.group_index ?? 0;
   const ttl = (app.conf.resultExpires || 86_400) * 1000;
   const entries = await app.backend.chordJoin(gid, index, JSON.stringify([1, msg.headers.id, state, result]), ttl);
   if (!entries) return;
   const parts = entries.map((e) => JSON.parse(e) as [number, string, string, unknown]);
+  const base: ApplyOptions = { parentId: msg.headers.id, rootId: msg.headers.root_id };
   const failed = parts.find(([, , s]) => s === FAILURE || s === REVOKED);
-  const bodyId = body.options?.task_id ?? uuid();
-  if (failed) {
-    const exc = failed[3] as ExceptionInfo;
-    const desc = exc && typeof exc === "object" && "exc_type" in exc
-      ? `${exc.exc_type}(${(exc.exc_message ?? []).map((m) => JSON.stringify(m)).join(", ")})` : String(exc);
-    const err = new ChordError(`Dependency ${failed[1]} raised ${desc}`);
-    effects.results.push(resultWrite(app, bodyId, FAILURE, toExceptionInfo(err), { parentId: msg.headers.id }));
-    for (const eb of body.options?.link_error ?? []) {
-      await dispatch(app, eb, [bodyId], { parentId: bodyId, rootId: msg.headers.root_id }, effects);
-    }
+  if (!failed) {
+    const values = parts.filter(([, , s]) => s === SUCCESS).map(([, , , v]) => v);
+    await dispatch(app, body, [values], base, effects);
     return;
   }
-  const values = parts.filter(([, , s]) => s === SUCCESS).map(([, , , v]) => v);
-  await dispatch(app, { ...body, options: { ...body.options, task_id: bodyId } }, [values], {
-    parentId: msg.headers.id, rootId: msg.headers.root_id,
-  }, effects);
+  const err = new ChordError(`Dependency ${failed[1]} raised ${describe(failed[3])}`);
+  const ids = resultIds(body);
+  for (const id of ids) effects.results.push(resultWrite(app, id, FAILURE, toExceptionInfo(err), { parentId: msg.headers.id }));
+  for (const eb of body.options.link_error ?? []) await dispatch(app, eb, [ids[0]], { ...base, parentId: ids[0] }, effects);
+}
+
+// Python's repr of the exception, as in Celery's "Dependency <id> raised ValueError('x')".
+function describe(exc: unknown): string {
+  if (!isExceptionInfo(exc)) return String(exc);
+  const args = (Array.isArray(exc.exc_message) ? exc.exc_message : [exc.exc_message]).map((m) =>
+    typeof m === "string" ? `'${m.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'` : JSON.stringify(m)
+  );
+  return `${exc.exc_type}(${args.join(", ")})`;
 }

@@ -12,6 +12,7 @@ import { FAILURE, RETRY, REVOKED, SUCCESS } from "../states.ts";
 import { sleep } from "../util/time.ts";
 import { Executor } from "./execute.ts";
 import { Effects, type Execution } from "./outcome.ts";
+import { handleRequest, type HandlerOptions } from "./http.ts";
 
 /** Worker options. */
 export interface WorkerOptions {
@@ -27,6 +28,8 @@ export interface WorkerOptions {
   hostname?: string;
   /** Called with errors the worker survived (broker down in `run`, a failed flush). */
   onError?: (err: unknown) => void;
+  /** How `fetch` verifies requests and limits the drains it triggers. */
+  http?: HandlerOptions;
 }
 
 /** Options of `drain`. */
@@ -144,6 +147,16 @@ export class Worker {
     await this.app.publish(effects.publish);
     if (effects.results.length) await this.app.backend.set(effects.results);
     return exec;
+  }
+
+  /**
+   * A web-standard handler: `POST` a Celery envelope to run it (push brokers), or an empty
+   * `POST` to drain a pull broker. See `handleRequest` for the status codes.
+   * @example
+   * honoApp.post("/tasks", (c) => app.worker({ http: { drain: { budgetMs: 20_000 } } }).fetch(c.req.raw));
+   */
+  fetch(request: Request): Promise<Response> {
+    return handleRequest(this, request, this.opts.http);
   }
 
   private async claim(max: number): Promise<Delivery[]> {

@@ -58,7 +58,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (pyWorker?.pid) {
+  if (pyWorker?.pid && pyWorker.exitCode === null) {
     pyWorker.removeAllListeners("exit");
     const exited = new Promise((r) => pyWorker.once("exit", r));
     pyWorker.kill("SIGTERM");
@@ -84,7 +84,7 @@ describe("interop with Python Celery 5.2", () => {
   it("a Python failure is re-thrown by celeriac with the Python exception type", async () => {
     const r = await app.sendTask("py.fail", ["boom"], { queue: "py" });
     resultIds.push(r.id);
-    const err = await r.get({ timeout: 30_000 }).catch((e) => e);
+    const err = (await r.get({ timeout: 30_000 }).catch((e) => e)) as TaskError;
     expect(err).toBeInstanceOf(TaskError);
     expect(err.name).toBe("ValueError");
     expect(err.excModule).toBe("builtins");

@@ -1,0 +1,137 @@
+/**
+ * Canvas signatures as plain data: Celery's dict shapes for chain, group, chord, map,
+ * starmap and chunks, and the small pure questions the send path asks about them.
+ * @module
+ */
+import { ConfigError } from "../errors.ts";
+import type { SignatureDict, SignatureOptions } from "../types.ts";
+
+/** The canvas kinds Celery serializes in `subtask_type`. */
+export type CanvasKind = "chain" | "group" | "chord" | "xmap" | "xstarmap" | "chunks";
+
+function dict(task: string, kwargs: Record<string, unknown>, subtaskType: CanvasKind, immutable = false): SignatureDict {
+  return { task, args: [], kwargs, options: {}, subtask_type: subtaskType, immutable };
+}
+
+/** `celery.chain`: `kwargs.tasks` in run order. */
+export function chainDict(tasks: SignatureDict[]): SignatureDict {
+  return dict("celery.chain", { tasks }, "chain");
+}
+
+/** `celery.group`: `kwargs.tasks`, run in parallel. */
+export function groupDict(tasks: SignatureDict[], options: SignatureOptions = {}): SignatureDict {
+  return { ...dict("celery.group", { tasks }, "group"), options };
+}
+
+/** `celery.chord`: header members, then the body with the list of their results. */
+export function chordDict(header: SignatureDict[], body: SignatureDict): SignatureDict {
+  return dict("celery.chord", { header, body, kwargs: {} }, "chord");
+}
+
+/** `celery.map` (`xmap`): one task that calls `task` on every item of `it`. */
+export function mapDict(task: SignatureDict, it: unknown[]): SignatureDict {
+  return dict("celery.map", { task, it }, "xmap", true);
+}
+
+/** `celery.starmap` (`xstarmap`): one task that calls `task(...item)` for every item. */
+export function starmapDict(task: SignatureDict, it: unknown[][]): SignatureDict {
+  return dict("celery.starmap", { task, it }, "xstarmap", true);
+}
+
+/** `celery.chunks`: `it` split in parts of `n`, sent as a group of `celery.starmap` tasks. */
+export function chunksDict(task: SignatureDict, it: unknown[][], n: number): SignatureDict {
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`chunks: n must be a positive integer, got ${n}`);
+  return dict("celery.chunks", { task, it, n }, "chunks", true);
+}
+
+/** Members of a group dict. */
+export function groupTasks(s: SignatureDict): SignatureDict[] {
+  const tasks = s.kwargs.tasks;
+  if (!Array.isArray(tasks)) throw new ConfigError(`${s.task}: kwargs.tasks must be a list of signatures`);
+  return tasks as SignatureDict[];
+}
+
+/** Steps of a chain dict. */
+export const chainTasks: (s: SignatureDict) => SignatureDict[] = groupTasks;
+
+/** Header (a list, or a group dict once frozen) and body of a chord dict. */
+export function chordParts(s: SignatureDict): { header: SignatureDict; body: SignatureDict } {
+  const { header, body } = s.kwargs as { header?: unknown; body?: unknown };
+  if (!body || typeof body !== "object") throw new ConfigError("celery.chord: kwargs.body must be a signature");
+  if (Array.isArray(header)) return { header: groupDict(header as SignatureDict[]), body: body as SignatureDict };
+  if (header && typeof header === "object" && (header as SignatureDict).subtask_type === "group") {
+    return { header: header as SignatureDict, body: body as SignatureDict };
+  }
+  if (header && typeof header === "object") return { header: groupDict([header as SignatureDict]), body: body as SignatureDict };
+  throw new ConfigError("celery.chord: kwargs.header must be a list of signatures or a group");
+}
+
+/** The group of `celery.starmap` tasks a chunks dict stands for (Celery `chunks.group()`). */
+export function chunksToGroup(s: SignatureDict): SignatureDict {
+  const { task, it, n } = s.kwargs as { task: SignatureDict; it: unknown[][]; n: number };
+  const parts: SignatureDict[] = [];
+  for (let i = 0; i < it.length; i += n) parts.push(starmapDict(task, it.slice(i, i + n)));
+  return groupDict(parts, { ...s.options });
+}
+
+/**
+ * How many chord join entries a header member produces (Celery `chord._descend`): one per
+ * task, every member of a group, the last non-empty step of a chain, the body of a chord.
+ */
+export function descend(s: SignatureDict): number {
+  switch (s.subtask_type) {
+    case "group":
+      return groupTasks(s).reduce((n, t) => n + descend(t), 0);
+    case "chain": {
+      const steps = chainTasks(s);
+      for (let i = steps.length - 1; i >= 0; i--) {
+        const n = descend(steps[i]);
+        if (n > 0) return n;
+      }
+      return 0;
+    }
+    case "chord":
+      return descend(chordParts(s).body);
+    case "chunks":
+      return descend(chunksToGroup(s));
+    default:
+      return 1;
+  }
+}
+
+/** Ids of the records a handle on this (frozen) signature reads: where ChordError goes. */
+export function resultIds(s: SignatureDict): string[] {
+  switch (s.subtask_type) {
+    case "group":
+      return groupTasks(s).flatMap(resultIds);
+    case "chain": {
+      const steps = chainTasks(s);
+      return steps.length ? resultIds(steps[steps.length - 1]) : [];
+    }
+    case "chord":
+      return resultIds(chordParts(s).body);
+    default:
+      return s.options?.task_id ? [s.options.task_id] : [];
+  }
+}
+
+/** Id of the first task message a (frozen) signature sends: the canvas' root id. */
+export function firstTaskId(s: SignatureDict): string | undefined {
+  switch (s.subtask_type) {
+    case "group":
+      return groupTasks(s).map(firstTaskId).find((id) => id);
+    case "chain":
+      return chainTasks(s).map(firstTaskId).find((id) => id);
+    case "chord": {
+      const { header, body } = chordParts(s);
+      return firstTaskId(header) ?? firstTaskId(body);
+    }
+    default:
+      return s.options?.task_id;
+  }
+}
+
+/** A shallow copy with options replaced (kwargs and args shared). */
+export function withOptions(s: SignatureDict, options: SignatureOptions): SignatureDict {
+  return { ...s, options };
+}

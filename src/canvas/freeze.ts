@@ -1,0 +1,145 @@
+/**
+ * Freezing (Celery `freeze`): give every task of a canvas its id before anything is sent, so
+ * the result handle is known up front and later steps (sent by workers from `embed.chain` or
+ * `embed.chord`) keep those ids. Freezing also brings a canvas to the shape it is sent in:
+ * nested chains spliced, nested groups flattened, `group | sig` upgraded to a chord, chunks
+ * turned into their group. Freezing a frozen canvas changes nothing.
+ * @module
+ */
+import { GroupResult } from "../group-result.ts";
+import { AsyncResult, type ResultHost } from "../result.ts";
+import type { SignatureDict, SignatureOptions } from "../types.ts";
+import { uuid } from "../util/id.ts";
+import { chainTasks, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
+
+// Options that identify a node or its place in a workflow: never copied onto children.
+const PLACE_OPTIONS = ["task_id", "group_id", "group_index", "chord", "chain", "link", "link_error", "root_id", "parent_id"];
+
+/** A node's options without the ones that identify it. */
+export function inheritable(o: SignatureOptions): SignatureOptions {
+  const out = { ...o };
+  for (const k of PLACE_OPTIONS) delete out[k];
+  return out;
+}
+
+function normalized(s: SignatureDict): SignatureDict {
+  return {
+    ...s, args: s.args ?? [], kwargs: s.kwargs ?? {}, options: { ...s.options },
+    subtask_type: s.subtask_type ?? null, immutable: s.immutable ?? false,
+  };
+}
+
+function withDefaults(s: SignatureDict, defaults: SignatureOptions): SignatureDict {
+  return { ...s, options: { ...defaults, ...s.options } };
+}
+
+/**
+ * Freeze a signature dict: a new dict whose every task has `options.task_id`. `id` fixes the
+ * id of the result the caller gets (a task, a chain's last step, a group, a chord's body).
+ */
+export function freeze(sig: SignatureDict, id?: string): SignatureDict {
+  const s = normalized(sig);
+  switch (s.subtask_type) {
+    case "chain": {
+      const steps = normalizeChain(chainTasks(s));
+      const last = steps.length - 1;
+      const tasks = steps.map((t, i) => freeze(t, i === last ? id ?? s.options.task_id : undefined));
+      return { ...s, kwargs: { ...s.kwargs, tasks } };
+    }
+    case "chunks":
+      return freeze(chunksToGroup(s), id);
+    case "group": {
+      s.options.task_id = id ?? s.options.task_id ?? uuid();
+      return { ...s, kwargs: { ...s.kwargs, tasks: flattenGroup(groupTasks(s)).map((t) => freeze(t)) } };
+    }
+    case "chord": {
+      const { header, body } = chordParts(s);
+      const kwargs = { ...s.kwargs, header: freeze(header), body: freeze(body, id ?? s.options.task_id) };
+      return { ...s, kwargs: { ...kwargs, kwargs: (s.kwargs.kwargs as Record<string, unknown>) ?? {} } };
+    }
+    default:
+      s.options.task_id = id ?? s.options.task_id ?? uuid();
+      return s;
+  }
+}
+
+/** Members of a group with nested groups (and chunks) unrolled in place, as Celery does. */
+function flattenGroup(tasks: SignatureDict[]): SignatureDict[] {
+  return tasks.flatMap((raw) => {
+    const t = raw.subtask_type === "chunks" ? chunksToGroup(normalized(raw)) : normalized(raw);
+    if (t.subtask_type === "chain" && !chainTasks(t).length) return [];
+    if (t.subtask_type !== "group") return [t];
+    const defaults = inheritable(t.options);
+    return flattenGroup(groupTasks(t)).map((m) => withDefaults(m, defaults));
+  });
+}
+
+const isEmptyGroup = (t: SignatureDict): boolean => t.subtask_type === "group" && !groupTasks(t).length;
+
+/**
+ * A chain's steps as they are sent: nested chains spliced, one-member groups unrolled, empty
+ * groups dropped, `chord(h, chain(a, b))` split into `chord(h, a), b`, and every group that is
+ * followed by a step turned into a chord with that step as its body.
+ */
+export function normalizeChain(tasks: SignatureDict[]): SignatureDict[] {
+  const queue = tasks.map(normalized);
+  const flat: SignatureDict[] = [];
+  while (queue.length) {
+    let t = queue.shift()!;
+    if (t.subtask_type === "chain") {
+      queue.unshift(...chainTasks(t).map(normalized));
+      continue;
+    }
+    if (t.subtask_type === "chunks") t = chunksToGroup(t);
+    if (t.subtask_type === "group" && groupTasks(t).length === 1) {
+      queue.unshift(withDefaults(normalized(groupTasks(t)[0]), inheritable(t.options)));
+      continue;
+    }
+    if (t.subtask_type === "chord") {
+      const { header, body } = chordParts(t);
+      const steps = body.subtask_type === "chain" ? chainTasks(body) : [];
+      if (steps.length && steps[0].subtask_type !== "group") {
+        const first = withDefaults(normalized(steps[0]), inheritable(body.options ?? {}));
+        queue.unshift({ ...t, kwargs: { ...t.kwargs, header, body: first } }, ...steps.slice(1).map(normalized));
+        continue;
+      }
+    }
+    flat.push(t);
+  }
+  const kept = flat.filter((t) => !isEmptyGroup(t));
+  const steps = kept.length || !flat.length ? kept : [flat[flat.length - 1]];
+  const out: SignatureDict[] = [];
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const t = steps[i];
+    if (t.subtask_type === "group" && out.length) {
+      const body = out.shift()!;
+      out.unshift({
+        task: "celery.chord", args: [], kwargs: { header: t, body, kwargs: {} }, options: {},
+        subtask_type: "chord", immutable: false,
+      });
+    } else {
+      out.unshift(t);
+    }
+  }
+  return out;
+}
+
+/**
+ * The result handle of a frozen signature: a task's `AsyncResult`, a group's `GroupResult`,
+ * a chain's last step (its `.parent` walks back), a chord's body (its parent is the header).
+ */
+export function handleOf(s: SignatureDict, host: ResultHost, parent: AsyncResult | null = null): AsyncResult {
+  switch (s.subtask_type) {
+    case "chain":
+      return chainTasks(s).reduce<AsyncResult | null>((p, step) => handleOf(step, host, p), parent) ??
+        new GroupResult(uuid(), [], host, parent);
+    case "group":
+      return new GroupResult(s.options.task_id!, groupTasks(s).map((t) => handleOf(t, host)), host, parent);
+    case "chord": {
+      const { header, body } = chordParts(s);
+      return handleOf(body, host, handleOf(header, host, parent));
+    }
+    default:
+      return new AsyncResult(s.options.task_id!, host, parent);
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The prepare layer: a (nested) canvas signature becomes the task messages to publish now
+ * plus the chord sizes to record first, without any I/O. Whatever the nesting, a send is then
+ * one `chordSize` per chord and one `publish` for all messages (see `sendBatch`).
+ *
+ * Parts that run later travel inside the messages as frozen dicts, exactly where Celery puts
+ * them: the rest of a chain in `embed.chain` (next step last), a chord body in `embed.chord`
+ * of every header member, membership of a deferred chord member in its `options`
+ * (`group_id`, `group_index`, `chord`).
+ * @module
+ */
+import type { Celeriac } from "../app.ts";
+import { ConfigError } from "../errors.ts";
+import type { TaskMessage } from "../message.ts";
+import type { AsyncResult } from "../result.ts";
+import type { SignatureDict, SignatureOptions } from "../types.ts";
+import { chainTasks, chordParts, descend, firstTaskId, groupTasks, withOptions } from "./dicts.ts";
+import { freeze, handleOf } from "./freeze.ts";
+import { applyToOptions, mergeArgs, optionsToApply, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./signature.ts";
+
+/** What one send produces: chord sizes to store, then messages to publish in one call. */
+export class Batch {
+  readonly messages: TaskMessage[] = [];
+  readonly chordSizes: { groupId: string; size: number }[] = [];
+}
+
+interface Ctx {
+  app: Celeriac;
+  batch: Batch;
+  rootId: string | undefined;
+}
+
+/**
+ * Add the messages of `sig` (called with `args` prepended and `opts`) to `batch` and return
+ * the handle on its result. `opts.taskId` fixes the id of that result.
+ */
+export function prepare(app: Celeriac, sig: SignatureLike, args: unknown[], opts: ApplyOptions, batch: Batch): AsyncResult {
+  const { taskId, ...rest } = opts;
+  const frozen = freeze(toDict(sig), taskId);
+  emit({ app, batch, rootId: opts.rootId ?? firstTaskId(frozen) }, frozen, args, rest);
+  return handleOf(frozen, app);
+}
+
+function emit(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {
+  switch (s.subtask_type) {
+    case "chain":
+      return emitChain(ctx, s, args, opts);
+    case "group":
+      return emitGroup(ctx, s, args, opts);
+    case "chord":
+      return emitChord(ctx, s, args, opts);
+    case null:
+    case "xmap":
+    case "xstarmap":
+      return emitTask(ctx, s, args, opts);
+    default:
+      throw new ConfigError(`unknown canvas type ${JSON.stringify(s.subtask_type)} (${s.task})`);
+  }
+}
+
+/** A node's stored options under the caller's: the caller wins, callbacks and chains add up. */
+export function mergeOptions(stored: SignatureOptions, opts: ApplyOptions): ApplyOptions {
+  const base = optionsToApply(stored);
+  const out: ApplyOptions = { ...base };
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  const cat = (a?: SignatureLike | SignatureLike[], b?: SignatureLike | SignatureLike[]): SignatureDict[] | undefined =>
+    a || b ? [...(a ? [a].flat() : []), ...(b ? [b].flat() : [])].map(toDict) : undefined;
+  out.link = cat(base.link, opts.link);
+  out.linkError = cat(base.linkError, opts.linkError);
+  // Reversed lists (next step last): the node's own continuation runs before the caller's.
+  const chain = [...(opts.chain ?? []), ...(base.chain ?? [])];
+  out.chain = chain.length ? chain : undefined;
+  return out;
+}
+
+function omit(o: ApplyOptions, keys: (keyof ApplyOptions)[]): ApplyOptions {
+  const out = { ...o };
+  for (const k of keys) delete out[k];
+  return out;
+}
+
+function emitTask(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {
+  const o = mergeOptions(s.options, opts);
+  o.kwargs = { ...s.kwargs, ...opts.kwargs };
+  o.rootId ??= ctx.rootId;
+  if (s.subtask_type && !o.queue) o.queue = innerQueue(ctx.app, s);
+  ctx.batch.messages.push(ctx.app.buildMessage(s.task, mergeArgs(s, args), o));
+}
+
+// celery.map/starmap are routed like the task they run (Celery's `route_name`).
+function innerQueue(app: Celeriac, s: SignatureDict): string | undefined {
+  const inner = (s.kwargs.task as SignatureDict | undefined)?.task;
+  if (!inner) return undefined;
+  return (s.kwargs.task as SignatureDict).options?.queue ?? app.tasks.get(inner)?.options.queue ?? app.route(inner).queue;
+}
+
+function emitGroup(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {
+  const o = mergeOptions(s.options, opts);
+  if (o.chain?.length) {
+    // A group with steps after it is a chord whose body is the next step (Celery's upgrade).
+    const chain = [...o.chain];
+    const body = chain.pop()!;
+    const chord = freeze({ task: "celery.chord", args: [], kwargs: { header: s, body, kwargs: {} }, options: {}, subtask_type: "chord", immutable: false });
+    return emitChord(ctx, chord, args, { ...omit(o, ["taskId"]), chain });
+  }
+  const gid = s.options.task_id!;
+  const inherited = omit(o, ["taskId", "group", "groupIndex", "chain"]);
+  let index = o.groupIndex ?? 0;
+  for (const member of groupTasks(s)) {
+    emit(ctx, member, args, { ...inherited, group: o.group ?? gid, groupIndex: index });
+    index += descend(member);
+  }
+}
+
+function emitChain(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {
+  const o = mergeOptions(s.options, opts);
+  const steps = chainTasks(s).map((t) => ({ ...t, options: { ...t.options } }));
+  if (!steps.length) throw new ConfigError("cannot send an empty chain");
+  const last = steps[steps.length - 1];
+  const place = applyToOptions({ group: o.group, groupIndex: o.groupIndex, chord: o.chord, link: o.link });
+  if (place.link) place.link = [...(last.options.link ?? []), ...place.link];
+  Object.assign(last.options, place);
+  const errbacks = o.linkError ? toDicts(o.linkError) : [];
+  if (errbacks.length) for (const step of steps) step.options.link_error = [...(step.options.link_error ?? []), ...errbacks];
+  const [first, ...rest] = steps;
+  const firstOpts = omit(o, ["taskId", "group", "groupIndex", "chord", "link", "linkError", "chain"]);
+  emit(ctx, first, args, { ...firstOpts, chain: [...(o.chain ?? []), ...rest.reverse()] });
+}
+
+function emitChord(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {
+  const o = mergeOptions(s.options, opts);
+  const { header, body } = chordParts(s);
+  const gid = header.options.task_id!;
+  // The body gets the chord's options (queue, link, link_error, the rest of a chain, its own
+  // place in an outer group/chord); countdown/eta delay the header only (Celery 5.5+).
+  const forBody = omit(o, ["taskId", "kwargs", "countdown", "eta", "parentId", "rootId"]);
+  const stored = mergeOptions(body.options, forBody);
+  const bodyOptions: SignatureOptions = { ...body.options, ...applyToOptions(stored) };
+  const fullBody = withOptions(body, bodyOptions);
+  const forHeader = omit(o, ["taskId", "chain", "chord", "group", "groupIndex", "link", "linkError"]);
+  forHeader.kwargs = { ...(s.kwargs.kwargs as Record<string, unknown> | undefined), ...o.kwargs };
+  const size = descend(header);
+  const partial = mergeArgs({ ...s, args: s.args ?? [] }, args);
+  if (size === 0) return emit(ctx, fullBody, [[]], { parentId: o.parentId, rootId: o.rootId });
+  ctx.batch.chordSizes.push({ groupId: gid, size });
+  emitGroup(ctx, header, partial, { ...forHeader, chord: fullBody, group: gid, groupIndex: 0 });
+}

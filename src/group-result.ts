@@ -1,0 +1,143 @@
+/**
+ * `GroupResult`: the results of a group's members, in submission order. Every read is one
+ * `mget` of the members' records (Celery's `join_native`), whatever the group's size.
+ * @module
+ */
+import { fromExceptionInfo } from "./exceptions.ts";
+import { ResultTimeoutError } from "./errors.ts";
+import { AsyncResult, type GetOptions, type Outcome, type ResultHost } from "./result.ts";
+import { FAILURE, PENDING, READY_STATES, SUCCESS, type TaskState } from "./states.ts";
+import type { ResultMeta } from "./types.ts";
+import { sleep } from "./util/time.ts";
+
+/**
+ * The result of a group (and of a chord's header): `get()` gives the members' values in the
+ * order the signatures were given, however they finished.
+ * @example
+ * const res = await group([1, 2, 3].map((i) => add.s(i, i))).delay();
+ * await res.get({ timeout: 5_000 }); // [2, 4, 6]
+ */
+export class GroupResult<T = unknown> extends AsyncResult<T[]> {
+  /** The members' results, in order (nested groups are flattened, as Celery does). */
+  readonly results: AsyncResult<T>[];
+
+  constructor(id: string, results: AsyncResult<T>[], host: ResultHost, parent: AsyncResult | null = null) {
+    super(id, host, parent);
+    this.results = results;
+  }
+
+  /** The members' records in one round trip, by id. */
+  private async snapshot(followParents = false): Promise<Map<string, ResultMeta | null>> {
+    const ids = [...new Set(this.watchIds(followParents))];
+    const metas = ids.length ? await this.host.backend.mget(ids) : [];
+    return new Map(ids.map((id, i) => [id, metas[i] ?? null]));
+  }
+
+  /** @internal */
+  override watchIds(followParents: boolean): string[] {
+    const own = followParents && this.parent ? this.parent.watchIds(true) : [];
+    return [...this.results.flatMap((r) => r.watchIds(followParents)), ...own];
+  }
+
+  /** @internal */
+  override evaluate(snap: ReadonlyMap<string, ResultMeta | null>, followParents: boolean): Outcome {
+    if (followParents && this.parent) {
+      const p = this.parent.evaluate(snap, true);
+      if (p.failure) return { ready: false, failure: p.failure, value: null };
+    }
+    const outs = this.results.map((r) => r.evaluate(snap, followParents));
+    const failure = outs.find((o) => o.failure)?.failure ?? null;
+    return { ready: outs.every((o) => o.ready), failure, value: outs.map((o) => o.value) };
+  }
+
+  /**
+   * Wait for every member and return their values in order. The first failed member (in
+   * order) is thrown as soon as it is seen, unless `propagate: false`.
+   */
+  override async get(opts: GetOptions = {}): Promise<T[]> {
+    const interval = opts.interval ?? 100;
+    const deadline = opts.timeout != null ? Date.now() + opts.timeout : Infinity;
+    const propagate = opts.propagate ?? true;
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const out = this.evaluate(await this.snapshot(propagate), propagate);
+      if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
+      if (out.ready) return out.value as T[];
+      const left = deadline - Date.now();
+      if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!);
+      await sleep(Math.min(interval, left), opts.signal);
+    }
+  }
+
+  /** Same as `get` (Celery's `join`). */
+  join(opts: GetOptions = {}): Promise<T[]> {
+    return this.get(opts);
+  }
+
+  /** The member results that are tasks (members that are groups are unrolled). */
+  leaves(): AsyncResult<T>[] {
+    return this.results.flatMap((r) => r instanceof GroupResult ? r.leaves() : [r]);
+  }
+
+  private async states(): Promise<TaskState[]> {
+    const snap = await this.snapshot();
+    return this.leaves().map((r) => snap.get(r.id)?.status ?? PENDING);
+  }
+
+  /** True when every member is ready (SUCCESS, FAILURE or REVOKED). */
+  override async ready(): Promise<boolean> {
+    return (await this.states()).every((s) => READY_STATES.has(s));
+  }
+
+  /** True when every member succeeded. */
+  override async successful(): Promise<boolean> {
+    return (await this.states()).every((s) => s === SUCCESS);
+  }
+
+  /** True when any member failed. */
+  override async failed(): Promise<boolean> {
+    return (await this.states()).some((s) => s === FAILURE);
+  }
+
+  /** True while any member is not ready. */
+  async waiting(): Promise<boolean> {
+    return !(await this.ready());
+  }
+
+  /** How many members (tasks) succeeded. */
+  async completedCount(): Promise<number> {
+    return (await this.states()).filter((s) => s === SUCCESS).length;
+  }
+
+  /** SUCCESS when all members succeeded, FAILURE when one failed, else PENDING. */
+  override get state(): Promise<TaskState> {
+    return this.states().then((ss) =>
+      ss.every((s) => s === SUCCESS) ? SUCCESS : ss.some((s) => s === FAILURE) ? FAILURE : PENDING
+    );
+  }
+
+  /** The members' current values (null for members not ready). */
+  override get result(): Promise<unknown> {
+    return this.snapshot().then((snap) => this.results.map((r) => r.evaluate(snap, false).value));
+  }
+
+  /** The members' results (Celery: a group's children are its results). */
+  override get children(): Promise<AsyncResult[]> {
+    return Promise.resolve([...this.results]);
+  }
+
+  /** Delete every member's stored result. */
+  override forget(): Promise<void> {
+    return this.host.backend.delete(this.results.flatMap((r) => r.watchIds(false)));
+  }
+
+  /** Revoke every member. */
+  override revoke(): Promise<void> {
+    return this.host.revoke(this.results.flatMap((r) => r.watchIds(false)));
+  }
+
+  /** Celery's `as_tuple()`: `[[id, parent tuple], [member tuples]]`. */
+  override asTuple(): [[string, unknown], unknown[]] {
+    return [[this.id, this.parent ? this.parent.asTuple() : null], this.results.map((r) => r.asTuple())];
+  }
+}

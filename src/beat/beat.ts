@@ -1,6 +1,6 @@
 /**
  * Beat: the entries of `app.conf.beatSchedule` sent exactly once per slot, from any trigger
- * (Cloudflare Cron Triggers, Deno.cron, a Node/Bun timer), by any number of concurrent
+ * (Cloudflare Cron Triggers, Deno cron, a Node or Bun timer), by any number of concurrent
  * callers and processes, without local state.
  *
  * A tick computes each entry's latest slot at or before `now`, claims it with

@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { Redis, Command, type RedisOptions } from "ioredis";
-import { BadRequestError, isReplyError, parseBody, refusalFor, toJson } from "./resp.ts";
+import { BadRequestError, parseBody } from "./resp.ts";
+import { redisLink } from "./redis-link.ts";
 
 /** Options for {@link startDevServer}. */
 export interface DevServerOptions {
@@ -45,29 +45,6 @@ export interface DevServer {
   close(): Promise<void>;
 }
 
-const REDIS_OPTIONS: RedisOptions = {
-  // Commands issued while Redis is down are failed at the next failed reconnect attempt (<= ~1 s)
-  // instead of waiting forever; the offline queue stays on so requests made while still
-  // connecting at startup just wait for the connection.
-  maxRetriesPerRequest: 0,
-  retryStrategy: (times) => Math.min(times * 100, 1000),
-  connectTimeout: 2000,
-  // Never replay a half-answered INCR after a reconnect: the HTTP caller got a 500 and decides.
-  autoResendUnfulfilledCommands: false,
-};
-
-/** Replies exactly as Redis sent them: ioredis would otherwise turn HGETALL into an object. */
-class RawCommand extends Command {
-  override transformReply(result: Buffer | Buffer[]): Buffer | Buffer[] {
-    return result;
-  }
-}
-
-/** Redis could not be reached: the whole request fails with HTTP 500. */
-class UnreachableError extends Error {}
-
-type Outcome = { result: unknown } | { error: string };
-
 const sha256 = (s: string): Buffer => createHash("sha256").update(s).digest();
 
 /** Starts the dev server; it answers even while Redis is down (HTTP 500 per request). */
@@ -77,85 +54,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const host = opts.host ?? "127.0.0.1";
   const tokenDigest = sha256(token);
   const stats: DevServerStats = { requests: 0, commands: 0 };
-  const connections = new Set<Redis>();
-  const idle: Redis[] = []; // dedicated connections for MULTI/EXEC, reused between requests
-  let lastConnectionError = "";
+  const link = redisLink(redisUrl, stats);
   let syncToken = 0;
-
-  const connect = (): Redis => {
-    const conn = new Redis(redisUrl, REDIS_OPTIONS);
-    conn.on("error", (err: Error) => (lastConnectionError = err.message || String(err)));
-    conn.on("ready", () => (lastConnectionError = ""));
-    connections.add(conn);
-    return conn;
-  };
-  const drop = (conn: Redis): void => {
-    connections.delete(conn);
-    conn.disconnect();
-  };
-  const shared = connect();
-
-  const send = (conn: Redis, cmd: string[], counted = true): Promise<unknown> => {
-    if (counted) stats.commands++;
-    const [name = "", ...args] = cmd;
-    return conn.sendCommand(new RawCommand(name, args, { replyEncoding: null })) as Promise<unknown>;
-  };
-
-  const unreachable = (err: unknown): UnreachableError => {
-    const detail = lastConnectionError || (err instanceof Error ? err.message : String(err));
-    return new UnreachableError(`Unable to connect to Redis at ${redactUrl(redisUrl)}: ${detail}`);
-  };
-
-  const outcome = (p: Promise<unknown>, base64: boolean): Promise<Outcome> =>
-    p.then(
-      (reply): Outcome => ({ result: toJson(reply, base64) }),
-      (err: unknown): Outcome => {
-        if (isReplyError(err)) return { error: err.message };
-        throw unreachable(err);
-      },
-    );
-
-  async function multiExec(cmds: string[][], base64: boolean): Promise<[number, unknown]> {
-    const conn = idle.pop() ?? connect();
-    // Pipelined on a connection nobody else uses, so no foreign command lands inside the transaction.
-    const sent = [send(conn, ["MULTI"], false), ...cmds.map((cmd) => send(conn, cmd)), send(conn, ["EXEC"], false)];
-    const settled = await Promise.allSettled(sent);
-    const failed = settled.find((s) => s.status === "rejected" && !isReplyError(s.reason));
-    if (failed) {
-      drop(conn); // its transaction state is unknown
-      throw unreachable((failed as PromiseRejectedResult).reason);
-    }
-    if (idle.length < 4) idle.push(conn);
-    else drop(conn);
-    const exec = settled[settled.length - 1]!;
-    if (exec.status === "rejected") {
-      // EXECABORT: a command was refused at queue time (unknown command, wrong arity...); say which.
-      const cause = settled.find((s): s is PromiseRejectedResult => s.status === "rejected" && s !== exec);
-      const message = (exec.reason as Error).message;
-      return [400, { error: cause ? `${message} (${(cause.reason as Error).message})` : message }];
-    }
-    const replies = exec.value as unknown[];
-    return [200, replies.map((r) => (isReplyError(r) ? { error: r.message } : { result: toJson(r, base64) }))];
-  }
-
-  async function execute(path: string, cmds: string[][], base64: boolean): Promise<[number, unknown]> {
-    const refusals = cmds.map(refusalFor);
-    if (path === "/") {
-      if (refusals[0]) return [400, { error: refusals[0] }];
-      const out = await outcome(send(shared, cmds[0]!), base64);
-      return ["error" in out ? 400 : 200, out];
-    }
-    if (path === "/multi-exec") {
-      const refused = refusals.find((r) => r !== undefined);
-      return refused ? [400, { error: refused }] : multiExec(cmds, base64);
-    }
-    // Every command is written at once on the shared connection; RESP keeps them in order.
-    const outs = cmds.map((cmd, i) => {
-      const refused = refusals[i];
-      return refused ? Promise.resolve<Outcome>({ error: refused }) : outcome(send(shared, cmd), base64);
-    });
-    return [200, await Promise.all(outs)];
-  }
 
   async function handle(req: IncomingMessage): Promise<[number, unknown]> {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -175,7 +75,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     for await (const chunk of req) chunks.push(Buffer.from(chunk as Uint8Array));
     const cmds = parseBody(Buffer.concat(chunks).toString("utf8"), path !== "/");
     const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
-    return execute(path, cmds, base64);
+    return link.execute(path, cmds, base64);
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -199,7 +99,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       });
     });
   } catch (err) {
-    for (const conn of connections) drop(conn);
+    link.close();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
@@ -217,19 +117,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets from fetch would otherwise hold close() open (not every runtime has this).
       if (typeof server.closeAllConnections === "function") server.closeAllConnections();
-      for (const conn of connections) drop(conn);
+      link.close();
       await closed;
     },
   };
-}
-
-/** The Redis URL without its password, for error messages. */
-function redactUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = "***";
-    return url.toString();
-  } catch {
-    return "(invalid Redis URL)";
-  }
 }

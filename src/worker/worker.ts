@@ -116,24 +116,46 @@ export class Worker {
     return report;
   }
 
-  /** Run until `signal` aborts. Survives broker outages (reported to `onError`). */
+  /**
+   * Run until `signal` aborts, then wait for running tasks. Claims only as many messages as
+   * there are free slots, as soon as a slot frees up, so no message waits behind a long task
+   * (Celery's -Ofair with prefetch 1). Survives broker outages (reported to `onError`).
+   */
   async run(opts: RunOptions = {}): Promise<void> {
     const concurrency = Math.max(1, opts.concurrency ?? this.opts.concurrency ?? 1);
     const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
     const poll = opts.pollIntervalMs ?? 1000;
+    const running = new Set<Promise<void>>();
+    let busy = 0;
     let failures = 0;
     while (!opts.signal?.aborted) {
+      const free = Math.min(concurrency - busy, prefetch);
+      if (free <= 0) {
+        await Promise.race(running);
+        continue;
+      }
       try {
-        const deliveries = await this.claim(prefetch);
+        const deliveries = await this.claim(free);
         failures = 0;
-        if (deliveries.length) await this.processBatch(deliveries, concurrency, Infinity, opts.signal);
-        else await sleep(poll, opts.signal).catch(() => {});
+        if (!deliveries.length) {
+          await sleep(poll, opts.signal).catch(() => {});
+          continue;
+        }
+        busy += deliveries.length;
+        const batch: Promise<void> = this.processBatch(deliveries, deliveries.length, Infinity, opts.signal)
+          .then(() => {}, (err) => this.report(err))
+          .finally(() => {
+            busy -= deliveries.length;
+            running.delete(batch);
+          });
+        running.add(batch);
       } catch (err) {
         this.report(err);
         failures++;
         await sleep(Math.min(30_000, poll * 2 ** Math.min(failures, 5)), opts.signal).catch(() => {});
       }
     }
+    await Promise.all(running);
   }
 
   /**

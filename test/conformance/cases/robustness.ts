@@ -90,6 +90,27 @@ export function robustnessCases(f: Fixture): Case[] {
       },
     },
     {
+      name: "run never holds a message behind a long task while a slot is free",
+      fn: async () => {
+        const app = makeApp(f);
+        const finished: string[] = [];
+        const t = app.task("tasks.sleep", async (label: string, ms: number) => {
+          await delay(ms);
+          finished.push(label);
+        });
+        const ac = new AbortController();
+        const loop = app.worker({ concurrency: 2 }).run({ signal: ac.signal, pollIntervalMs: 10 });
+        const long = await t.delay("long", 800);
+        await delay(100);
+        const short = await t.delay("short", 1);
+        await short.get({ timeout: 5000, interval: 10 });
+        await long.get({ timeout: 5000, interval: 10 });
+        deepEqual(finished, ["short", "long"]);
+        ac.abort();
+        await loop;
+      },
+    },
+    {
       name: "concurrency runs tasks of one batch at the same time",
       fn: async () => {
         const app = makeApp(f);

@@ -63,7 +63,7 @@ export class Executor {
     } catch (err) {
       effects.results.push(this.failure(msg, err));
       await onFailure(this.app, msg, effects);
-      await onChordPart(this.app, msg, FAILURE, toExceptionInfo(err), effects);
+      await onChordPart(this.app, msg, FAILURE, toExceptionInfo(err));
       return done(FAILURE, { kind: "deadLetter", reason: (err as Error).message.replace(/^\[celeriac\] /, "") });
     }
     return done(await this.run(task, msg, d.redelivered, effects, signal));
@@ -101,7 +101,7 @@ export class Executor {
     }
     const children = await onSuccess(this.app, msg, retval, effects);
     if (!ignore) effects.results.push(this.write(msg, SUCCESS, retval, null, children));
-    await onChordPart(this.app, msg, SUCCESS, retval, effects);
+    await onChordPart(this.app, msg, SUCCESS, retval);
     return SUCCESS;
   }
 
@@ -116,7 +116,7 @@ export class Executor {
     }
     effects.results.push(this.failure(msg, err));
     await onFailure(this.app, msg, effects);
-    await onChordPart(this.app, msg, FAILURE, toExceptionInfo(err), effects);
+    await onChordPart(this.app, msg, FAILURE, toExceptionInfo(err));
     return FAILURE;
   }
 
@@ -139,7 +139,7 @@ export class Executor {
   private async revoked(msg: TaskMessage, reason: string, effects: Effects, done: (s: string) => Execution): Promise<Execution> {
     const info = toExceptionInfo(new TaskRevokedError(reason));
     effects.results.push(this.write(msg, REVOKED, info, null));
-    await onChordPart(this.app, msg, REVOKED, info, effects);
+    await onChordPart(this.app, msg, REVOKED, info);
     return done(REVOKED);
   }
 

@@ -2,6 +2,7 @@
  * After a task finishes: link callbacks, the next chain step, errbacks and the chord join.
  * Every follow-up, plain or canvas, is prepared into the batch's effects, so a batch still
  * publishes once; chord sizes of canvases sent here are stored right away (before publish).
+ * A completed chord is the exception: its body (or its ChordError) goes out at once.
  * @module
  */
 import type { Celeriac } from "../app.ts";
@@ -24,6 +25,17 @@ export async function dispatch(app: Celeriac, sig: SignatureDict, args: unknown[
   await storeChordSizes(app, batch);
   effects.publish.push(...batch.messages);
   return result.id;
+}
+
+/**
+ * Send a signature at once instead of with the batch: for a chord body, whose join keys are
+ * already gone, so a worker dying before the batch flush must not take the body with it.
+ */
+async function dispatchNow(app: Celeriac, sig: SignatureDict, args: unknown[], opts: ApplyOptions): Promise<void> {
+  const batch = new Batch();
+  prepare(app, sig, args, opts, batch);
+  await storeChordSizes(app, batch);
+  await app.publish(batch.messages);
 }
 
 /** Apply callbacks and the next chain step with the return value. Returns the child ids. */
@@ -49,7 +61,7 @@ export async function onFailure(app: Celeriac, msg: TaskMessage, effects: Effect
  * the body with the ordered results, or store ChordError on the body and call its errbacks
  * when a member failed or was revoked (Celery's `on_chord_part_return`).
  */
-export async function onChordPart(app: Celeriac, msg: TaskMessage, state: string, result: unknown, effects: Effects): Promise<void> {
+export async function onChordPart(app: Celeriac, msg: TaskMessage, state: string, result: unknown): Promise<void> {
   const gid = msg.headers.group;
   if (!msg.embed.chord || !gid) return;
   const body = freeze(msg.embed.chord);
@@ -62,13 +74,13 @@ export async function onChordPart(app: Celeriac, msg: TaskMessage, state: string
   const failed = parts.find(([, , s]) => s === FAILURE || s === REVOKED);
   if (!failed) {
     const values = parts.filter(([, , s]) => s === SUCCESS).map(([, , , v]) => v);
-    await dispatch(app, body, [values], base, effects);
+    await dispatchNow(app, body, [values], base);
     return;
   }
   const err = new ChordError(`Dependency ${failed[1]} raised ${describe(failed[3])}`);
   const ids = resultIds(body);
-  for (const id of ids) effects.results.push(resultWrite(app, id, FAILURE, toExceptionInfo(err), { parentId: msg.headers.id }));
-  for (const eb of body.options.link_error ?? []) await dispatch(app, eb, [ids[0]], { ...base, parentId: ids[0] }, effects);
+  await app.backend.set(ids.map((id) => resultWrite(app, id, FAILURE, toExceptionInfo(err), { parentId: msg.headers.id })));
+  for (const eb of body.options.link_error ?? []) await dispatchNow(app, eb, [ids[0]], { ...base, parentId: ids[0] });
 }
 
 // Python's repr of the exception, as in Celery's "Dependency <id> raised ValueError('x')".

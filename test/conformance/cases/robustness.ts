@@ -1,6 +1,7 @@
 import * as z from "zod";
-import { buildMessage, encodeMessage, FAILURE, SUCCESS } from "../../../mod.ts";
-import { deepEqual, equal, ok } from "../assert.ts";
+import { buildMessage, chord, encodeMessage, FAILURE, SUCCESS } from "../../../mod.ts";
+import type { Delivery, PullBroker, ResultWrite } from "../../../src/ports.ts";
+import { deepEqual, equal, ok, rejects } from "../assert.ts";
 import { delay, makeApp, until, type Case, type Fixture } from "../harness.ts";
 import { pull } from "../harness.ts";
 
@@ -108,6 +109,24 @@ export function robustnessCases(f: Fixture): Case[] {
         deepEqual(finished, ["short", "long"]);
         ac.abort();
         await loop;
+      },
+    },
+    {
+      name: "a chord body is sent even when the worker then fails to ack the last member",
+      fn: async () => {
+        const real = f.broker();
+        let dead = true;
+        const dying: PullBroker = Object.assign(Object.create(real), {
+          ack: (ds: Delivery[], rs?: ResultWrite[]) => dead ? Promise.reject(new Error("worker died")) : real.ack(ds, rs),
+        });
+        const app = makeApp(f, {}, { broker: dying, backend: f.backend() });
+        const add = app.task("tasks.add", (a: number, b: number) => a + b);
+        const xsum = app.task("tasks.xsum", (xs: number[]) => xs.reduce((x, y) => x + y, 0));
+        const r = await chord([add.s(1, 1), add.s(2, 2)], xsum.s()).delay();
+        await rejects(() => app.worker({ prefetch: 2 }).drain({ maxTasks: 2 }));
+        dead = false;
+        await app.worker().drain();
+        equal(await r.get({ timeout: 1000 }), 6);
       },
     },
     {

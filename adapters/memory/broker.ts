@@ -1,4 +1,5 @@
 import type { ClaimOptions, DeadLetter, Delivery, OutboundMessage, PullBroker } from "../../src/ports.ts";
+import { Fifo } from "./fifo.ts";
 
 /** Options of `memoryBroker`. */
 export interface MemoryBrokerOptions {
@@ -27,7 +28,7 @@ export class MemoryBroker implements PullBroker {
   readonly name = "memory";
   readonly capabilities = { revocation: true };
   private readonly now: () => number;
-  private readonly lists = new Map<string, Stored[]>();
+  private readonly lists = new Map<string, Fifo<Stored>>();
   private delayed: { at: number; msg: Stored }[] = [];
   private readonly unacked = new Map<string, { at: number; msg: Stored }>();
   private readonly revoked = new Map<string, number>();
@@ -114,10 +115,10 @@ export class MemoryBroker implements PullBroker {
     return Promise.resolve(STEPS.reduce((n, s) => n + (this.lists.get(key(queue, s))?.length ?? 0), 0));
   }
 
-  private list(msg: Stored): Stored[] {
+  private list(msg: Stored): Fifo<Stored> {
     const k = key(msg.queue, stepOf(msg.priority));
     let l = this.lists.get(k);
-    if (!l) this.lists.set(k, l = []);
+    if (!l) this.lists.set(k, l = new Fifo());
     return l;
   }
 

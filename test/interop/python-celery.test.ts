@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Celeriac, TaskError } from "../../mod.ts";
+import { Celeriac, chain, chord, TaskError } from "../../mod.ts";
 import { upstashRedisBackend, upstashRedisBroker } from "../../adapters/upstash-redis/mod.ts";
 import { startDevServer, type DevServer } from "../../workers/node/dev-server.ts";
 import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "../support/redis.ts";
@@ -41,7 +41,11 @@ beforeAll(async () => {
   prefix = uniquePrefix("interop");
   const client = new Redis({ url: server.url, token: server.token, enableTelemetry: false });
   // Celery 5.2's result backend has no key prefix, so results use the plain Celery keys.
-  app = new Celeriac("interop", { broker: upstashRedisBroker({ redis: client, prefix }), backend: upstashRedisBackend({ redis: client }) });
+  app = new Celeriac("interop", {
+    broker: upstashRedisBroker({ redis: client, prefix }),
+    backend: upstashRedisBackend({ redis: client }),
+    conf: { resultExpires: 600 }, // unprefixed result keys this test cannot list expire soon
+  });
   app.task("ts.mul", (a: number, b: number) => a * b);
   app.task("ts.fail", () => {
     throw new TypeError("ts says no");
@@ -98,6 +102,20 @@ describe("interop with Python Celery 5.2", () => {
     await app.worker().drain();
     expect(JSON.parse(await py("get", ok))).toEqual({ state: "SUCCESS", result: 42 });
     expect(JSON.parse(await py("get", bad))).toMatchObject({ state: "FAILURE", error: "TypeError", message: "ts says no" });
+  }, 60_000);
+
+  it("a celeriac chain and chord run on Python workers, the chord body back on celeriac", async () => {
+    const pyAdd = app.signature("py.add").set({ queue: "py" });
+    const c = await chain(pyAdd.clone([1, 2]), app.signature("py.scale", [], { factor: 10 }).set({ queue: "py" })).delay();
+    expect(await c.get({ timeout: 30_000 })).toBe(30);
+    app.task("ts.xsum", (xs: number[]) => xs.reduce((a, b) => a + b, 0));
+    const body = await chord([pyAdd.clone([1, 1]), pyAdd.clone([2, 2]), pyAdd.clone([3, 3])], app.signature("ts.xsum")).delay();
+    resultIds.push(c.id, body.id);
+    for (let i = 0; i < 100 && !(await body.ready()); i++) {
+      await app.worker().drain();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await body.get({ timeout: 1000 })).toBe(12);
   }, 60_000);
 
   it("a Python chord with celeriac header members fires its Python body once", async () => {

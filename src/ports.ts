@@ -126,6 +126,8 @@ export interface ResultBackend {
   delete(taskIds: string[]): Promise<void>;
   /** Set `key` to `value` only if it does not exist; true when this call set it. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Delete a key set with `setIfAbsent` (release a claim whose work could not be sent). */
+  release(key: string): Promise<void>;
   /** Record the size of a chord header (Celery `celery-taskset-meta-<gid>.s`). */
   chordSize(groupId: string, size: number, ttlMs: number): Promise<void>;
   /**

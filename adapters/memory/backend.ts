@@ -51,6 +51,11 @@ export class MemoryBackend implements ResultBackend {
     return Promise.resolve(true);
   }
 
+  release(key: string): Promise<void> {
+    this.kv.delete(key);
+    return Promise.resolve();
+  }
+
   chordSize(groupId: string, size: number, ttlMs: number): Promise<void> {
     this.write(`celery-taskset-meta-${groupId}.s`, String(size), ttlMs);
     return Promise.resolve();

@@ -53,6 +53,10 @@ export class UpstashRedisBackend implements ResultBackend {
     );
   }
 
+  release(key: string): Promise<void> {
+    return guard("release", async () => void await this.redis.del(this.keys.custom(key)));
+  }
+
   chordSize(groupId: string, size: number, ttlMs: number): Promise<void> {
     const k = this.keys.chordSize(groupId);
     return guard("chordSize", async () => void await (ttlMs > 0 ? this.redis.set(k, String(size), { px: ttlMs }) : this.redis.set(k, String(size))));

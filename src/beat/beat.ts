@@ -120,7 +120,15 @@ export class Beat {
       winners.push(messages[i]!);
       report.sent.push({ entry: d.entry.name, task: d.entry.task, taskId: ids[i]!, slot: new Date(d.at) });
     }
-    await this.app.publish(winners);
+    try {
+      await this.app.publish(winners);
+    } catch (err) {
+      // Nothing was sent: give the slots back so the next tick (here or elsewhere) sends them.
+      const won = report.sent.map((s) => beatKey(s.entry, s.slot.getTime()));
+      await Promise.allSettled(won.map((k) => this.app.backend.release(k)));
+      for (const s of report.sent) this.seen.delete(s.entry);
+      throw err;
+    }
     const failed = claims.find((c): c is PromiseRejectedResult => c.status === "rejected");
     if (failed) throw claimError(this.app.backend.name, failed.reason);
     return report;

@@ -5,6 +5,7 @@ import { every } from "../../../src/beat/schedule.ts";
 import { beatTaskId } from "../../../src/beat/slot-id.ts";
 import { deepEqual, equal, ok, rejects } from "../assert.ts";
 import { makeApp, pairOf, type Case, type Fixture } from "../harness.ts";
+import type { OutboundMessage, PullBroker } from "../../../src/ports.ts";
 
 const at = (iso: string): Date => new Date(iso);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -148,6 +149,24 @@ export function beatCases(f: Fixture): Case[] {
         const restarted = await makeApp(f, conf, pair).beat.tick(at("2026-05-01T12:00:59Z"));
         equal(restarted.sent.length, 0);
         deepEqual(restarted.skipped.map((s) => s.reason), ["claimed"]);
+      },
+    },
+    {
+      name: "beat: a failed publish gives the slot back and the next tick sends it",
+      fn: async () => {
+        const real = f.broker();
+        let down = true;
+        const flaky: PullBroker = Object.assign(Object.create(real), {
+          publish: (m: OutboundMessage[]) => down ? Promise.reject(new Error("broker down")) : real.publish(m),
+        });
+        const app = makeApp(f, { beatSchedule: { poll: { task: "tasks.poll", schedule: every("1m") } } }, { broker: flaky, backend: f.backend() });
+        const runs = recorder(app, "tasks.poll");
+        await rejects(() => app.beat.tick(at("2026-05-01T12:00:05Z")));
+        down = false;
+        equal((await app.beat.tick(at("2026-05-01T12:00:20Z"))).sent.length, 1);
+        equal((await app.beat.tick(at("2026-05-01T12:00:40Z"))).sent.length, 0);
+        await app.worker().drain();
+        equal(runs.length, 1);
       },
     },
     {

@@ -91,11 +91,13 @@ export function portCases(f: Fixture): Case[] {
       },
     },
     {
-      name: "backend: setIfAbsent lets exactly one of many callers win",
+      name: "backend: setIfAbsent lets exactly one of many callers win, release frees the key",
       fn: async () => {
         const be = f.backend();
         const wins = await Promise.all(Array.from({ length: 25 }, () => be.setIfAbsent("slot-1", "x", 60_000)));
         equal(wins.filter(Boolean).length, 1);
+        await be.release("slot-1");
+        equal(await be.setIfAbsent("slot-1", "y", 60_000), true, "a released key can be claimed again");
       },
     },
     {

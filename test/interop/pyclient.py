@@ -3,11 +3,12 @@
 Usage: pyclient.py send <task> <json args> [<json kwargs>]   → prints the task id
        pyclient.py get <task id> [timeout]                   → prints JSON {state, result} or {state, error}
        pyclient.py chord <header task> <json list of args> <body task> <body queue>  → prints the body id
+       pyclient.py chain <json list of [task, args, kwargs, queue]>  → prints the last step's id
 """
 import json
 import sys
 
-from celery import chord, signature
+from celery import chain, chord, signature
 
 from pyapp import app
 
@@ -27,6 +28,9 @@ def main(argv):
     elif cmd == "chord":
         header = [signature(argv[2], args=a, app=app) for a in json.loads(argv[3])]
         print(chord(header)(signature(argv[4], app=app, queue=argv[5])).id)
+    elif cmd == "chain":
+        steps = [signature(t, args=a, kwargs=k, queue=q, app=app) for t, a, k, q in json.loads(argv[2])]
+        print(chain(*steps).apply_async().id)
     else:
         raise SystemExit(f"unknown command {cmd}")
 

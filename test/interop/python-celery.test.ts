@@ -118,6 +118,17 @@ describe("interop with Python Celery 5.2", () => {
     expect(await body.get({ timeout: 1000 })).toBe(12);
   }, 60_000);
 
+  it("a Python chain hops between celeriac and Python workers", async () => {
+    const steps = [["ts.mul", [2, 3], {}, "celery"], ["py.scale", [], { factor: 10 }, "py"], ["ts.mul", [2], {}, "celery"]];
+    const last = await py("chain", JSON.stringify(steps));
+    resultIds.push(last);
+    for (let i = 0; i < 100 && !(await app.AsyncResult(last).ready()); i++) {
+      await app.worker().drain();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(JSON.parse(await py("get", last))).toEqual({ state: "SUCCESS", result: 120 });
+  }, 60_000);
+
   it("a Python chord with celeriac header members fires its Python body once", async () => {
     const bodyId = await py("chord", "ts.mul", "[[1, 2], [3, 4], [5, 6]]", "py.xsum", "py");
     resultIds.push(bodyId);

@@ -16,8 +16,13 @@ import { handleRequest, type HandlerOptions } from "./http.ts";
 
 /** Worker options. */
 export interface WorkerOptions {
-  /** Queues to consume, in priority order (default: the default queue plus every routed queue). */
+  /** Queues to consume (default: the default queue plus every routed queue). */
   queues?: string[];
+  /**
+   * `"roundRobin"` (default, kombu's): each claim starts at the next queue, so a busy queue
+   * cannot starve the others. `"sorted"`: always in the given order (earlier queues first).
+   */
+  queueOrder?: "roundRobin" | "sorted";
   /** Tasks run at the same time (default 1; async I/O-bound tasks profit from more). */
   concurrency?: number;
   /** Messages claimed per round trip (default `max(concurrency, 10)`). */
@@ -66,6 +71,7 @@ export class Worker {
   readonly hostname: string;
   private readonly opts: WorkerOptions;
   private readonly executor: Executor;
+  private rotation = 0;
 
   constructor(app: Celeriac, opts: WorkerOptions = {}) {
     this.app = app;
@@ -181,10 +187,17 @@ export class Worker {
     return handleRequest(this, request, this.opts.http);
   }
 
+  private claimOrder(): string[] {
+    const qs = this.queues;
+    if (this.opts.queueOrder === "sorted" || qs.length < 2) return qs;
+    const start = this.rotation++ % qs.length;
+    return [...qs.slice(start), ...qs.slice(0, start)];
+  }
+
   private async claim(max: number): Promise<Delivery[]> {
     const visibilityMs = (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000;
     try {
-      return await this.broker.claim(this.queues, { max, visibilityMs });
+      return await this.broker.claim(this.claimOrder(), { max, visibilityMs });
     } catch (cause) {
       if (cause instanceof CeleriacError) throw cause;
       throw new AdapterError(this.app.broker.name, `claim failed: ${(cause as Error)?.message ?? cause}`, { cause });

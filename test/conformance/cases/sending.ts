@@ -95,6 +95,20 @@ export function sendingCases(f: Fixture): Case[] {
       },
     },
     {
+      name: "workers take turns between queues (round robin) unless queueOrder is sorted",
+      fn: async () => {
+        const app = makeApp(f);
+        const seen: string[] = [];
+        const t = app.task("tasks.where", (q: string) => void seen.push(q));
+        for (const q of ["a", "a", "a", "b", "b", "b"]) await t.applyAsync([q], { queue: q });
+        await app.worker({ queues: ["a", "b"], prefetch: 1 }).drain({ maxTasks: 4 });
+        deepEqual(seen, ["a", "b", "a", "b"]);
+        seen.length = 0;
+        await app.worker({ queues: ["a", "b"], prefetch: 1, queueOrder: "sorted" }).drain();
+        deepEqual(seen, ["a", "b"]);
+      },
+    },
+    {
       name: "lower priority numbers are consumed first",
       fn: async () => {
         const app = makeApp(f);

@@ -180,7 +180,7 @@ export function robustnessCases(f: Fixture): Case[] {
       },
     },
     {
-      name: "a worker never runs a task twice when it is retried and drained concurrently",
+      name: "three workers draining at once run each task exactly once",
       fn: async () => {
         const app = makeApp(f);
         let runs = 0;

@@ -1,0 +1,165 @@
+/**
+ * `celeriac worker` and `celeriac beat`: Celery's `celery -A proj worker` and `celery -A proj beat`
+ * for the app exported by the user's module (see docs/cli.md).
+ * @module
+ */
+import process from "node:process";
+import { parseArgs } from "node:util";
+import type { Celeriac } from "../../mod.ts";
+import { loadApp, numberFlag, UsageError, type Subcommand } from "./cli-kit.ts";
+
+const APP_FLAG = `  -A, --app MODULE[:EXPORT]  module exporting your Celeriac app (path from the current directory;
+                             export "app", else "default", else the module's only Celeriac export)`;
+
+/** `celeriac worker`: `worker.run` until SIGINT/SIGTERM, or one `worker.drain` with `--drain`. */
+export const workerCommand: Subcommand = {
+  summary: "Run tasks from the broker: a loop, or one --drain",
+  usage: `celeriac worker -A MODULE[:EXPORT] [options]
+
+${APP_FLAG}
+  -Q, --queues a,b           queues to consume (default: the default queue plus every routed queue)
+  -c, --concurrency N        tasks run at the same time (default 1)
+  --prefetch N               messages claimed per round trip (default max(concurrency, 10))
+  -n, --hostname H           self.request.hostname (default celeriac@<app name>)
+  --visibility-timeout S     seconds a claimed message stays invisible (default conf.visibilityTimeout)
+  --poll-interval MS         wait after an empty claim (default 1000)
+  --drain                    run what is queued once, print the DrainReport as JSON, exit 0
+  --max-tasks N              with --drain: stop after N messages
+  --budget MS                with --drain: stop taking new work after MS milliseconds
+
+SIGINT/SIGTERM: warm shutdown (stop claiming, hand unstarted messages back, wait for running
+tasks, exit 0). A second signal exits 1 at once; its claimed messages come back after the
+visibility timeout.`,
+  run: runWorker,
+};
+
+/** `celeriac beat`: `app.beat.start` until SIGINT/SIGTERM, or one `app.beat.tick` with `--once`. */
+export const beatCommand: Subcommand = {
+  summary: "Send the periodic tasks of conf.beatSchedule: a loop, or one --once",
+  usage: `celeriac beat -A MODULE[:EXPORT] [--interval MS] [--once]
+
+${APP_FLAG}
+  --interval MS              longest wait between ticks (default 60000; beat also wakes at each slot)
+  --once                     tick once, print the TickReport as JSON, exit 0
+
+Any number of beat processes (and other triggers) may run: each slot is sent once.
+SIGINT/SIGTERM: stop after the current tick, exit 0; a second signal exits 1 at once.`,
+  run: runBeat,
+};
+
+async function runWorker(argv: string[]): Promise<number> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      app: { type: "string", short: "A" }, queues: { type: "string", short: "Q", multiple: true },
+      concurrency: { type: "string", short: "c" }, prefetch: { type: "string" }, hostname: { type: "string", short: "n" },
+      "visibility-timeout": { type: "string" }, "poll-interval": { type: "string" },
+      drain: { type: "boolean" }, "max-tasks": { type: "string" }, budget: { type: "string" },
+    },
+  });
+  if (!v.drain && (v["max-tasks"] !== undefined || v.budget !== undefined)) throw new UsageError("--max-tasks and --budget need --drain");
+  if (v.drain && v["poll-interval"] !== undefined) throw new UsageError("--poll-interval applies to the loop, not to --drain");
+  const queues = v.queues?.flatMap((q) => q.split(",")).map((q) => q.trim()).filter(Boolean);
+  if (queues && !queues.length) throw new UsageError("-Q needs at least one queue name");
+  const concurrency = numberFlag(v.concurrency, "--concurrency");
+  const prefetch = numberFlag(v.prefetch, "--prefetch");
+  const visibilityTimeout = numberFlag(v["visibility-timeout"], "--visibility-timeout", 0.001, true);
+  const pollIntervalMs = numberFlag(v["poll-interval"], "--poll-interval", 0);
+  const maxTasks = numberFlag(v["max-tasks"], "--max-tasks");
+  const budgetMs = numberFlag(v.budget, "--budget");
+
+  const app = await loadApp(v.app);
+  if (typeof (app.broker as { claim?: unknown }).claim !== "function") {
+    console.error(`celeriac worker: broker ${app.broker.name} pushes messages; serve worker.fetch(request) instead`);
+    return 1;
+  }
+  const worker = app.worker({ queues, concurrency, prefetch, visibilityTimeout, hostname: v.hostname, onError: logError("worker") });
+  const signal = stopOnSignals("worker", "waiting for running tasks");
+  if (v.drain) {
+    console.log(JSON.stringify(await worker.drain({ maxTasks, budgetMs, signal })));
+    return 0;
+  }
+  const tasks = [...app.tasks.keys()].filter((t) => !t.startsWith("celery."));
+  console.log(
+    `celeriac worker ${worker.hostname}: app "${app.name}"\n` +
+      `  broker ${app.broker.name}, backend ${app.backend.name}\n` +
+      `  queues ${worker.queues.join(", ")}; concurrency ${concurrency ?? 1}\n` +
+      `  tasks ${tasks.join(", ") || "(none registered)"}\nready (Ctrl+C: warm shutdown)`,
+  );
+  warnIfInProcess(app);
+  await worker.run({ signal, concurrency, pollIntervalMs });
+  log("worker: stopped");
+  return 0;
+}
+
+async function runBeat(argv: string[]): Promise<number> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: { app: { type: "string", short: "A" }, interval: { type: "string" }, once: { type: "boolean" } },
+  });
+  if (v.once && v.interval !== undefined) throw new UsageError("--interval applies to the loop, not to --once");
+  const intervalMs = numberFlag(v.interval, "--interval");
+  const app = await loadApp(v.app);
+  if (v.once) {
+    console.log(JSON.stringify(await app.beat.tick(new Date())));
+    return 0;
+  }
+  const entries = Object.keys(app.conf.beatSchedule ?? {});
+  console.log(
+    `celeriac beat: app "${app.name}", broker ${app.broker.name}, backend ${app.backend.name}\n` +
+      `  entries ${entries.join(", ") || "(none: conf.beatSchedule is empty)"}\nready (Ctrl+C: stop)`,
+  );
+  warnIfInProcess(app);
+  const signal = stopOnSignals("beat", "stopping after the current tick");
+  let code = 0;
+  await app.beat.start({
+    signal,
+    intervalMs,
+    onTick: (r) => r.sent.forEach((s) => log(`beat: sent ${s.entry} (${s.task}) id ${s.taskId} slot ${s.slot.toISOString()}`)),
+    onError: (err) => {
+      logError("beat")(err);
+      // tick validates the whole schedule first: a ConfigError would recur on every tick.
+      if ((err as Error)?.name === "ConfigError" && !signal.aborted) {
+        code = 1;
+        process.emit("SIGTERM");
+      }
+    },
+  });
+  if (code === 0) log("beat: stopped");
+  return code;
+}
+
+/** An AbortSignal aborted by the first SIGINT/SIGTERM; the second one exits 1 at once. */
+function stopOnSignals(what: string, doing: string): AbortSignal {
+  const ctrl = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (ctrl.signal.aborted) {
+      log(`${what}: ${sig} again, cold shutdown`);
+      process.exit(1);
+    }
+    log(`${what}: ${sig}, warm shutdown: ${doing} (send it again to quit at once)`);
+    ctrl.abort();
+  };
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      process.on(sig, onSignal);
+    } catch { /* a runtime that cannot listen to this signal (Deno on Windows: SIGTERM) */ }
+  }
+  return ctrl.signal;
+}
+
+function warnIfInProcess(app: Celeriac): void {
+  if (app.broker.name === "memory") log("warning: the memory broker lives in this process: only tasks sent from it are seen");
+}
+
+function log(line: string): void {
+  console.error(`[${new Date().toISOString()}] ${line}`);
+}
+
+function logError(what: string): (err: unknown) => void {
+  return (err) => {
+    const cause = (err as { cause?: unknown })?.cause;
+    const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    log(`${what} error: ${text}${cause instanceof Error ? ` (cause: ${cause.message})` : ""}`);
+  };
+}

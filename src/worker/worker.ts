@@ -48,7 +48,13 @@ export interface DrainOptions {
 
 /** Options of `run`. */
 export interface RunOptions {
+  /** Stop: no new claims, running tasks finish (Celery's warm shutdown). */
   signal?: AbortSignal;
+  /**
+   * After `signal` aborts, give running tasks this many ms, then abort their `self.signal`
+   * (Celery's soft shutdown timeout). Default: wait for them however long they take.
+   */
+  shutdownTimeoutMs?: number;
   concurrency?: number;
   /** Wait this long after an empty claim (default 1000 ms). */
   pollIntervalMs?: number;
@@ -132,6 +138,13 @@ export class Worker {
     const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
     const poll = opts.pollIntervalMs ?? 1000;
     const running = new Set<Promise<void>>();
+    // Tasks get their own signal: stopping the loop must not cut short the tasks it is running.
+    const tasks = new AbortController();
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    const onStop = (): void => {
+      if (opts.shutdownTimeoutMs != null) grace = setTimeout(() => tasks.abort(opts.signal?.reason), opts.shutdownTimeoutMs);
+    };
+    opts.signal?.addEventListener("abort", onStop, { once: true });
     let busy = 0;
     let failures = 0;
     while (!opts.signal?.aborted) {
@@ -148,7 +161,7 @@ export class Worker {
           continue;
         }
         busy += deliveries.length;
-        const batch: Promise<void> = this.processBatch(deliveries, deliveries.length, Infinity, opts.signal)
+        const batch: Promise<void> = this.processBatch(deliveries, deliveries.length, Infinity, tasks.signal)
           .then(() => {}, (err) => this.report(err))
           .finally(() => {
             busy -= deliveries.length;
@@ -162,6 +175,8 @@ export class Worker {
       }
     }
     await Promise.all(running);
+    clearTimeout(grace);
+    opts.signal?.removeEventListener("abort", onStop);
   }
 
   /**

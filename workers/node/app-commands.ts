@@ -6,7 +6,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import type { Celeriac } from "../../mod.ts";
-import { loadApp, numberFlag, UsageError, type Subcommand } from "./cli-kit.ts";
+import { loadApp, log, numberFlag, stopOnSignals, UsageError, type Subcommand } from "./cli-kit.ts";
 
 const APP_FLAG = `  -A, --app MODULE[:EXPORT]  module exporting your Celeriac app (path from the current directory;
                              export "app", else "default", else the module's only Celeriac export)`;
@@ -69,24 +69,24 @@ async function runWorker(argv: string[]): Promise<number> {
   const budgetMs = numberFlag(v.budget, "--budget");
 
   const app = await loadApp(v.app);
+  warnIfInProcess(app);
   if (typeof (app.broker as { claim?: unknown }).claim !== "function") {
     console.error(`celeriac worker: broker ${app.broker.name} pushes messages; serve worker.fetch(request) instead`);
     return 1;
   }
   const worker = app.worker({ queues, concurrency, prefetch, visibilityTimeout, hostname: v.hostname, onError: logError("worker") });
-  const signal = stopOnSignals("worker", "waiting for running tasks");
+  const { signal } = stopOnSignals("worker", "waiting for running tasks");
   if (v.drain) {
     console.log(JSON.stringify(await worker.drain({ maxTasks, budgetMs, signal })));
     return 0;
   }
   const tasks = [...app.tasks.keys()].filter((t) => !t.startsWith("celery."));
-  console.log(
+  console.error(
     `celeriac worker ${worker.hostname}: app "${app.name}"\n` +
       `  broker ${app.broker.name}, backend ${app.backend.name}\n` +
       `  queues ${worker.queues.join(", ")}; concurrency ${concurrency ?? 1}\n` +
       `  tasks ${tasks.join(", ") || "(none registered)"}\nready (Ctrl+C: warm shutdown)`,
   );
-  warnIfInProcess(app);
   await worker.run({ signal, concurrency, pollIntervalMs });
   log("worker: stopped");
   return 0;
@@ -100,28 +100,28 @@ async function runBeat(argv: string[]): Promise<number> {
   if (v.once && v.interval !== undefined) throw new UsageError("--interval applies to the loop, not to --once");
   const intervalMs = numberFlag(v.interval, "--interval");
   const app = await loadApp(v.app);
+  warnIfInProcess(app);
   if (v.once) {
     console.log(JSON.stringify(await app.beat.tick(new Date())));
     return 0;
   }
   const entries = Object.keys(app.conf.beatSchedule ?? {});
-  console.log(
+  console.error(
     `celeriac beat: app "${app.name}", broker ${app.broker.name}, backend ${app.backend.name}\n` +
       `  entries ${entries.join(", ") || "(none: conf.beatSchedule is empty)"}\nready (Ctrl+C: stop)`,
   );
-  warnIfInProcess(app);
-  const signal = stopOnSignals("beat", "stopping after the current tick");
+  const stop = stopOnSignals("beat", "stopping after the current tick");
   let code = 0;
   await app.beat.start({
-    signal,
+    signal: stop.signal,
     intervalMs,
     onTick: (r) => r.sent.forEach((s) => log(`beat: sent ${s.entry} (${s.task}) id ${s.taskId} slot ${s.slot.toISOString()}`)),
     onError: (err) => {
       logError("beat")(err);
       // tick validates the whole schedule first: a ConfigError would recur on every tick.
-      if ((err as Error)?.name === "ConfigError" && !signal.aborted) {
+      if ((err as Error)?.name === "ConfigError") {
         code = 1;
-        process.emit("SIGTERM");
+        stop.abort();
       }
     },
   });
@@ -129,37 +129,15 @@ async function runBeat(argv: string[]): Promise<number> {
   return code;
 }
 
-/** An AbortSignal aborted by the first SIGINT/SIGTERM; the second one exits 1 at once. */
-function stopOnSignals(what: string, doing: string): AbortSignal {
-  const ctrl = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (ctrl.signal.aborted) {
-      log(`${what}: ${sig} again, cold shutdown`);
-      process.exit(1);
-    }
-    log(`${what}: ${sig}, warm shutdown: ${doing} (send it again to quit at once)`);
-    ctrl.abort();
-  };
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    try {
-      process.on(sig, onSignal);
-    } catch { /* a runtime that cannot listen to this signal (Deno on Windows: SIGTERM) */ }
-  }
-  return ctrl.signal;
-}
-
 function warnIfInProcess(app: Celeriac): void {
-  if (app.broker.name === "memory") log("warning: the memory broker lives in this process: only tasks sent from it are seen");
-}
-
-function log(line: string): void {
-  console.error(`[${new Date().toISOString()}] ${line}`);
+  if (app.broker.name === "memory") log(`warning: app "${app.name}" uses the in-process memory broker: no other process sees its queues`);
 }
 
 function logError(what: string): (err: unknown) => void {
   return (err) => {
     const cause = (err as { cause?: unknown })?.cause;
     const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    log(`${what} error: ${text}${cause instanceof Error ? ` (cause: ${cause.message})` : ""}`);
+    const extra = cause instanceof Error && !text.includes(cause.message) ? ` (cause: ${cause.message})` : "";
+    log(`${what} error: ${text}${extra}`);
   };
 }

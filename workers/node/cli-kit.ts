@@ -1,6 +1,6 @@
 /**
  * Pieces shared by the `celeriac` subcommands: the {@link Subcommand} shape, {@link UsageError},
- * number flags, and {@link loadApp}, which imports the user's module named by `-A` (Celery's
+ * number flags, signal handling, and {@link loadApp}, which imports the user's module named by `-A` (Celery's
  * `celery -A proj`).
  * @module
  */
@@ -39,6 +39,37 @@ export function numberFlag(text: string | undefined, flag: string, min = 1, frac
   return n;
 }
 
+/**
+ * Aborted by the first SIGINT/SIGTERM (or by the caller); a signal more than a second later exits
+ * 1 at once. Closer ones are the first one again: a Ctrl+C or a systemd stop reaches both a
+ * wrapper (tsx) and this process, and the wrapper may relay it once more.
+ */
+export function stopOnSignals(what: string, doing: string): AbortController {
+  const ctrl = new AbortController();
+  let first = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (first && Date.now() - first < 1000) return;
+    first ||= Date.now();
+    if (ctrl.signal.aborted) {
+      log(`${what}: ${sig} again, cold shutdown`);
+      process.exit(1);
+    }
+    log(`${what}: ${sig}, warm shutdown: ${doing} (send it again to quit at once)`);
+    ctrl.abort();
+  };
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      process.on(sig, onSignal);
+    } catch { /* a runtime that cannot listen to this signal (Deno on Windows: SIGTERM) */ }
+  }
+  return ctrl;
+}
+
+/** One log line on stderr (stdout carries only the JSON of --drain and --once). */
+export function log(line: string): void {
+  console.error(`[${new Date().toISOString()}] ${line}`);
+}
+
 // Celery's `-A proj` names a module without its extension: try the usual ones, then an index file.
 const CANDIDATES = ["", ".ts", ".mts", ".js", ".mjs", "/index.ts", "/index.js"];
 
@@ -64,8 +95,8 @@ export async function loadApp(spec: string | undefined, cwd: string = process.cw
   } catch (err) {
     if ((err as { code?: unknown }).code === "ERR_UNKNOWN_FILE_EXTENSION") {
       throw new UsageError(
-        `${(err as Error).message}\nThis Node cannot import TypeScript by itself. Run the CLI through tsx ` +
-          `(npx tsx <path to cli> ..., or node --import tsx <path to cli> ...), with Bun or Deno, or -A a compiled .js module.`,
+        `${(err as Error).message}\nThis Node cannot import TypeScript by itself: run the CLI through tsx ` +
+          `(NODE_OPTIONS="--import tsx" npx celeriac ...), with Bun or Deno, or give -A a compiled .js module.`,
         false,
       );
     }

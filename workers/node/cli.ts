@@ -1,23 +1,22 @@
 #!/usr/bin/env node
 /**
- * The `celeriac` command line. Each subcommand is one entry of {@link COMMANDS}, so `worker`,
- * `beat` and `inspect` can be added without touching the dispatch code.
+ * The `celeriac` command line: `worker` and `beat` run the app exported by your module
+ * (`celeriac worker -A tasks.ts -Q a,b -c 8`, `celeriac beat -A tasks.ts`, see docs/cli.md), and
+ * `dev` serves a local Upstash-compatible endpoint. Each subcommand is one entry of
+ * {@link COMMANDS}, so `inspect` can be added without touching the dispatch code.
+ *
+ * Exit codes: 0 done (or a warm shutdown), 1 an error or a cold shutdown, 2 bad usage (flags, a
+ * module or app that `-A` cannot find, TypeScript under plain Node).
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
+import { beatCommand, workerCommand } from "./app-commands.ts";
+import { UsageError, type Subcommand } from "./cli-kit.ts";
 import { startDevServer } from "./dev-server.ts";
 
-/** One subcommand: `run` resolves to an exit code, or to undefined when it keeps running (a server). */
-interface Subcommand {
-  summary: string;
-  usage: string;
-  run(argv: string[]): Promise<number | undefined>;
-}
-
-/** Bad flags or arguments: printed with the usage, exit code 2. */
-class UsageError extends Error {}
-
 const COMMANDS: Record<string, Subcommand> = {
+  worker: workerCommand,
+  beat: beatCommand,
   dev: {
     summary: "Run a local Upstash Redis REST endpoint in front of a real Redis",
     usage: `celeriac dev [--port 8079] [--redis-port N | --redis-url URL] [--token T]
@@ -95,7 +94,9 @@ function usage(): string {
 
 /** Resolves to the exit code, or to undefined while a subcommand keeps serving. */
 async function main(argv: string[]): Promise<number | undefined> {
-  const [name, ...rest] = argv;
+  // Celery's order works too: `celeriac -A tasks.ts worker` = `celeriac worker -A tasks.ts`.
+  const appFlag = /^(-A|--app)$/.test(argv[0] ?? "") ? 2 : /^--app=/.test(argv[0] ?? "") ? 1 : 0;
+  const [name, ...rest] = [...argv.slice(appFlag), ...argv.slice(0, appFlag)];
   if (name === "--help" || name === "-h" || name === "help") {
     console.log(usage());
     return 0;
@@ -115,19 +116,25 @@ async function main(argv: string[]): Promise<number | undefined> {
     // parseArgs reports unknown or malformed flags with ERR_PARSE_ARGS_* codes.
     const code = (err as { code?: unknown }).code;
     if (err instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))) {
-      console.error(`celeriac ${name}: ${(err as Error).message}\n\nUsage: ${command.usage}`);
+      const help = err instanceof UsageError && !err.showUsage ? "" : `\n\nUsage: ${command.usage}`;
+      console.error(`celeriac ${name}: ${(err as Error).message}${help}`);
       return 2;
     }
     throw err;
   }
 }
 
+// A finished command exits even if the user's module left handles open (timers, pools),
+// once stdout and stderr are flushed.
+const exit = (code: number): void => {
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+};
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code !== undefined) process.exitCode = code;
+    if (code !== undefined) exit(code);
   },
   (err: unknown) => {
     console.error(`celeriac: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
+    exit(1);
   },
 );

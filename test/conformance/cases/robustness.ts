@@ -2,8 +2,7 @@ import * as z from "zod";
 import { buildMessage, chord, encodeMessage, FAILURE, SUCCESS } from "../../../mod.ts";
 import type { Delivery, PullBroker, ResultWrite } from "../../../src/ports.ts";
 import { deepEqual, equal, ok, rejects } from "../assert.ts";
-import { delay, makeApp, until, type Case, type Fixture } from "../harness.ts";
-import { pull } from "../harness.ts";
+import { delay, makeApp, pull, until, type Case, type Fixture } from "../harness.ts";
 
 /** Bad input, budgets, the run loop and concurrency. */
 export function robustnessCases(f: Fixture): Case[] {
@@ -88,6 +87,29 @@ export function robustnessCases(f: Fixture): Case[] {
         deepEqual(await Promise.all(rs.map((r) => r.get({ timeout: 5000, interval: 10 }))), [2, 4, 6]);
         ac.abort();
         await loop;
+      },
+    },
+    {
+      name: "stopping run lets running tasks finish, or aborts them after shutdownTimeoutMs",
+      fn: async () => {
+        const app = makeApp(f);
+        const t = app.task("tasks.careful", { bind: true }, async (self, ms: number) => {
+          await new Promise((resolve) => {
+            const timer = setTimeout(resolve, ms);
+            self.signal.addEventListener("abort", () => (clearTimeout(timer), resolve(null)));
+          });
+          return self.signal.aborted ? "aborted" : "finished";
+        });
+        for (const [timeout, expected] of [[undefined, "finished"], [50, "aborted"]] as const) {
+          const ac = new AbortController();
+          const loop = app.worker().run({ signal: ac.signal, pollIntervalMs: 10, shutdownTimeoutMs: timeout });
+          const r = await t.delay(400);
+          await until(async () => (await r.state) !== "PENDING" || (await pull(app).size("celery")) === 0);
+          await delay(50);
+          ac.abort();
+          await loop;
+          equal(await r.get({ timeout: 1000 }), expected);
+        }
       },
     },
     {

@@ -1,8 +1,7 @@
 import * as z from "zod";
 import { decodeMessage, PENDING, ResultTimeoutError, SUCCESS, ValidationError } from "../../../mod.ts";
 import { deepEqual, equal, ok, rejects } from "../assert.ts";
-import { makeApp, pairOf, type Case, type Fixture } from "../harness.ts";
-import { pull } from "../harness.ts";
+import { makeApp, pairOf, pull, type Case, type Fixture } from "../harness.ts";
 
 /** Sending, routing, the wire format and result handles. */
 export function sendingCases(f: Fixture): Case[] {

@@ -5,13 +5,13 @@
  * @module
  */
 import { SignatureError } from "../errors.ts";
-import { isPullBroker } from "../ports.ts";
+import { isPullBroker, type Broker } from "../ports.ts";
 import type { DrainOptions, DrainReport } from "./worker.ts";
 import type { Execution } from "./outcome.ts";
 
 /** What the handler needs from a worker. */
 export interface HandlerHost {
-  readonly app: { readonly broker: { readonly name: string } };
+  readonly app: { readonly broker: Broker };
   drain(opts?: DrainOptions): Promise<DrainReport>;
   handle(payload: string, opts?: { redelivered?: boolean; signal?: AbortSignal }): Promise<Execution>;
 }
@@ -46,7 +46,7 @@ export async function handleRequest(w: HandlerHost, request: Request, opts: Hand
     return json(401, { error: reason });
   }
   if (!body.trim()) {
-    if (!isPullBroker(w.app.broker as never)) return json(400, { error: "empty body: nothing to run" });
+    if (!isPullBroker(w.app.broker)) return json(400, { error: "empty body: nothing to run" });
     const q = new URL(request.url).searchParams;
     const limit = (name: "maxTasks" | "budgetMs"): number | undefined => {
       const v = q.get(name) != null ? Number(q.get(name)) : undefined;

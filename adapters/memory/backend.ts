@@ -16,6 +16,8 @@ export class MemoryBackend implements ResultBackend {
   private readonly now: () => number;
   private readonly kv = new Map<string, { value: string; until: number }>();
   private readonly joins = new Map<string, { entries: Map<number, string>; until: number }>();
+  private writes = 0;
+  private sweepEvery = 1024;
 
   constructor(opts: MemoryBackendOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -88,6 +90,23 @@ export class MemoryBackend implements ResultBackend {
 
   private write(key: string, value: string, ttlMs: number | null): void {
     this.kv.set(key, { value, until: ttlMs ? this.now() + ttlMs : Infinity });
+    // Expired keys nobody reads again would stay forever (Redis expires them actively):
+    // sweep after as many writes as there were live keys, so each write pays O(1) on average.
+    if (++this.writes >= this.sweepEvery) this.sweep();
+  }
+
+  /** Drop every expired key and chord join now (also done automatically as writes go by). */
+  sweep(): void {
+    this.writes = 0;
+    const now = this.now();
+    for (const [k, e] of this.kv) if (e.until <= now) this.kv.delete(k);
+    for (const [k, j] of this.joins) if (j.until <= now) this.joins.delete(k);
+    this.sweepEvery = Math.max(1024, this.kv.size);
+  }
+
+  /** Number of live keys (results, chord sizes, claims), for tests and monitoring. */
+  get size(): number {
+    return this.kv.size;
   }
 }
 

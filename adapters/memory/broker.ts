@@ -102,8 +102,9 @@ export class MemoryBroker implements PullBroker {
   }
 
   revoke(ids: string[], ttlMs: number): Promise<void> {
-    const until = this.now() + ttlMs;
-    for (const id of ids) this.revoked.set(id, until);
+    const now = this.now();
+    if (this.revoked.size >= 1024) for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
+    for (const id of ids) this.revoked.set(id, now + ttlMs);
     return Promise.resolve();
   }
 

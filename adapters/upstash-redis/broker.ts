@@ -14,6 +14,14 @@ export interface UpstashRedisBrokerOptions {
   prefix?: string;
   /** Clock in epoch ms (tests). */
   now?: () => number;
+  /**
+   * Where messages with a future ETA wait. `"delayed"` (default): in celeriac's delayed ZSET,
+   * promoted by celeriac workers' claims, never in `unacked` (no visibility duplicates).
+   * `"queue"`: straight on the queue list with their `eta` header, as Celery does, for queues
+   * that Python workers consume (they never look at the delayed set); a celeriac worker that
+   * claims such a message early moves it to the delayed set.
+   */
+  eta?: "delayed" | "queue";
 }
 
 type ClaimRow = [string, string, number, string, number, number];
@@ -28,11 +36,13 @@ export class UpstashRedisBroker implements PullBroker {
   readonly redis: Redis;
   readonly keys: BrokerKeys;
   private readonly now: () => number;
+  private readonly etaOnQueue: boolean;
 
   constructor(opts: UpstashRedisBrokerOptions) {
     this.redis = opts.redis;
     this.keys = brokerKeys(opts.prefix ?? "");
     this.now = opts.now ?? Date.now;
+    this.etaOnQueue = opts.eta === "queue";
   }
 
   /** LPUSH per list (kombu's producer side) and ZADD for future ETAs, all in one request. */
@@ -43,7 +53,7 @@ export class UpstashRedisBroker implements PullBroker {
     const delayed: { score: number; member: string }[] = [];
     for (const m of messages) {
       const entry = listEntry(m.payload, m.id, m.priority);
-      if (m.notBefore != null && m.notBefore > now) delayed.push({ score: m.notBefore, member: wrapEnvelope(entry, m.queue) });
+      if (!this.etaOnQueue && m.notBefore != null && m.notBefore > now) delayed.push({ score: m.notBefore, member: wrapEnvelope(entry, m.queue) });
       else {
         const key = this.keys.queue(m.queue, stepOf(m.priority));
         (lists.get(key) ?? lists.set(key, []).get(key)!).push(entry);

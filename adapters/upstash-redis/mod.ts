@@ -29,6 +29,8 @@ export interface UpstashRedisOptions {
   redis: Redis;
   /** Put in front of every key (kombu/Celery `global_keyprefix`). */
   prefix?: string;
+  /** Where future-ETA messages wait (see `UpstashRedisBrokerOptions.eta`). */
+  eta?: "delayed" | "queue";
 }
 
 /** A broker and a result backend on one client: the worker acks and stores results in one request. */

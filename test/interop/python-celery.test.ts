@@ -42,7 +42,8 @@ beforeAll(async () => {
   const client = new Redis({ url: server.url, token: server.token, enableTelemetry: false });
   // Celery 5.2's result backend has no key prefix, so results use the plain Celery keys.
   app = new Celeriac("interop", {
-    broker: upstashRedisBroker({ redis: client, prefix }),
+    // ETA messages go on the queue itself, as Celery does, so Python workers see them.
+    broker: upstashRedisBroker({ redis: client, prefix, eta: "queue" }),
     backend: upstashRedisBackend({ redis: client }),
     conf: { resultExpires: 600 }, // unprefixed result keys this test cannot list expire soon
   });
@@ -83,6 +84,15 @@ describe("interop with Python Celery 5.2", () => {
     resultIds.push(r1.id, r2.id);
     expect(await r1.get({ timeout: 30_000 })).toBe(5);
     expect(await r2.get({ timeout: 30_000 })).toBe(12);
+  }, 60_000);
+
+  it("a Python worker honours the countdown of a task sent by celeriac", async () => {
+    const sent = Date.now();
+    const r = await app.sendTask("py.add", [5, 5], { queue: "py", countdown: 1.5 });
+    resultIds.push(r.id);
+    expect(await r.get({ timeout: 30_000 })).toBe(10);
+    const done = Date.parse(`${(await r.meta())!.date_done}Z`);
+    expect(done - sent).toBeGreaterThanOrEqual(1400);
   }, 60_000);
 
   it("a Python failure is re-thrown by celeriac with the Python exception type", async () => {

@@ -25,6 +25,23 @@ function newApp(prefix: string): App {
 }
 
 describe("upstash-redis kombu layout", () => {
+  it("upstash-redis: with eta: \"queue\" a countdown task waits on the list, as Celery sends it, and runs once when due", async () => {
+    const p = env.prefix("etaq");
+    const app = new Celeriac("layout", { ...upstashRedis({ redis: env.client(), prefix: p, eta: "queue" }) });
+    let runs = 0;
+    const t = app.task("tasks.later", () => ++runs);
+    const r = await t.applyAsync([], { countdown: 0.5 });
+    expect(await raw.llen(`${p}celery`)).toBe(1);
+    expect(await raw.zcard(`${p}_celeriac.delayed`)).toBe(0);
+    expect((await app.worker().drain()).requeued).toBe(1); // claimed early: moved to the delayed set
+    expect(await raw.llen(`${p}celery`)).toBe(0);
+    await new Promise((res) => setTimeout(res, 600));
+    await app.worker().drain();
+    await app.worker().drain();
+    expect(await r.get({ timeout: 1000 })).toBe(1);
+    expect(runs).toBe(1);
+  });
+
   it("upstash-redis: delay LPUSHes kombu's JSON envelope onto the queue list", async () => {
     const p = env.prefix("list");
     const app = newApp(p);

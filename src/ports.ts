@@ -131,10 +131,14 @@ export interface ResultBackend {
   /** Record the size of a chord header (Celery `celery-taskset-meta-<gid>.s`). */
   chordSize(groupId: string, size: number, ttlMs: number): Promise<void>;
   /**
-   * Record one finished chord header member (Celery `.j`, ordered by index). When this call
-   * makes the count reach the size (plus `.t` extras), return every entry in index order and
-   * delete the join keys; otherwise null. Exactly one caller ever receives the entries.
+   * Record one finished chord header member (Celery `.j`, ordered by index). Return every
+   * entry in index order to the call that makes the count reach the size (plus `.t` extras),
+   * and again to a member re-joining at an index it already holds (a redelivery after a
+   * failed body publish) while the join exists; otherwise null. Among distinct members
+   * exactly one receives the entries. The keys stay until `chordDone`.
    */
   chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null>;
+  /** Delete a chord's join keys once its body (or its ChordError) has been sent. */
+  chordDone(groupId: string): Promise<void>;
   close?(): Promise<void>;
 }

@@ -67,15 +67,21 @@ export class MemoryBackend implements ResultBackend {
     const jk = `celery-taskset-meta-${groupId}.j`;
     let j = this.joins.get(jk);
     if (!j || j.until <= this.now()) this.joins.set(jk, j = { entries: new Map(), until: 0 });
+    const rejoin = j.entries.has(index);
+    const before = j.entries.size;
     j.entries.set(index, entry);
     j.until = this.now() + ttlMs;
-    const size = Number(this.read(`celery-taskset-meta-${groupId}.s`) ?? NaN);
-    const extra = Number(this.read(`celery-taskset-meta-${groupId}.t`) ?? 0);
-    if (!(j.entries.size >= size + extra)) return Promise.resolve(null);
-    this.joins.delete(jk);
+    const total = Number(this.read(`celery-taskset-meta-${groupId}.s`) ?? NaN) +
+      Number(this.read(`celery-taskset-meta-${groupId}.t`) ?? 0);
+    if (!(j.entries.size >= total) || (before >= total && !rejoin)) return Promise.resolve(null);
+    return Promise.resolve([...j.entries].sort(([a], [b]) => a - b).map(([, v]) => v));
+  }
+
+  chordDone(groupId: string): Promise<void> {
+    this.joins.delete(`celery-taskset-meta-${groupId}.j`);
     this.kv.delete(`celery-taskset-meta-${groupId}.s`);
     this.kv.delete(`celery-taskset-meta-${groupId}.t`);
-    return Promise.resolve([...j.entries].sort(([a], [b]) => a - b).map(([, v]) => v));
+    return Promise.resolve();
   }
 
   private read(key: string): string | null {

@@ -62,6 +62,11 @@ export class UpstashRedisBackend implements ResultBackend {
     return guard("chordSize", async () => void await (ttlMs > 0 ? this.redis.set(k, String(size), { px: ttlMs }) : this.redis.set(k, String(size))));
   }
 
+  chordDone(groupId: string): Promise<void> {
+    const k = this.keys;
+    return guard("chordDone", async () => void await this.redis.del(k.chordJoin(groupId), k.chordSize(groupId), k.chordExtra(groupId)));
+  }
+
   async chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null> {
     const k = this.keys;
     const entries = await chordJoin.run(this.redis, {

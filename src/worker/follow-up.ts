@@ -59,7 +59,9 @@ export async function onFailure(app: Celeriac, msg: TaskMessage, effects: Effect
 /**
  * A chord header member finished: record it in the join and, if it was the last one, fire
  * the body with the ordered results, or store ChordError on the body and call its errbacks
- * when a member failed or was revoked (Celery's `on_chord_part_return`).
+ * when a member failed or was revoked (Celery's `on_chord_part_return`). The join keys are
+ * deleted only after that, so a failure in between loses nothing (the body may then be sent
+ * twice, the at-least-once trade every follow-up makes).
  */
 export async function onChordPart(app: Celeriac, msg: TaskMessage, state: string, result: unknown): Promise<void> {
   const gid = msg.headers.group;
@@ -69,6 +71,12 @@ export async function onChordPart(app: Celeriac, msg: TaskMessage, state: string
   const ttl = (app.conf.resultExpires || 86_400) * 1000;
   const entries = await app.backend.chordJoin(gid, index, JSON.stringify([1, msg.headers.id, state, result]), ttl);
   if (!entries) return;
+  await fireBody(app, msg, body, entries);
+  // Only now may the join go: if sending failed, this member is redelivered, re-joins and fires.
+  await app.backend.chordDone(gid);
+}
+
+async function fireBody(app: Celeriac, msg: TaskMessage, body: SignatureDict, entries: string[]): Promise<void> {
   const parts = entries.map((e) => JSON.parse(e) as [number, string, string, unknown]);
   const base: ApplyOptions = { parentId: msg.headers.id, rootId: msg.headers.root_id };
   const failed = parts.find(([, , s]) => s === FAILURE || s === REVOKED);

@@ -101,7 +101,7 @@ export function portCases(f: Fixture): Case[] {
       },
     },
     {
-      name: "backend: chordJoin hands the ordered entries to exactly one member",
+      name: "backend: chordJoin hands the ordered entries to exactly one member, and again to a re-joining one until chordDone",
       fn: async () => {
         const be = f.backend();
         await be.chordSize("g1", 5, 60_000);
@@ -109,6 +109,9 @@ export function portCases(f: Fixture): Case[] {
         const winners = outs.filter((o) => o !== null);
         equal(winners.length, 1);
         deepEqual(winners[0], ["e0", "e1", "e2", "e3", "e4"]);
+        deepEqual(await be.chordJoin("g1", 3, "e3'", 60_000), ["e0", "e1", "e2", "e3'", "e4"], "a re-joining member fires again");
+        await be.chordDone("g1");
+        equal(await be.chordJoin("g1", 3, "e3", 60_000), null, "after chordDone the join is gone");
         ok(true);
       },
     },

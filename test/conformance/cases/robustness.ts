@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { buildMessage, chord, encodeMessage, FAILURE, SUCCESS } from "../../../mod.ts";
-import type { Delivery, PullBroker, ResultWrite } from "../../../src/ports.ts";
+import type { Delivery, OutboundMessage, PullBroker, ResultWrite } from "../../../src/ports.ts";
 import { deepEqual, equal, ok, rejects } from "../assert.ts";
 import { delay, makeApp, pull, until, type Case, type Fixture } from "../harness.ts";
 
@@ -149,6 +149,30 @@ export function robustnessCases(f: Fixture): Case[] {
         dead = false;
         await app.worker().drain();
         equal(await r.get({ timeout: 1000 }), 6);
+      },
+    },
+    {
+      name: "a chord body whose publish failed is sent when the last member is redelivered",
+      fn: async () => {
+        const real = f.broker();
+        let publishes = 0;
+        const flaky: PullBroker = Object.assign(Object.create(real), {
+          // 1st publish: the chord's header; 2nd: its body, which fails once.
+          publish: (m: OutboundMessage[]) => ++publishes === 2 ? Promise.reject(new Error("broker blip")) : real.publish(m),
+        });
+        const app = makeApp(f, {}, { broker: flaky, backend: f.backend() });
+        const add = app.task("tasks.add", (a: number, b: number) => a + b);
+        let bodyRuns = 0;
+        const xsum = app.task("tasks.xsum", (xs: number[]) => (bodyRuns++, xs.reduce((x, y) => x + y, 0)));
+        const r = await chord([add.s(1, 1), add.s(2, 2)], xsum.s()).delay();
+        const errors: unknown[] = [];
+        const worker = app.worker({ visibilityTimeout: 0.3, onError: (e) => errors.push(e) });
+        await worker.drain();
+        equal(errors.length, 1, "the failed body publish is reported");
+        await delay(1100);
+        for (let i = 0; i < 5 && bodyRuns === 0; i++) await worker.drain();
+        equal(await r.get({ timeout: 1000 }), 6);
+        equal(bodyRuns, 1);
       },
     },
     {

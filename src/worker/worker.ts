@@ -261,12 +261,14 @@ export class Worker {
     const broker = this.broker;
     await this.app.publish(effects.publish);
     const acks = done.filter(([, e]) => e.disposition.kind === "ack").map(([d]) => d);
-    await this.settle(broker, acks, effects.results);
-    for (const [d, e] of done) {
-      if (e.disposition.kind === "requeue") await broker.requeue(d, { delayMs: e.disposition.delayMs });
-      if (e.disposition.kind === "deadLetter") await broker.deadLetter(d, e.disposition.reason);
-    }
-    for (const d of released) await broker.requeue(d, { delayMs: 0 });
+    // Issued together so an auto-pipelining client (Upstash) sends them as one request.
+    await Promise.all([
+      this.settle(broker, acks, effects.results),
+      ...done.map(([d, { disposition: x }]) =>
+        x.kind === "requeue" ? broker.requeue(d, { delayMs: x.delayMs }) : x.kind === "deadLetter" ? broker.deadLetter(d, x.reason) : null
+      ),
+      ...released.map((d) => broker.requeue(d, { delayMs: 0 })),
+    ]);
   }
 
   private async settle(broker: PullBroker, acks: Delivery[], results: ResultWrite[]): Promise<void> {

@@ -67,6 +67,23 @@ describe("upstash-redis round trips", () => {
     expect(await count(() => app.worker({ prefetch: n }).drain())).toEqual({ requests: 3, commands: 3 });
   });
 
+  it("upstash-redis: not-yet-due and malformed messages in a batch settle in the same request as the acks", async () => {
+    const app = new Celeriac("rt", { ...upstashRedis({ redis: env.client(), prefix: env.prefix("rt"), eta: "queue" }) });
+    const add = app.task("tasks.add", (a: number, b: number) => a + b);
+    const broker = app.broker as PullBroker;
+    const send = async (): Promise<void> => {
+      await add.delay(1, 1);
+      await Promise.all([1, 2, 3].map((i) => add.applyAsync([i, i], { countdown: 60 }))); // ETA on the list, as Celery
+      await broker.publish([{ id: crypto.randomUUID(), queue: "celery", priority: 0, payload: "not json" }]);
+    };
+    await send();
+    await app.worker({ prefetch: 100 }).drain(); // first use of each script costs one more request
+    await send();
+    // claim, then settle + 3 requeues + 1 dead letter pipelined together by the client
+    expect(await count(() => app.worker({ prefetch: 100 }).drain())).toEqual({ requests: 2, commands: 6 });
+    expect((await broker.deadLetters(2)).map((d) => d.payload)).toEqual(["not json", "not json"]);
+  });
+
   it("upstash-redis: a script's first use costs one extra request (EVALSHA, NOSCRIPT, then EVAL)", async () => {
     const unique = defineScript({ name: "probe", keys: ["k"], lua: `-- ${crypto.randomUUID()}\nreturn '[1]'` });
     const redis = env.client();

@@ -5,7 +5,7 @@
  */
 import { fromExceptionInfo } from "./exceptions.ts";
 import { ResultTimeoutError } from "./errors.ts";
-import { AsyncResult, type GetOptions, type Outcome, type ResultHost } from "./result.ts";
+import { AsyncResult, pollDelays, type GetOptions, type Outcome, type ResultHost } from "./result.ts";
 import { FAILURE, PENDING, READY_STATES, SUCCESS, type TaskState } from "./states.ts";
 import type { ResultMeta } from "./types.ts";
 import { sleep } from "./util/time.ts";
@@ -55,7 +55,7 @@ export class GroupResult<T = unknown> extends AsyncResult<T[]> {
    * order) is thrown as soon as it is seen, unless `propagate: false`.
    */
   override async get(opts: GetOptions = {}): Promise<T[]> {
-    const interval = opts.interval ?? 100;
+    const wait = pollDelays(opts.interval);
     const deadline = opts.timeout != null ? Date.now() + opts.timeout : Infinity;
     const propagate = opts.propagate ?? true;
     for (;;) {
@@ -65,7 +65,7 @@ export class GroupResult<T = unknown> extends AsyncResult<T[]> {
       if (out.ready) return out.value as T[];
       const left = deadline - Date.now();
       if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!);
-      await sleep(Math.min(interval, left), opts.signal);
+      await sleep(Math.min(wait(), left), opts.signal);
     }
   }
 

@@ -19,7 +19,10 @@ export interface ResultHost {
 export interface GetOptions {
   /** Give up after this many ms with `ResultTimeoutError` (default: wait forever). */
   timeout?: number;
-  /** Poll interval in ms (default 100). */
+  /**
+   * Poll interval in ms. Default: adaptive, from 50 ms growing by half each poll up to 1 s, so
+   * quick tasks answer fast and long waits cost few backend requests (Upstash bills each).
+   */
   interval?: number;
   signal?: AbortSignal;
   /** Re-throw the task's error (default true). */
@@ -99,7 +102,7 @@ export class AsyncResult<T = unknown> {
    * member) is thrown as soon as it is seen, instead of waiting for a step that never runs.
    */
   async get(opts: GetOptions = {}): Promise<T> {
-    const interval = opts.interval ?? 100;
+    const wait = pollDelays(opts.interval);
     const deadline = opts.timeout != null ? Date.now() + opts.timeout : Infinity;
     const propagate = opts.propagate ?? true;
     const ids = [...new Set(this.watchIds(propagate))];
@@ -111,7 +114,7 @@ export class AsyncResult<T = unknown> {
       if (out.ready) return out.value as T;
       const left = deadline - Date.now();
       if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!);
-      await sleep(Math.min(interval, left), opts.signal);
+      await sleep(Math.min(wait(), left), opts.signal);
     }
   }
 
@@ -167,4 +170,15 @@ export function childId(c: unknown): string | null {
     if (Array.isArray(c[0]) && typeof c[0][0] === "string") return c[0][0];
   }
   return null;
+}
+
+/** @internal the delays between polls: fixed when `interval` is given, else 50 ms × 1.5ⁿ up to 1 s */
+export function pollDelays(interval?: number): () => number {
+  let next = 50;
+  return () => {
+    if (interval != null) return interval;
+    const d = next;
+    next = Math.min(1000, next * 1.5);
+    return d;
+  };
 }

@@ -50,3 +50,15 @@ describe("exception records", () => {
     expect(toExceptionInfo("plain")).toEqual({ exc_type: "Error", exc_message: ["plain"], exc_module: "celeriac" });
   });
 });
+
+describe("result polling", () => {
+  it("backs off from 50 ms to 1 s unless an interval is given", async () => {
+    const { pollDelays } = await import("../../src/result.ts");
+    const wait = pollDelays();
+    const seq = Array.from({ length: 10 }, () => Math.round(wait()));
+    expect(seq.slice(0, 4)).toEqual([50, 75, 113, 169]);
+    expect(seq[9]).toBe(1000);
+    const fixed = pollDelays(250);
+    expect([fixed(), fixed(), fixed()]).toEqual([250, 250, 250]);
+  });
+});

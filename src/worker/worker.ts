@@ -7,9 +7,10 @@
  */
 import type { Celeriac } from "../app.ts";
 import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
-import { isPullBroker, type Delivery, type PullBroker, type ResultWrite } from "../ports.ts";
+import { isPullBroker, type Delivery, type PullBroker } from "../ports.ts";
 import { FAILURE, RETRY, REVOKED, SUCCESS } from "../states.ts";
 import { sleep } from "../util/time.ts";
+import { runBatch, type BatchContext } from "./batch.ts";
 import { Executor } from "./execute.ts";
 import { Effects, type Execution } from "./outcome.ts";
 import { handleRequest, type HandlerOptions } from "./http.ts";
@@ -118,7 +119,7 @@ export class Worker {
       const asked = Math.min(prefetch, max - report.processed);
       const deliveries = await this.claim(asked);
       if (!deliveries.length) break;
-      const { executions, published } = await this.processBatch(deliveries, concurrency, deadline, opts.signal);
+      const { executions, published } = await runBatch(this.batchContext(), deliveries, concurrency, deadline, opts.signal);
       tally(report, executions);
       // Only messages that did not move (ETA not due, rate-limited) remain: stop to avoid spinning.
       if (executions.every((e) => e.disposition.kind === "requeue")) break;
@@ -161,7 +162,7 @@ export class Worker {
           continue;
         }
         busy += deliveries.length;
-        const batch: Promise<void> = this.processBatch(deliveries, deliveries.length, Infinity, tasks.signal)
+        const batch: Promise<void> = runBatch(this.batchContext(), deliveries, deliveries.length, Infinity, tasks.signal)
           .then(() => {}, (err) => this.report(err))
           .finally(() => {
             busy -= deliveries.length;
@@ -202,6 +203,13 @@ export class Worker {
     return handleRequest(this, request, this.opts.http);
   }
 
+  private batchContext(): BatchContext {
+    return {
+      app: this.app, broker: this.broker, executor: this.executor, report: (err) => this.report(err),
+      visibilityMs: (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000,
+    };
+  }
+
   private claimOrder(): string[] {
     const qs = this.queues;
     if (this.opts.queueOrder === "sorted" || qs.length < 2) return qs;
@@ -217,77 +225,6 @@ export class Worker {
       if (cause instanceof CeleriacError) throw cause;
       throw new AdapterError(this.app.broker.name, `claim failed: ${(cause as Error)?.message ?? cause}`, { cause });
     }
-  }
-
-  private async processBatch(
-    deliveries: Delivery[],
-    concurrency: number,
-    deadline: number,
-    signal?: AbortSignal,
-  ): Promise<{ executions: Execution[]; published: boolean }> {
-    const effects = new Effects();
-    const done: [Delivery, Execution][] = [];
-    const released: Delivery[] = [];
-    const failed: Delivery[] = [];
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < deliveries.length) {
-        const d = deliveries[next++];
-        if (Date.now() >= deadline || signal?.aborted) {
-          released.push(d);
-          continue;
-        }
-        try {
-          done.push([d, await this.executor.execute(d, effects, signal)]);
-        } catch (err) {
-          // An adapter failed mid-task (e.g. the backend is down): leave the message unacked so
-          // it comes back after the visibility timeout instead of being lost.
-          this.report(err);
-          failed.push(d);
-        }
-      }
-    };
-    const stopExtending = this.keepVisible(deliveries, () => new Set(done.map(([d]) => d)));
-    try {
-      await Promise.all(Array.from({ length: Math.min(concurrency, deliveries.length) }, lane));
-    } finally {
-      stopExtending();
-    }
-    await this.flush(effects, done, released);
-    return { executions: done.map(([, e]) => e), published: effects.publish.length > 0 };
-  }
-
-  private async flush(effects: Effects, done: [Delivery, Execution][], released: Delivery[]): Promise<void> {
-    const broker = this.broker;
-    await this.app.publish(effects.publish);
-    const acks = done.filter(([, e]) => e.disposition.kind === "ack").map(([d]) => d);
-    // Issued together so an auto-pipelining client (Upstash) sends them as one request.
-    await Promise.all([
-      this.settle(broker, acks, effects.results),
-      ...done.map(([d, { disposition: x }]) =>
-        x.kind === "requeue" ? broker.requeue(d, { delayMs: x.delayMs }) : x.kind === "deadLetter" ? broker.deadLetter(d, x.reason) : null
-      ),
-      ...released.map((d) => broker.requeue(d, { delayMs: 0 })),
-    ]);
-  }
-
-  private async settle(broker: PullBroker, acks: Delivery[], results: ResultWrite[]): Promise<void> {
-    if (results.length && broker.storesResultsFor?.(this.app.backend)) return broker.ack(acks, results);
-    if (results.length) await this.app.backend.set(results);
-    if (acks.length) await broker.ack(acks);
-  }
-
-  // While a batch runs longer than half the visibility timeout, push the deadline back.
-  private keepVisible(deliveries: Delivery[], finished: () => Set<Delivery>): () => void {
-    const broker = this.broker;
-    if (!broker.extend) return () => {};
-    const visibilityMs = (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000;
-    const timer = setInterval(() => {
-      const f = finished();
-      const running = deliveries.filter((d) => !f.has(d));
-      if (running.length) broker.extend!(running, visibilityMs).catch((err) => this.report(err));
-    }, Math.max(50, visibilityMs / 2));
-    return () => clearInterval(timer);
   }
 
   private report(err: unknown): void {

@@ -123,7 +123,7 @@ describe("upstash-redis kombu layout", () => {
   it("upstash-redis: a message written the way Python kombu writes it runs", async () => {
     const p = env.prefix("python");
     const app = newApp(p);
-    const add = app.task("tasks.add", (a: number, b: number) => a + b);
+    app.task("tasks.add", (a: number, b: number) => a + b);
     const id = "33333333-3333-3333-3333-333333333333";
     const body = btoa(JSON.stringify([[1, 1], {}, { callbacks: null, errbacks: null, chain: null, chord: null }]));
     const python = `{"body": "${body}", "content-encoding": "utf-8", "content-type": "application/json", ` +

@@ -3,7 +3,6 @@
  * for the app exported by the user's module (see docs/cli.md).
  * @module
  */
-import process from "node:process";
 import { parseArgs } from "node:util";
 import type { Celeriac } from "../../mod.ts";
 import { loadApp, log, numberFlag, stopOnSignals, UsageError, type Subcommand } from "./cli-kit.ts";

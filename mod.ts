@@ -28,6 +28,7 @@ export {
 export { TaskContext, type TaskRequest } from "./src/worker/context.ts";
 export { handleRequest, type HandlerHost, type HandlerOptions } from "./src/worker/http.ts";
 export type { Disposition, Execution } from "./src/worker/outcome.ts";
+export { exceptionRepr, type TaskEvent, type TaskEventListener, type TaskEventType } from "./src/worker/events.ts";
 export {
   AdapterError, CeleriacError, ChordError, ConfigError, Ignore, MaxRetriesExceededError, MessageError,
   NotRegisteredError, ResultTimeoutError, Retry, SignatureError, SoftTimeLimitExceeded, TaskControl, TaskError,

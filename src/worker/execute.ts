@@ -19,6 +19,7 @@ import { customHeaders, requestOf, TaskContext } from "./context.ts";
 import { onChordPart, onFailure, onSuccess } from "./follow-up.ts";
 import { runWithLimits } from "./limits.ts";
 import { resultWrite, type Effects, type Execution } from "./outcome.ts";
+import { exceptionRepr, type TaskEvent, type TaskEventListener } from "./events.ts";
 
 /** The parts of a delivery the executor reads. */
 export interface Incoming {
@@ -32,7 +33,21 @@ export interface Incoming {
 export class Executor {
   private readonly buckets = new Map<string, TokenBucket>();
 
-  constructor(private readonly app: Celeriac, private readonly hostname: string) {}
+  constructor(
+    private readonly app: Celeriac,
+    private readonly hostname: string,
+    private readonly listener?: TaskEventListener,
+  ) {}
+
+  private emit(type: TaskEvent["type"], msg: TaskMessage | null, extra: Partial<TaskEvent> = {}): void {
+    if (!this.listener) return;
+    try {
+      this.listener({
+        type, uuid: msg?.headers.id ?? null, name: msg?.headers.task ?? null, hostname: this.hostname,
+        timestamp: Date.now() / 1000, ...(msg ? { retries: msg.headers.retries } : {}), ...extra,
+      });
+    } catch { /* a failing listener must not fail the task */ }
+  }
 
   /** Execute one delivery, adding results and messages to `effects`. */
   async execute(d: Incoming, effects: Effects, signal?: AbortSignal): Promise<Execution> {
@@ -41,6 +56,7 @@ export class Executor {
       msg = decodeMessage(d.payload);
     } catch (err) {
       const reason = err instanceof MessageError ? err.message.replace(/^\[celeriac\] /, "") : String(err);
+      this.emit("task-rejected", null, { reason });
       return { taskId: null, task: null, state: null, disposition: { kind: "deadLetter", reason } };
     }
     const h = msg.headers;
@@ -49,8 +65,10 @@ export class Executor {
     const task = this.app.tasks.get(h.task);
     if (!task) {
       effects.results.push(this.failure(msg, new NotRegisteredError(h.task)));
+      this.emit("task-rejected", msg, { reason: `unknown task ${h.task}` });
       return done(FAILURE, { kind: "deadLetter", reason: `unknown task ${h.task}` });
     }
+    this.emit("task-received", msg, h.eta ? { eta: h.eta } : {});
     if (await this.isRevoked(d, h.id)) return this.revoked(msg, "revoked", effects, done);
     if (h.expires && parseInstant(h.expires) <= Date.now()) return this.revoked(msg, "expired", effects, done);
     const eta = h.eta ? parseInstant(h.eta) : 0;
@@ -62,6 +80,7 @@ export class Executor {
       if (task.options.kwargs) validateAgainst(h.task, "kwargs", task.options.kwargs, msg.kwargs);
     } catch (err) {
       effects.results.push(this.failure(msg, err));
+      this.emit("task-failed", msg, { exception: exceptionRepr(err), traceback: null });
       await onFailure(this.app, msg, effects);
       await onChordPart(this.app, msg, FAILURE, toExceptionInfo(err));
       return done(FAILURE, { kind: "deadLetter", reason: (err as Error).message.replace(/^\[celeriac\] /, "") });
@@ -92,29 +111,41 @@ export class Executor {
     );
     const [hard, soft] = h.timelimit;
     let retval: unknown;
+    this.emit("task-started", msg);
+    const t0 = performance.now();
     try {
       retval = jsonSafe(await runWithLimits(call, { hard: hard ?? o.timeLimit ?? null, soft: soft ?? o.softTimeLimit ?? null }, ctrl));
     } catch (err) {
-      return await this.handleError(task, msg, err, ignore, effects);
+      return await this.handleError(task, msg, err, ignore, effects, (performance.now() - t0) / 1000);
     } finally {
       signal?.removeEventListener("abort", onStop);
     }
+    this.emit("task-succeeded", msg, { runtime: (performance.now() - t0) / 1000, result: retval });
     const children = await onSuccess(this.app, msg, retval, effects);
     if (!ignore) effects.results.push(this.write(msg, SUCCESS, retval, null, children));
     await onChordPart(this.app, msg, SUCCESS, retval);
     return SUCCESS;
   }
 
-  private async handleError(task: Task<any, any>, msg: TaskMessage, err: unknown, ignore: boolean, effects: Effects): Promise<string | null> {
+  private async handleError(
+    task: Task<any, any>,
+    msg: TaskMessage,
+    err: unknown,
+    ignore: boolean,
+    effects: Effects,
+    runtime: number,
+  ): Promise<string | null> {
     if (err instanceof Ignore) return null;
     const retry = err instanceof Retry ? err : this.autoretry(task, msg, err);
     if (retry) {
       effects.publish.push(retried(msg, retry.when.getTime()));
       const exc = retry.exc ?? retry;
+      this.emit("task-retried", msg, { runtime, exception: exceptionRepr(exc), eta: retry.when.toISOString() });
       if (!ignore) effects.results.push(this.write(msg, RETRY, toExceptionInfo(exc), tracebackOf(exc)));
       return RETRY;
     }
     effects.results.push(this.failure(msg, err));
+    this.emit("task-failed", msg, { runtime, exception: exceptionRepr(err), traceback: tracebackOf(err) });
     await onFailure(this.app, msg, effects);
     await onChordPart(this.app, msg, FAILURE, toExceptionInfo(err));
     return FAILURE;
@@ -139,6 +170,7 @@ export class Executor {
   private async revoked(msg: TaskMessage, reason: string, effects: Effects, done: (s: string) => Execution): Promise<Execution> {
     const info = toExceptionInfo(new TaskRevokedError(reason));
     effects.results.push(this.write(msg, REVOKED, info, null));
+    this.emit("task-revoked", msg, { reason });
     await onChordPart(this.app, msg, REVOKED, info);
     return done(REVOKED);
   }

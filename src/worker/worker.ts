@@ -12,6 +12,7 @@ import { FAILURE, RETRY, REVOKED, SUCCESS } from "../states.ts";
 import { sleep } from "../util/time.ts";
 import { runBatch, type BatchContext } from "./batch.ts";
 import { Executor } from "./execute.ts";
+import type { TaskEventListener } from "./events.ts";
 import { Effects, type Execution } from "./outcome.ts";
 import { handleRequest, type HandlerOptions } from "./http.ts";
 
@@ -36,6 +37,8 @@ export interface WorkerOptions {
   onError?: (err: unknown) => void;
   /** How `fetch` verifies requests and limits the drains it triggers. */
   http?: HandlerOptions;
+  /** Task events (`task-received`, `task-succeeded`, `task-failed`, ...) for logs and metrics. */
+  onEvent?: TaskEventListener;
 }
 
 /** Options of `drain`. */
@@ -84,7 +87,7 @@ export class Worker {
     this.app = app;
     this.opts = opts;
     this.hostname = opts.hostname ?? `celeriac@${app.name}`;
-    this.executor = new Executor(app, this.hostname);
+    this.executor = new Executor(app, this.hostname, opts.onEvent);
   }
 
   /** The queues this worker consumes. */

@@ -4,7 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import type { Celeriac } from "../../mod.ts";
+import type { Celeriac, TaskEvent } from "../../mod.ts";
 import { loadApp, log, numberFlag, stopOnSignals, UsageError, type Subcommand } from "./cli-kit.ts";
 
 const APP_FLAG = `  -A, --app MODULE[:EXPORT]  module exporting your Celeriac app (path from the current directory;
@@ -73,7 +73,7 @@ async function runWorker(argv: string[]): Promise<number> {
     console.error(`celeriac worker: broker ${app.broker.name} pushes messages; serve worker.fetch(request) instead`);
     return 1;
   }
-  const worker = app.worker({ queues, concurrency, prefetch, visibilityTimeout, hostname: v.hostname, onError: logError("worker") });
+  const worker = app.worker({ queues, concurrency, prefetch, visibilityTimeout, hostname: v.hostname, onError: logError("worker"), onEvent: logEvent });
   const { signal } = stopOnSignals("worker", "waiting for running tasks");
   if (v.drain) {
     console.log(JSON.stringify(await worker.drain({ maxTasks, budgetMs, signal })));
@@ -132,11 +132,18 @@ function warnIfInProcess(app: Celeriac): void {
   if (app.broker.name === "memory") log(`warning: app "${app.name}" uses the in-process memory broker: no other process sees its queues`);
 }
 
-function logError(what: string): (err: unknown) => void {
-  return (err) => {
-    const cause = (err as { cause?: unknown })?.cause;
-    const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    const extra = cause instanceof Error && !text.includes(cause.message) ? ` (cause: ${cause.message})` : "";
-    log(`${what} error: ${text}${extra}`);
-  };
+const logError = (what: string) => (err: unknown): void => {
+  const cause = (err as { cause?: unknown })?.cause;
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  log(`${what} error: ${text}${cause instanceof Error && !text.includes(cause.message) ? ` (cause: ${cause.message})` : ""}`);
+};
+
+// Celery's worker log lines for the task events that matter.
+function logEvent(e: TaskEvent): void {
+  const t = `Task ${e.name}[${e.uuid}]`;
+  if (e.type === "task-succeeded") log(`${t} succeeded in ${e.runtime!.toFixed(3)}s: ${JSON.stringify(e.result)?.slice(0, 200)}`);
+  else if (e.type === "task-failed") log(`${t} raised unexpected: ${e.exception}`);
+  else if (e.type === "task-retried") log(`${t} retry: retry at ${e.eta}: ${e.exception}`);
+  else if (e.type === "task-revoked") log(`Discarding ${e.reason} task: ${e.name}[${e.uuid}]`);
+  else if (e.type === "task-rejected") log(`Rejected message to the dead-letter list: ${e.reason}`);
 }

@@ -1,8 +1,9 @@
 import {
   FAILURE, MaxRetriesExceededError, RETRY, REVOKED, STARTED, SUCCESS, TaskError, type TaskContext,
 } from "../../../mod.ts";
+import type { TaskEvent } from "../../../mod.ts";
 import { deepEqual, equal, ok, rejects } from "../assert.ts";
-import { delay, makeApp, type Case, type Fixture } from "../harness.ts";
+import { delay, makeApp, pull, type Case, type Fixture } from "../harness.ts";
 
 class Flaky extends Error {
   override name = "Flaky";
@@ -227,6 +228,38 @@ export function executionCases(f: Fixture): Case[] {
         const times = (await Promise.all(rs.map((r) => r.get()))) as number[];
         times.sort((a, b) => a - b);
         ok(times[2] - times[0] >= 350, `runs spaced by the rate: ${times[2] - times[0]} ms`);
+      },
+    },
+    {
+      name: "workers report Celery-style task events",
+      fn: async () => {
+        const app = makeApp(f);
+        const events: TaskEvent[] = [];
+        const add = app.task("tasks.add", (a: number, b: number) => a + b);
+        const boom = app.task("tasks.boom", () => {
+          throw new TypeError("nope");
+        });
+        const again = app.task("tasks.again", { bind: true }, (self) => self.retry({ countdown: 60, exc: new Error("later") }));
+        const ok1 = await add.delay(1, 2);
+        const bad = await boom.delay();
+        const rt = await again.delay();
+        const rv = await add.delay(0, 0);
+        await rv.revoke();
+        await pull(app).publish([{ id: "x", queue: "celery", priority: 0, payload: "garbage" }]);
+        await app.worker({ hostname: "ev@test", onEvent: (e) => events.push(e) }).drain();
+        const of = (id: string | null) => events.filter((e) => e.uuid === id).map((e) => e.type);
+        deepEqual(of(ok1.id), ["task-received", "task-started", "task-succeeded"]);
+        deepEqual(of(bad.id), ["task-received", "task-started", "task-failed"]);
+        deepEqual(of(rt.id), ["task-received", "task-started", "task-retried"]);
+        deepEqual(of(rv.id), ["task-received", "task-revoked"]);
+        deepEqual(of(null), ["task-rejected"]);
+        const succeeded = events.find((e) => e.type === "task-succeeded")!;
+        equal(succeeded.result, 3);
+        equal(succeeded.name, "tasks.add");
+        equal(succeeded.hostname, "ev@test");
+        ok(typeof succeeded.runtime === "number" && succeeded.runtime >= 0);
+        equal(events.find((e) => e.type === "task-failed")!.exception, "TypeError('nope')");
+        ok(events.find((e) => e.type === "task-retried")!.eta);
       },
     },
     {

@@ -1,0 +1,44 @@
+/**
+ * Task events, named and shaped like Celery's monitoring events (`task-received`,
+ * `task-started`, `task-succeeded`, ...), delivered in-process to `WorkerOptions.onEvent` for
+ * logs and metrics. They are not published to the broker.
+ * @module
+ */
+import { toExceptionInfo } from "../exceptions.ts";
+
+/** Celery's task event types. */
+export type TaskEventType =
+  | "task-received" | "task-started" | "task-succeeded" | "task-failed" | "task-retried" | "task-revoked"
+  | "task-rejected";
+
+/** One task event. `timestamp` is epoch seconds (Celery's unit); `runtime` is seconds. */
+export interface TaskEvent {
+  type: TaskEventType;
+  /** Task id (null for a message too malformed to have one). */
+  uuid: string | null;
+  /** Task name (null when unknown). */
+  name: string | null;
+  hostname: string;
+  timestamp: number;
+  retries?: number;
+  /** Seconds the task ran (succeeded, failed, retried). */
+  runtime?: number;
+  /** The return value (succeeded). */
+  result?: unknown;
+  /** `Type('message')`, as Celery's events show exceptions (failed, retried). */
+  exception?: string;
+  traceback?: string | null;
+  /** Why a message was rejected (dead-lettered) or revoked (`"revoked"`, `"expired"`). */
+  reason?: string;
+  /** The ETA of a retry (ISO). */
+  eta?: string;
+}
+
+/** Receives task events; errors it throws are ignored. */
+export type TaskEventListener = (event: TaskEvent) => void;
+
+/** `Type('message')` for an error, as in Celery's `task-failed.exception`. */
+export function exceptionRepr(err: unknown): string {
+  const info = toExceptionInfo(err);
+  return `${info.exc_type}(${info.exc_message.map((m) => typeof m === "string" ? `'${m}'` : JSON.stringify(m)).join(", ")})`;
+}

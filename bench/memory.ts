@@ -5,7 +5,7 @@
  *   BENCH_N=100000 (tasks)
  */
 import process from "node:process";
-import { Celeriac } from "../mod.ts";
+import { Celeriac, type PullBroker } from "../mod.ts";
 
 const N = Number(process.env.BENCH_MEMORY_N ?? 100_000);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -53,6 +53,21 @@ async function main(): Promise<void> {
   await loop;
   latencies.sort((a, b) => a - b);
 
+  // Soak: a long-running loop whose results expire must not grow (expired keys are swept).
+  const soak = new Celeriac("soak", { conf: { resultExpires: 1 } });
+  const tick = soak.task("bench.noop", () => null);
+  const soakCtl = new AbortController();
+  const soakLoop = soak.worker({ concurrency: 8 }).run({ signal: soakCtl.signal, pollIntervalMs: 1 });
+  const heapAt: number[] = [];
+  for (let round = 0; round < 6; round++) {
+    for (let i = 0; i < N / 5; i++) await tick.delay();
+    while ((await (soak.broker as PullBroker).size("celery")) > 0) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 1100));
+    heapAt.push(heapMb());
+  }
+  soakCtl.abort();
+  await soakLoop;
+
   const widths = [46, 8, 8, 10];
   const line = (c: string[]): string => `| ${c.map((x, i) => (i ? x.padStart(widths[i]) : x.padEnd(widths[i]))).join(" | ")} |`;
   console.log(`\nceleriac memory adapter bench: ${N} no-op tasks (Node ${process.version})\n`);
@@ -60,6 +75,7 @@ async function main(): Promise<void> {
   console.log(`|${widths.map((w, i) => (i ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2))).join("|")}|`);
   for (const r of rows) console.log(line(r));
   console.log(`\nround trip delay() → run() loop → get(): p50 ${latencies[100].toFixed(2)} ms, p99 ${latencies[198].toFixed(2)} ms`);
+  console.log(`soak: ${6 * N / 5} tasks through run() with resultExpires 1 s, heap after each ${N / 5}: ${heapAt.map((h) => h.toFixed(1)).join(", ")} MB`);
   if (gc) {
     console.log(`heap: ${(queued * 2 ** 20 / N).toFixed(0)} B per queued message, ${(stored * 2 ** 20 / N).toFixed(0)} B per stored result (${N} results kept until resultExpires)`);
   } else {

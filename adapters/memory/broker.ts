@@ -79,8 +79,10 @@ export class MemoryBroker implements PullBroker {
 
   requeue(d: Delivery, opts: { delayMs: number }): Promise<void> {
     const entry = this.unacked.get(d.tag);
+    // A claim that expired was already put back: requeueing it again would make a copy.
+    if (!entry) return Promise.resolve();
     this.unacked.delete(d.tag);
-    const msg = entry?.msg ?? { id: "", queue: d.queue, priority: d.priority, payload: d.payload, redelivered: d.redelivered };
+    const msg = entry.msg;
     if (opts.delayMs > 0) this.delayed.push({ at: this.now() + opts.delayMs, msg });
     else this.list(msg).unshift(msg);
     return Promise.resolve();

@@ -55,6 +55,22 @@ export function portCases(f: Fixture): Case[] {
       },
     },
     {
+      name: "broker: requeueing a claim that already expired makes no second copy",
+      fn: async () => {
+        const b = f.broker();
+        await b.publish([{ id: "once", queue: "q", priority: 0, payload: "once" }]);
+        const [stale] = await b.claim(["q"], { max: 1, visibilityMs: 200 });
+        await delay(1100);
+        const [back] = await b.claim(["q"], { max: 1, visibilityMs: 200 }); // restored, claimed again
+        equal(back.payload, "once");
+        equal(back.redelivered, true);
+        await b.requeue(stale, { delayMs: 0 });
+        await b.ack([back]);
+        equal(await b.size("q"), 0);
+        equal((await b.claim(["q"], { max: 5, visibilityMs: 60_000 })).length, 0);
+      },
+    },
+    {
       name: "broker: extend keeps a running message invisible",
       fn: async () => {
         const b = f.broker();

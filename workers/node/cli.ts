@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
  * The `celeriac` command line: `worker` and `beat` run the app exported by your module
- * (`celeriac worker -A tasks.ts -Q a,b -c 8`, `celeriac beat -A tasks.ts`, see docs/cli.md), and
- * `dev` serves a local Upstash-compatible endpoint. Each subcommand is one entry of
- * {@link COMMANDS}, so `inspect` can be added without touching the dispatch code.
+ * (`celeriac worker -A tasks.ts -Q a,b -c 8`, `celeriac beat -A tasks.ts`, see docs/cli.md),
+ * `inspect` shows its tasks, queues, dead letters and results (`celeriac inspect -A tasks.ts
+ * queues`), and `dev` serves a local Upstash-compatible endpoint. Each subcommand is one entry of
+ * {@link COMMANDS}.
  *
  * Exit codes: 0 done (or a warm shutdown), 1 an error or a cold shutdown, 2 bad usage (flags, a
  * module or app that `-A` cannot find, TypeScript under plain Node).
@@ -13,10 +14,12 @@ import { parseArgs } from "node:util";
 import { beatCommand, workerCommand } from "./app-commands.ts";
 import { UsageError, type Subcommand } from "./cli-kit.ts";
 import { startDevServer } from "./dev-server.ts";
+import { inspectCommand } from "./inspect-command.ts";
 
 const COMMANDS: Record<string, Subcommand> = {
   worker: workerCommand,
   beat: beatCommand,
+  inspect: inspectCommand,
   dev: {
     summary: "Run a local Upstash Redis REST endpoint in front of a real Redis",
     usage: `celeriac dev [--port 8079] [--redis-port N | --redis-url URL] [--token T]

@@ -1,0 +1,175 @@
+// `celeriac inspect` as users run it: child processes (`tsx workers/node/cli.ts inspect ...`) on
+// test/fixtures/cli-app.ts, reading what this process (or a `worker --drain`) put on the broker
+// and in the backend, through the local Upstash-compatible endpoint and a real Redis (a unique
+// key prefix per test).
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { Redis } from "@upstash/redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Celeriac, type DrainReport } from "../../mod.ts";
+import { upstashRedis } from "../../adapters/upstash-redis/mod.ts";
+import { startDevServer, type DevServer } from "../../workers/node/dev-server.ts";
+import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "../support/redis.ts";
+
+const APP = "test/fixtures/cli-app.ts";
+const runPrefix = uniquePrefix("cli-inspect");
+let redis: TestRedis;
+let server: DevServer;
+let n = 0;
+const running = new Set<number>();
+
+interface Ran { code: number | null; stdout: string; stderr: string }
+
+/** `celeriac <args>` to completion, in its own process group (afterAll kills leftovers by pid). */
+function run(args: string[], prefix = "unused:", env: Record<string, string> = {}): Promise<Ran> {
+  const child = spawn("node_modules/.bin/tsx", ["workers/node/cli.ts", ...args], {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env, UPSTASH_REDIS_REST_URL: server.url, UPSTASH_REDIS_REST_TOKEN: server.token,
+      CELERIAC_REDIS_PREFIX: prefix, ...env,
+    },
+  });
+  running.add(child.pid!);
+  const out = { stdout: "", stderr: "" };
+  child.stdout!.on("data", (b: Buffer) => (out.stdout += b.toString()));
+  child.stderr!.on("data", (b: Buffer) => (out.stderr += b.toString()));
+  return new Promise((resolve) => child.once("close", (code) => {
+    running.delete(child.pid!);
+    resolve({ code, ...out });
+  }));
+}
+
+/** `celeriac inspect -A <fixture> <args>`; its stdout parsed as JSON when `--json` is among the args. */
+async function inspect(prefix: string, ...args: string[]): Promise<Ran & { json?: unknown }> {
+  const r = await run(["inspect", "-A", APP, ...args], prefix);
+  expect(r.code, r.stderr).toBe(0);
+  return args.includes("--json") ? { ...r, json: JSON.parse(r.stdout) } : r;
+}
+
+async function drain(prefix: string): Promise<DrainReport> {
+  const r = await run(["worker", "-A", APP, "--drain"], prefix);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as DrainReport;
+}
+
+/** A fresh prefix and an app on it for this process: sends by name, publishes raw messages. */
+function testApp(): { prefix: string; app: Celeriac } {
+  const prefix = `${runPrefix}${++n}:`;
+  const client = new Redis({ url: server.url, token: server.token, enableTelemetry: false });
+  return { prefix, app: new Celeriac("cli-inspect-test", upstashRedis({ redis: client, prefix })) };
+}
+
+beforeAll(async () => {
+  redis = await ensureRedis();
+  server = await startDevServer({ port: 0, redisUrl: redis.url });
+});
+
+afterAll(async () => {
+  for (const pid of running) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch { /* already gone */ }
+  }
+  await deleteByPrefix(redis.url, runPrefix);
+  await server?.close();
+  await redis?.stop();
+});
+
+describe("celeriac inspect", () => {
+  it("registered lists the fixture's tasks with their options; --all adds the celery.* builtins", async () => {
+    const { prefix } = testApp();
+    const [json, all, text, top] = await Promise.all([
+      inspect(prefix, "registered", "--json"), inspect(prefix, "registered", "--all", "--json"),
+      inspect(prefix, "registered"), run(["--help"]),
+    ]);
+    const tasks = json.json as { name: string }[];
+    expect(tasks.map((t) => t.name)).toEqual(["cli.add", "cli.fail", "cli.slow", "cli.tick"]);
+    expect(tasks[0]).toEqual({
+      name: "cli.add", queue: "celery", rateLimit: null, timeLimit: null, softTimeLimit: null, maxRetries: 3, acksLate: false, ignoreResult: false,
+    });
+    expect((all.json as { name: string }[]).map((t) => t.name)).toEqual(expect.arrayContaining(["celery.map", "celery.starmap", "cli.add"]));
+    expect(text.stdout).toMatch(/^TASK\s+QUEUE\s+OPTIONS\ncli\.add\s+celery\n/);
+    expect(top.stdout).toMatch(/^\s+inspect\s+Show registered tasks/m);
+  });
+
+  it("queues shows the waiting messages per queue", async () => {
+    const { prefix, app } = testApp();
+    for (const i of [1, 2, 3]) await app.sendTask("cli.add", [i, i]);
+    const [json, text, named] = await Promise.all([
+      inspect(prefix, "queues", "--json"), inspect(prefix, "queues"), inspect(prefix, "queues", "celery", "other", "--json"),
+    ]);
+    expect(json.json).toEqual({ celery: 3 });
+    expect(text.stdout).toMatch(/^QUEUE\s+WAITING\ncelery\s+3$/m);
+    expect(named.json).toEqual({ celery: 3, other: 0 });
+  });
+
+  it("dead-letters shows what a worker could not run, with the reason and the task when parseable", async () => {
+    const { prefix, app } = testApp();
+    await app.broker.publish([{ id: "garbage", queue: "celery", priority: 0, payload: "this is not a Celery message" }]);
+    const unknown = await app.sendTask("cli.nope", []);
+    expect(await drain(prefix)).toMatchObject({ processed: 2, deadLettered: 2 });
+    const [text, json, one] = await Promise.all([
+      inspect(prefix, "dead-letters"), inspect(prefix, "dead-letters", "--json"), inspect(prefix, "dead-letters", "--limit", "1", "--json"),
+    ]);
+    expect(text.stdout).toMatch(/^TIME\s+QUEUE\s+TASK\s+REASON$/m);
+    expect(text.stdout).toMatch(/^\S+Z\s+celery\s+\(unparseable\)\s+message is not valid JSON$/m);
+    expect(text.stdout).toContain(`cli.nope[${unknown.id}]`);
+    const entries = json.json as { task: string | null; id: string | null; reason: string; payload: string }[];
+    expect(entries).toHaveLength(2);
+    expect(entries).toContainEqual(expect.objectContaining({
+      queue: "celery", task: null, id: null, reason: "message is not valid JSON", payload: "this is not a Celery message",
+    }));
+    expect(entries).toContainEqual(expect.objectContaining({ task: "cli.nope", id: unknown.id, reason: expect.stringMatching(/unknown task/) }));
+    expect(one.json).toHaveLength(1);
+  });
+
+  it("result shows a drained task's state and value, a failure's exception, and PENDING for an unknown id", async () => {
+    const { prefix, app } = testApp();
+    const [ok, bad] = [await app.sendTask("cli.add", [2, 3]), await app.sendTask("cli.fail", ["boom"])];
+    expect(await drain(prefix)).toMatchObject({ succeeded: 1, failed: 1 });
+    const [json, text] = await Promise.all([
+      inspect(prefix, "result", ok.id, "no-such-id", "--json"), inspect(prefix, "result", ok.id, bad.id),
+    ]);
+    expect(json.json).toEqual([
+      { id: ok.id, status: "SUCCESS", result: 5, traceback: null, date_done: expect.any(String), children: [] },
+      { id: "no-such-id", status: "PENDING", result: null, traceback: null, date_done: null, children: [] },
+    ]);
+    expect(text.stdout).toMatch(new RegExp(`^${ok.id}  SUCCESS  done \\S+\\n  result: 5$`, "m"));
+    expect(text.stdout).toMatch(new RegExp(`^${bad.id}  FAILURE  done \\S+\\n  exception: RangeError\\('boom'\\)$`, "m"));
+  });
+
+  it("revoke: a revoked task is never run by the worker and stays REVOKED", async () => {
+    const { prefix, app } = testApp();
+    const r = await app.sendTask("cli.add", [1, 1]);
+    const revoked = await inspect(prefix, "revoke", r.id);
+    expect(revoked.stdout.trim()).toBe(`revoked ${r.id}`);
+    const worker = await run(["worker", "-A", APP, "--drain"], prefix);
+    expect(worker.code, worker.stderr).toBe(0);
+    expect(JSON.parse(worker.stdout)).toMatchObject({ processed: 1, succeeded: 0, revoked: 1 });
+    expect(worker.stderr).not.toMatch(/succeeded in/);
+    const after = await inspect(prefix, "result", r.id, "--json");
+    expect(after.json).toMatchObject([{ id: r.id, status: "REVOKED", result: { exc_type: "TaskRevokedError" } }]);
+    const again = await inspect(prefix, "revoke", r.id, "--json");
+    expect(again.json).toEqual([{ id: r.id, status: "REVOKED" }]);
+  });
+
+  it("bad usage exits 2 with the usage; an unreachable broker exits 1 with the adapter's message", async () => {
+    const { prefix } = testApp();
+    const [unknown, noWhat, noIds, badFlag, down] = await Promise.all([
+      run(["inspect", "-A", APP, "stats"], prefix), run(["inspect", "-A", APP], prefix),
+      run(["inspect", "-A", APP, "result"], prefix), run(["inspect", "-A", APP, "queues", "--all"], prefix),
+      run(["inspect", "-A", APP, "queues"], prefix, { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1" }),
+    ]);
+    expect(unknown).toMatchObject({ code: 2, stdout: "" });
+    expect(unknown.stderr).toMatch(/unknown "stats": expected one of registered, queues, dead-letters, result, revoke[\s\S]*Usage: celeriac inspect/);
+    expect(noWhat.code).toBe(2);
+    expect(noWhat.stderr).toMatch(/what to inspect\?/);
+    expect(noIds.code).toBe(2);
+    expect(noIds.stderr).toMatch(/result needs at least one task id/);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/--all applies to registered only/);
+    expect(down).toMatchObject({ code: 1, stdout: "" });
+    expect(down.stderr).toMatch(/\[upstash-redis\] size failed/);
+  });
+});

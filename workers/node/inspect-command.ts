@@ -1,0 +1,149 @@
+/**
+ * `celeriac inspect`: Celery's `celery -A proj inspect ...` (and `control revoke`) for what
+ * celeriac stores: the app's registered tasks, waiting messages per queue, the broker's
+ * dead-letter list and stored results; `revoke` revokes task ids (see docs/cli.md).
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { decodeMessage, isPullBroker, PENDING, REVOKED, type Celeriac, type PullBroker } from "../../mod.ts";
+import { childId } from "../../src/result.ts";
+import { loadApp, log, numberFlag, UsageError, type Subcommand } from "./cli-kit.ts";
+
+interface Flags { all?: boolean; limit?: number }
+/** What an action prints: `json` with --json, else the lines of `text`. */
+interface Output { json: unknown; text: string[] }
+type Action = { args: "none" | "some" | "ids"; run(app: Celeriac, args: string[], flags: Flags): Promise<Output> };
+
+const ACTIONS: Record<string, Action> = {
+  registered: { args: "none", run: registered },
+  queues: { args: "some", run: queues },
+  "dead-letters": { args: "none", run: deadLetters },
+  result: { args: "ids", run: results },
+  revoke: { args: "ids", run: revoke },
+};
+
+/** `celeriac inspect`: one look at the app, its broker and its results (or a revoke), then exit. */
+export const inspectCommand: Subcommand = {
+  summary: "Show registered tasks, queue sizes, dead letters, results; revoke tasks",
+  usage: `celeriac inspect -A MODULE[:EXPORT] <what> [args] [--json]
+
+  registered [--all]         the app's tasks and their options (--all: with the celery.* builtins)
+  queues [QUEUE ...]         waiting messages per queue (default: the queues a worker consumes)
+  dead-letters [--limit N]   newest entries of the broker's dead-letter list (default 20)
+  result TASK_ID ...         stored state, result or exception, date_done, children (none: PENDING)
+  revoke TASK_ID ...         workers never run these ids; unfinished ones become REVOKED
+
+  -A, --app MODULE[:EXPORT]  module exporting your Celeriac app (as for celeriac worker)
+  --json                     print one JSON document on stdout instead of text
+
+Exit codes: 0 done, 1 a runtime error (broker unreachable, push-only broker), 2 bad usage.`,
+  run: runInspect,
+};
+
+async function runInspect(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { app: { type: "string", short: "A" }, json: { type: "boolean" }, all: { type: "boolean" }, limit: { type: "string" } },
+  });
+  const [what, ...args] = positionals;
+  const names = Object.keys(ACTIONS).join(", ");
+  if (what === undefined) throw new UsageError(`what to inspect? one of ${names}`);
+  const action = ACTIONS[what];
+  if (action === undefined) throw new UsageError(`unknown "${what}": expected one of ${names}`);
+  if (action.args === "none" && args.length) throw new UsageError(`${what} takes no arguments, got "${args.join(" ")}"`);
+  if (action.args === "ids" && !args.length) throw new UsageError(`${what} needs at least one task id`);
+  if (v.all && what !== "registered") throw new UsageError("--all applies to registered only");
+  if (v.limit !== undefined && what !== "dead-letters") throw new UsageError("--limit applies to dead-letters only");
+  const limit = numberFlag(v.limit, "--limit");
+  const app = await loadApp(v.app);
+  if (app.broker.name === "memory") log(`warning: app "${app.name}" uses the in-process memory broker: nothing another process stored is visible`);
+  // A runtime error (the broker or backend unreachable) propagates: the CLI prints it and exits 1.
+  const out = await action.run(app, args, { all: v.all, limit });
+  console.log(v.json ? JSON.stringify(out.json) : out.text.join("\n"));
+  return 0;
+}
+
+async function registered(app: Celeriac, _args: string[], { all }: Flags): Promise<Output> {
+  const tasks = [...app.tasks.values()].filter((t) => all || !t.name.startsWith("celery.")).map(({ name, options: o }) => ({
+    name, queue: o.queue ?? app.route(name).queue ?? app.conf.defaultQueue, rateLimit: o.rateLimit ?? null,
+    timeLimit: o.timeLimit ?? null, softTimeLimit: o.softTimeLimit ?? null, maxRetries: o.maxRetries === undefined ? 3 : o.maxRetries,
+    acksLate: o.acksLate ?? false, ignoreResult: o.ignoreResult ?? false,
+  })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  // Text shows the options that differ from the defaults.
+  const options = ({ rateLimit, timeLimit, softTimeLimit, maxRetries, acksLate, ignoreResult }: (typeof tasks)[number]): string =>
+    [rateLimit !== null && `rateLimit=${rateLimit}`, timeLimit !== null && `timeLimit=${timeLimit}s`,
+      softTimeLimit !== null && `softTimeLimit=${softTimeLimit}s`, maxRetries !== 3 && `maxRetries=${maxRetries ?? "unlimited"}`,
+      acksLate && "acksLate", ignoreResult && "ignoreResult"].filter(Boolean).join(" ");
+  return { json: tasks, text: table([["TASK", "QUEUE", "OPTIONS"], ...tasks.map((t) => [t.name, t.queue, options(t)])], "(no tasks registered)") };
+}
+
+async function queues(app: Celeriac, args: string[]): Promise<Output> {
+  const broker = pullBroker(app, "it has no queues to count");
+  const names = args.length ? [...new Set(args.flatMap((a) => a.split(",")).map((q) => q.trim()).filter(Boolean))] : app.worker().queues;
+  const sizes = await Promise.all(names.map((q) => broker.size(q)));
+  const text = table([["QUEUE", "WAITING"], ...names.map((q, i) => [q, String(sizes[i])])]);
+  return { json: Object.fromEntries(names.map((q, i) => [q, sizes[i]])), text };
+}
+
+async function deadLetters(app: Celeriac, _args: string[], { limit = 20 }: Flags): Promise<Output> {
+  const entries = await pullBroker(app, "it keeps no dead-letter list").deadLetters(limit);
+  const rows = entries.map((e) => ({ at: e.at, queue: e.queue, reason: e.reason, ...taskOf(e.payload), payload: e.payload }));
+  const task = (r: (typeof rows)[number]): string => (r.task === null ? "(unparseable)" : `${r.task}[${r.id}]`);
+  const cells = rows.map((r) => [r.at, r.queue, task(r), r.reason.replace(/\s+/g, " ")]);
+  const text = table([["TIME", "QUEUE", "TASK", "REASON"], ...cells], "(no dead letters)");
+  return { json: rows, text };
+}
+
+async function results(app: Celeriac, ids: string[]): Promise<Output> {
+  const metas = await Promise.all(ids.map((id) => app.AsyncResult(id).meta()));
+  const views = ids.map((id, i) => ({
+    id, status: metas[i]?.status ?? PENDING, result: metas[i]?.result ?? null, traceback: metas[i]?.traceback ?? null,
+    date_done: metas[i]?.date_done ?? null, children: (metas[i]?.children ?? []).map(childId).filter((c) => c !== null),
+  }));
+  const text = views.flatMap((r) => [
+    `${r.id}  ${r.status}${r.date_done ? `  done ${r.date_done}` : ""}`,
+    ...(r.result === null ? [] : [`  ${resultText(r.result)}`]),
+    ...(r.children.length ? [`  children: ${r.children.join(", ")}`] : []),
+    ...(r.traceback ? r.traceback.trimEnd().split("\n").map((l) => `  | ${l}`) : []),
+  ]);
+  return { json: views, text };
+}
+
+async function revoke(app: Celeriac, ids: string[]): Promise<Output> {
+  await app.revoke(ids);
+  const metas = await app.backend.mget(ids);
+  const rows = ids.map((id, i) => ({ id, status: metas[i]?.status ?? PENDING }));
+  const text = rows.map((r) => `revoked ${r.id}${r.status === REVOKED ? "" : ` (already ${r.status}: its result is kept)`}`);
+  return { json: rows, text };
+}
+
+function pullBroker(app: Celeriac, why: string): PullBroker {
+  if (isPullBroker(app.broker)) return app.broker;
+  throw new Error(`broker ${app.broker.name} pushes messages: ${why}`);
+}
+
+// The task of a dead letter, when its payload is a valid Celery envelope.
+function taskOf(payload: string): { task: string | null; id: string | null } {
+  try {
+    const { headers } = decodeMessage(payload);
+    return { task: headers.task, id: headers.id };
+  } catch {
+    return { task: null, id: null };
+  }
+}
+
+// A value as JSON; a stored exception as Celery's repr: `RangeError('boom')`.
+function resultText(r: unknown): string {
+  const { exc_type, exc_message } = (r ?? {}) as { exc_type?: unknown; exc_message?: unknown };
+  if (typeof exc_type !== "string") return `result: ${JSON.stringify(r)}`;
+  const args = Array.isArray(exc_message) ? exc_message : [exc_message];
+  return `exception: ${exc_type}(${args.map((a) => (typeof a === "string" ? `'${a}'` : JSON.stringify(a))).join(", ")})`;
+}
+
+// Columns padded to their widest cell (the last one is not); `empty` when there are no rows under the header.
+function table(rows: string[][], empty = "(none)"): string[] {
+  if (rows.length === 1) return [empty];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join("  ").trimEnd());
+}

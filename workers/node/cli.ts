@@ -137,7 +137,7 @@ main(process.argv.slice(2)).then(
     if (code !== undefined) exit(code);
   },
   (err: unknown) => {
-    console.error(`celeriac: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`celeriac: ${err instanceof Error ? err.message.replace(/^\[celeriac\] /, "") : String(err)}`);
     exit(1);
   },
 );

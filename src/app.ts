@@ -115,14 +115,9 @@ export class Celeriac {
   /** Send a signature dict with extra args prepended and options overridden. */
   applySignature(sig: SignatureDict, args: unknown[] = [], opts: ApplyOptions = {}): Promise<AsyncResult> {
     if (sig.subtask_type) return applyCanvas(this, sig, args, opts);
-    const merged = { ...this.signatureOptions(sig), ...opts };
+    const merged = { ...optionsToApply(sig.options ?? {}), ...opts };
     merged.kwargs = { ...sig.kwargs, ...opts.kwargs };
     return this.sendTask(sig.task, mergeArgs(sig, args), merged);
-  }
-
-  /** @internal options of a plain signature as ApplyOptions */
-  signatureOptions(sig: SignatureDict): ApplyOptions {
-    return optionsToApply(sig.options ?? {});
   }
 
   /** The periodic scheduler: `await app.beat.tick(new Date())` from any trigger. */

@@ -2,43 +2,12 @@
 // test/fixtures/cli-app.ts, reading what this process (or a `worker --drain`) put on the broker
 // and in the backend, through the local Upstash-compatible endpoint and a real Redis (a unique
 // key prefix per test).
-import { spawn } from "node:child_process";
-import process from "node:process";
-import { Redis } from "@upstash/redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Celeriac, type DrainReport } from "../../mod.ts";
-import { upstashRedis } from "../../adapters/upstash-redis/mod.ts";
-import { startDevServer, type DevServer } from "../../workers/node/dev-server.ts";
-import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "../support/redis.ts";
+import { describe, expect, it } from "vitest";
+import type { DrainReport } from "../../mod.ts";
+import { APP, useCli, type Ran } from "../support/cli.ts";
 
-const APP = "test/fixtures/cli-app.ts";
-const runPrefix = uniquePrefix("cli-inspect");
-let redis: TestRedis;
-let server: DevServer;
-let n = 0;
-const running = new Set<number>();
-
-interface Ran { code: number | null; stdout: string; stderr: string }
-
-/** `celeriac <args>` to completion, in its own process group (afterAll kills leftovers by pid). */
-function run(args: string[], prefix = "unused:", env: Record<string, string> = {}): Promise<Ran> {
-  const child = spawn("node_modules/.bin/tsx", ["workers/node/cli.ts", ...args], {
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env, UPSTASH_REDIS_REST_URL: server.url, UPSTASH_REDIS_REST_TOKEN: server.token,
-      CELERIAC_REDIS_PREFIX: prefix, ...env,
-    },
-  });
-  running.add(child.pid!);
-  const out = { stdout: "", stderr: "" };
-  child.stdout!.on("data", (b: Buffer) => (out.stdout += b.toString()));
-  child.stderr!.on("data", (b: Buffer) => (out.stderr += b.toString()));
-  return new Promise((resolve) => child.once("close", (code) => {
-    running.delete(child.pid!);
-    resolve({ code, ...out });
-  }));
-}
+const { run, testApp: newApp } = useCli("cli-inspect");
+const testApp = (): ReturnType<typeof newApp> => newApp("cli-inspect-test");
 
 /** `celeriac inspect -A <fixture> <args>`; its stdout parsed as JSON when `--json` is among the args. */
 async function inspect(prefix: string, ...args: string[]): Promise<Ran & { json?: unknown }> {
@@ -52,29 +21,6 @@ async function drain(prefix: string): Promise<DrainReport> {
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as DrainReport;
 }
-
-/** A fresh prefix and an app on it for this process: sends by name, publishes raw messages. */
-function testApp(): { prefix: string; app: Celeriac } {
-  const prefix = `${runPrefix}${++n}:`;
-  const client = new Redis({ url: server.url, token: server.token, enableTelemetry: false });
-  return { prefix, app: new Celeriac("cli-inspect-test", upstashRedis({ redis: client, prefix })) };
-}
-
-beforeAll(async () => {
-  redis = await ensureRedis();
-  server = await startDevServer({ port: 0, redisUrl: redis.url });
-});
-
-afterAll(async () => {
-  for (const pid of running) {
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch { /* already gone */ }
-  }
-  await deleteByPrefix(redis.url, runPrefix);
-  await server?.close();
-  await redis?.stop();
-});
 
 describe("celeriac inspect", () => {
   it("registered lists the fixture's tasks with their options; --all adds the celery.* builtins", async () => {

@@ -1,74 +1,14 @@
 // The `celeriac` CLI as users run it: real child processes (`tsx workers/node/cli.ts ...`) on
 // test/fixtures/cli-app.ts, sharing queues and results with this process through the local
 // Upstash-compatible endpoint and a real Redis (a unique key prefix per test).
-import { spawn, type ChildProcess } from "node:child_process";
 import process from "node:process";
 import { setTimeout as delay } from "node:timers/promises";
-import { Redis } from "@upstash/redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Celeriac, type DrainReport } from "../../mod.ts";
-import { upstashRedis } from "../../adapters/upstash-redis/mod.ts";
-import { startDevServer, type DevServer } from "../../workers/node/dev-server.ts";
-import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "../support/redis.ts";
+import { describe, expect, it } from "vitest";
+import type { DrainReport } from "../../mod.ts";
+import { APP, useCli, type Cli } from "../support/cli.ts";
 
-const APP = "test/fixtures/cli-app.ts";
-const runPrefix = uniquePrefix("cli");
-let redis: TestRedis;
-let server: DevServer;
-let n = 0;
-const running = new Set<ChildProcess>();
-
-interface Cli {
-  child: ChildProcess;
-  out: { stdout: string; stderr: string };
-  /** Resolves to the exit code (null when killed by a signal). */
-  exited: Promise<number | null>;
-  /** Waits until stderr matches `re` and returns the match. */
-  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-}
-
-/** Start `celeriac <args>`; its own process group, so afterAll can kill tsx and its node child. */
-function cli(args: string[], prefix: string, env: Record<string, string> = {}): Cli {
-  const child = spawn("node_modules/.bin/tsx", ["workers/node/cli.ts", ...args], {
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env, UPSTASH_REDIS_REST_URL: server.url, UPSTASH_REDIS_REST_TOKEN: server.token,
-      CELERIAC_REDIS_PREFIX: prefix, ...env,
-    },
-  });
-  running.add(child);
-  const out = { stdout: "", stderr: "" };
-  child.stdout!.on("data", (b: Buffer) => (out.stdout += b.toString()));
-  child.stderr!.on("data", (b: Buffer) => (out.stderr += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => {
-    running.delete(child);
-    resolve(code);
-  }));
-  const waitFor = async (re: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const m = out.stderr.match(re);
-      if (m) return m;
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no ${re} in:\n${out.stderr}${out.stdout}`);
-      await delay(25);
-    }
-  };
-  return { child, out, exited, waitFor };
-}
-
-/** `celeriac <args>` to completion. */
-async function run(args: string[], prefix = "unused:", env: Record<string, string> = {}) {
-  const c = cli(args, prefix, env);
-  return { code: await c.exited, ...c.out };
-}
-
-/** A fresh prefix and an app on it for this process: sends by name, reads results. */
-function testApp(): { prefix: string; app: Celeriac } {
-  const prefix = `${runPrefix}${++n}:`;
-  const client = new Redis({ url: server.url, token: server.token, enableTelemetry: false });
-  return { prefix, app: new Celeriac("cli-test", upstashRedis({ redis: client, prefix })) };
-}
+const { cli, run, testApp: newApp } = useCli("cli");
+const testApp = (): ReturnType<typeof newApp> => newApp("cli-test");
 
 async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -79,22 +19,6 @@ async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise
 }
 
 const signalGroup = (c: Cli, sig: NodeJS.Signals): boolean => process.kill(-c.child.pid!, sig);
-
-beforeAll(async () => {
-  redis = await ensureRedis();
-  server = await startDevServer({ port: 0, redisUrl: redis.url });
-});
-
-afterAll(async () => {
-  for (const child of running) {
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch { /* already gone */ }
-  }
-  await deleteByPrefix(redis.url, runPrefix);
-  await server?.close();
-  await redis?.stop();
-});
 
 describe("celeriac CLI", () => {
   it("--help lists worker and beat; worker --help shows its flags", async () => {

@@ -4,14 +4,14 @@
  * publish for every follow-up, then acks, results, requeues and dead letters together.
  * @module
  */
-import type { Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
 import type { Delivery, PullBroker, ResultWrite } from "../ports.ts";
 import type { Executor } from "./execute.ts";
 import { Effects, type Execution } from "./outcome.ts";
 
 /** What a batch needs from its worker. */
 export interface BatchContext {
-  app: Celeriac;
+  app: AppHost;
   broker: PullBroker;
   executor: Executor;
   visibilityMs: number;
@@ -73,7 +73,7 @@ async function flush(ctx: BatchContext, effects: Effects, done: [Delivery, Execu
   ]);
 }
 
-async function settle(app: Celeriac, broker: PullBroker, acks: Delivery[], results: ResultWrite[]): Promise<void> {
+async function settle(app: AppHost, broker: PullBroker, acks: Delivery[], results: ResultWrite[]): Promise<void> {
   if (results.length && broker.storesResultsFor?.(app.backend)) return broker.ack(acks, results);
   if (results.length) await app.backend.set(results);
   if (acks.length) await broker.ack(acks);

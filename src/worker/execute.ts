@@ -4,7 +4,8 @@
  * Never throws for a bad message: it ends in a state and a disposition.
  * @module
  */
-import { validateAgainst, type Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
+import { validateAgainst } from "../send.ts";
 import {
   CeleriacError, Ignore, MessageError, NotRegisteredError, Retry, TaskRevokedError,
 } from "../errors.ts";
@@ -34,7 +35,7 @@ export class Executor {
   private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
-    private readonly app: Celeriac,
+    private readonly app: AppHost,
     private readonly hostname: string,
     private readonly listener?: TaskEventListener,
   ) {}

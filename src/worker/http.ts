@@ -6,8 +6,7 @@
  */
 import { SignatureError } from "../errors.ts";
 import { isPullBroker, type Broker } from "../ports.ts";
-import type { DrainOptions, DrainReport } from "./worker.ts";
-import type { Execution } from "./outcome.ts";
+import type { DrainOptions, DrainReport, Execution } from "./outcome.ts";
 
 /** What the handler needs from a worker. */
 export interface HandlerHost {

@@ -3,7 +3,7 @@
  * worker collects them over a batch and flushes them in one publish + one ack/store round trip.
  * @module
  */
-import type { Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
 import type { TaskMessage } from "../message.ts";
 import type { ResultWrite } from "../ports.ts";
 import { READY_STATES } from "../states.ts";
@@ -32,7 +32,7 @@ export interface Execution {
 
 /** A result record in Celery's shape. */
 export function resultWrite(
-  app: Celeriac,
+  app: AppHost,
   id: string,
   status: string,
   result: unknown,
@@ -45,4 +45,24 @@ export function resultWrite(
   if (extra.groupId) meta.group_id = extra.groupId;
   if (extra.parentId) meta.parent_id = extra.parentId;
   return { meta, ttlMs: app.resultTtlMs() };
+}
+
+/** Options of `drain`. */
+export interface DrainOptions {
+  /** Stop after this many messages. */
+  maxTasks?: number;
+  /** Stop taking new work once this many ms have passed. */
+  budgetMs?: number;
+  signal?: AbortSignal;
+}
+
+/** What a drain did. */
+export interface DrainReport {
+  processed: number;
+  succeeded: number;
+  failed: number;
+  retried: number;
+  revoked: number;
+  deadLettered: number;
+  requeued: number;
 }

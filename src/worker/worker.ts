@@ -5,7 +5,7 @@
  * ack-with-results round trip.
  * @module
  */
-import type { Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
 import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
 import { isPullBroker, type Delivery, type PullBroker } from "../ports.ts";
 import { FAILURE, RETRY, REVOKED, SUCCESS } from "../states.ts";
@@ -13,8 +13,10 @@ import { sleep } from "../util/time.ts";
 import { runBatch, type BatchContext } from "./batch.ts";
 import { Executor } from "./execute.ts";
 import type { TaskEventListener } from "./events.ts";
-import { Effects, type Execution } from "./outcome.ts";
+import { Effects, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
 import { handleRequest, type HandlerOptions } from "./http.ts";
+
+export type { DrainOptions, DrainReport } from "./outcome.ts";
 
 /** Worker options. */
 export interface WorkerOptions {
@@ -41,15 +43,6 @@ export interface WorkerOptions {
   onEvent?: TaskEventListener;
 }
 
-/** Options of `drain`. */
-export interface DrainOptions {
-  /** Stop after this many messages. */
-  maxTasks?: number;
-  /** Stop taking new work once this many ms have passed. */
-  budgetMs?: number;
-  signal?: AbortSignal;
-}
-
 /** Options of `run`. */
 export interface RunOptions {
   /** Stop: no new claims, running tasks finish (Celery's warm shutdown). */
@@ -64,26 +57,15 @@ export interface RunOptions {
   pollIntervalMs?: number;
 }
 
-/** What a drain did. */
-export interface DrainReport {
-  processed: number;
-  succeeded: number;
-  failed: number;
-  retried: number;
-  revoked: number;
-  deadLettered: number;
-  requeued: number;
-}
-
 /** A celeriac worker. Create with `app.worker(opts)`. */
 export class Worker {
-  readonly app: Celeriac;
+  readonly app: AppHost;
   readonly hostname: string;
   private readonly opts: WorkerOptions;
   private readonly executor: Executor;
   private rotation = 0;
 
-  constructor(app: Celeriac, opts: WorkerOptions = {}) {
+  constructor(app: AppHost, opts: WorkerOptions = {}) {
     this.app = app;
     this.opts = opts;
     this.hostname = opts.hostname ?? `celeriac@${app.name}`;

@@ -100,7 +100,7 @@ export class Celeriac implements AppHost {
     return this.sendTask(sig.task, mergeArgs(sig, args), merged);
   }
 
-  /** The periodic scheduler: `await app.beat.tick(new Date())` from any trigger. */
+  /** The periodic scheduler: `await app.beat.tick()` from any trigger (default instant: `app.clock.now()`). */
   get beat(): Beat {
     return this.beatInstance ??= new Beat(this);
   }

@@ -37,7 +37,7 @@ export async function runBatch(
   const lane = async (): Promise<void> => {
     while (next < deliveries.length) {
       const d = deliveries[next++];
-      if (Date.now() >= deadline || signal?.aborted) {
+      if (ctx.app.clock.now() >= deadline || signal?.aborted) {
         released.push(d);
       } else {
         try {

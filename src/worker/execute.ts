@@ -115,7 +115,8 @@ export class Executor {
     this.emit("task-started", msg);
     const t0 = performance.now();
     try {
-      retval = jsonSafe(await runWithLimits(call, { hard: hard ?? o.timeLimit ?? null, soft: soft ?? o.softTimeLimit ?? null }, ctrl));
+      const limits = { hard: hard ?? o.timeLimit ?? null, soft: soft ?? o.softTimeLimit ?? null };
+      retval = jsonSafe(await runWithLimits(call, limits, ctrl, (running) => (effects.overrun = running)));
     } catch (err) {
       return await this.handleError(task, msg, err, ignore, effects, (performance.now() - t0) / 1000);
     } finally {

@@ -154,7 +154,8 @@ export class Worker {
         continue;
       }
       try {
-        const deliveries = await this.claim(free);
+        // Stopping does not wait for a claim in flight: what it took comes back by visibility timeout.
+        const deliveries = await untilStopped(this.claim(free), opts.signal);
         failures = 0;
         if (!deliveries.length) {
           await sleep(poll, opts.signal).catch(() => {});
@@ -247,4 +248,15 @@ function tally(r: DrainReport, execs: Execution[]): void {
     else if (e.state === RETRY) r.retried++;
     else if (e.state === REVOKED) r.revoked++;
   }
+}
+
+// `claim`, or no deliveries as soon as `signal` aborts (a late reply is left to its visibility timeout).
+function untilStopped(claim: Promise<Delivery[]>, signal: AbortSignal | undefined): Promise<Delivery[]> {
+  if (!signal) return claim;
+  if (signal.aborted) return Promise.resolve([]);
+  return new Promise<Delivery[]>((resolve, reject) => {
+    const stop = (): void => resolve([]);
+    signal.addEventListener("abort", stop, { once: true });
+    claim.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
+  });
 }

@@ -14,7 +14,7 @@ import { runBatch, type BatchContext } from "./batch.ts";
 import { Executor } from "./execute.ts";
 import type { TaskEventListener } from "./events.ts";
 import { Effects, type Execution } from "./outcome.ts";
-import { handleRequest, type HandlerOptions } from "./http.ts";
+import { handleRequest, isFinished, peekIds, storedStatus, type HandlerOptions } from "./http.ts";
 
 /** Worker options. */
 export interface WorkerOptions {
@@ -189,8 +189,12 @@ export class Worker {
    * request from the returned execution (`disposition`).
    */
   async handle(payload: string, opts: { redelivered?: boolean; signal?: AbortSignal } = {}): Promise<Execution> {
+    // A pushed id that already finished is never run again (replays, redeliveries after a lost answer).
+    const stored = await storedStatus(this.app.backend, payload);
+    if (isFinished(stored)) return { ...peekIds(payload), state: stored, disposition: { kind: "ack" } };
     const effects = new Effects();
-    const exec = await this.executor.execute({ payload, redelivered: opts.redelivered ?? false }, effects, opts.signal);
+    const incoming = { payload, redelivered: opts.redelivered ?? false, revoked: stored === REVOKED };
+    const exec = await this.executor.execute(incoming, effects, opts.signal);
     await this.app.publish(effects.publish);
     if (effects.results.length) await this.app.backend.set(effects.results);
     return exec;
@@ -200,7 +204,7 @@ export class Worker {
    * A web-standard handler: `POST` a Celery envelope to run it (push brokers), or an empty
    * `POST` to drain a pull broker. See `handleRequest` for the status codes.
    * @example
-   * honoApp.post("/tasks", (c) => app.worker({ http: { drain: { budgetMs: 20_000 } } }).fetch(c.req.raw));
+   * honoApp.post("/tasks", (c) => app.worker({ http: { verify: qstashVerifier(env) } }).fetch(c.req.raw));
    */
   fetch(request: Request): Promise<Response> {
     return handleRequest(this, request, this.opts.http);

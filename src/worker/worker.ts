@@ -15,7 +15,7 @@ import { Executor } from "./execute.ts";
 import type { TaskEventListener } from "./events.ts";
 import { Overruns, Wakeup } from "./limits.ts";
 import { Effects, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
-import { handleRequest, type HandlerOptions } from "./http.ts";
+import { handleRequest, isFinished, peekIds, storedStatus, type HandlerOptions } from "./http.ts";
 
 export type { DrainOptions, DrainReport } from "./outcome.ts";
 
@@ -187,8 +187,12 @@ export class Worker {
    * request from the returned execution (`disposition`).
    */
   async handle(payload: string, opts: { redelivered?: boolean; signal?: AbortSignal } = {}): Promise<Execution> {
+    // A pushed id that already finished is never run again (replays, redeliveries after a lost answer).
+    const stored = await storedStatus(this.app.backend, payload);
+    if (isFinished(stored)) return { ...peekIds(payload), state: stored, disposition: { kind: "ack" } };
     const effects = new Effects();
-    const exec = await this.executor.execute({ payload, redelivered: opts.redelivered ?? false }, effects, opts.signal);
+    const incoming = { payload, redelivered: opts.redelivered ?? false, revoked: stored === REVOKED };
+    const exec = await this.executor.execute(incoming, effects, opts.signal);
     if (effects.overrun) this.report(new CeleriacError("time_limit", `${exec.task}[${exec.taskId}] passed its hard time limit and its function is still running`));
     await this.app.publish(effects.publish);
     if (effects.results.length) await this.app.backend.set(effects.results);
@@ -199,7 +203,7 @@ export class Worker {
    * A web-standard handler: `POST` a Celery envelope to run it (push brokers), or an empty
    * `POST` to drain a pull broker. See `handleRequest` for the status codes.
    * @example
-   * honoApp.post("/tasks", (c) => app.worker({ http: { drain: { budgetMs: 20_000 } } }).fetch(c.req.raw));
+   * honoApp.post("/tasks", (c) => app.worker({ http: { verify: qstashVerifier(env) } }).fetch(c.req.raw));
    */
   fetch(request: Request): Promise<Response> {
     return handleRequest(this, request, this.opts.http);

@@ -13,10 +13,11 @@
  * ```
  * @module
  */
-import { Redis, type RedisConfigNodejs } from "@upstash/redis";
+import type { Redis, RedisConfigNodejs } from "@upstash/redis";
 import { ConfigError } from "../../src/errors.ts";
 import { UpstashRedisBackend } from "./backend.ts";
 import { UpstashRedisBroker } from "./broker.ts";
+import { Redis as UpstashClient } from "./client.ts";
 
 export { UpstashRedisBackend, upstashRedisBackend, type UpstashRedisBackendOptions } from "./backend.ts";
 export { UpstashRedisBroker, upstashRedisBroker, type UpstashRedisBrokerOptions } from "./broker.ts";
@@ -74,7 +75,7 @@ export function fromEnv(env: UpstashRedisEnv, opts: UpstashRedisFromEnvOptions =
   const token = env.UPSTASH_REDIS_REST_TOKEN;
   const missing = [!url && "UPSTASH_REDIS_REST_URL", !token && "UPSTASH_REDIS_REST_TOKEN"].filter(Boolean);
   if (missing.length) throw new ConfigError(`[upstash-redis] missing ${missing.join(" and ")} in env`);
-  const redis = new Redis({
+  const redis = new UpstashClient({
     enableTelemetry: false,
     ...opts.redis,
     ...(opts.retry !== undefined ? { retry: opts.retry } : {}),

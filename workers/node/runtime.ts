@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { constants } from "node:os";
@@ -53,7 +53,9 @@ async function registerTsx(path: string): Promise<void> {
 
 /** True when Bun launched this Node process (`bunx celeriac`, `bun run` of a script) without `--bun`. */
 export function launchedByBun(): boolean {
-  return !process.versions.bun && /^bun\//.test(process.env.npm_config_user_agent ?? "");
+  // bunx sets npm_lifecycle_event; it keeps an inherited npm_config_user_agent (npm's, under npm scripts).
+  const env = process.env;
+  return !process.versions.bun && (env.npm_lifecycle_event === "bunx" || /^bun\//.test(env.npm_config_user_agent ?? ""));
 }
 
 /**
@@ -63,7 +65,8 @@ export function launchedByBun(): boolean {
  */
 export function relaunchUnderBun(script: string, argv: string[]): Promise<number | null> {
   const launcher = process.env.npm_execpath ?? "";
-  const bun = ["bun", "bun.exe"].map((n) => join(dirname(launcher), n)).find((p) => launcher && existsSync(p)) ?? "bun";
+  const nextTo = /^bunx?(\.exe)?$/.test(basename(launcher)) ? ["bun", "bun.exe"].map((n) => join(dirname(launcher), n)) : [];
+  const bun = nextTo.find((p) => existsSync(p)) ?? "bun";
   return new Promise((resolve) => {
     const child = spawn(bun, [script, ...argv], { stdio: "inherit" });
     const relay = (): void => void child.kill("SIGTERM");

@@ -6,23 +6,25 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import type { Celeriac, PullBroker, TaskEvent, Worker } from "../../mod.ts";
-import { brokerFromUrl, replaceBroker } from "./broker-url.ts";
+import { overrideFromFlags } from "./broker-url.ts";
 import { loadApp, log, numberFlag, setLogLevel, stopOnSignals, UsageError, type Subcommand } from "./cli-kit.ts";
 
 const APP_FLAG = `  -A, --app MODULE[:EXPORT]  module exporting your Celeriac app (path from the current directory;
                              export "app", else "default", else the module's only Celeriac export)
   -b, --broker URL           use this broker instead of the app's (an Upstash REST URL https://TOKEN@host)
+  --result-backend URL       use this result backend instead of the app's (the same kind of URL)
   -l, --loglevel LEVEL       debug, info (default), warning, error or critical`;
 
 // Celery's spellings shared by worker and beat.
 const COMMON = {
-  app: { type: "string", short: "A" }, broker: { type: "string", short: "b" }, loglevel: { type: "string", short: "l" },
+  app: { type: "string", short: "A" }, broker: { type: "string", short: "b" }, "result-backend": { type: "string" },
+  loglevel: { type: "string", short: "l" },
 } as const;
 
-async function setUp(v: { app?: string; broker?: string; loglevel?: string }): Promise<Celeriac> {
+async function setUp(v: { app?: string; broker?: string; "result-backend"?: string; loglevel?: string }): Promise<Celeriac> {
   setLogLevel(v.loglevel);
   const app = await loadApp(v.app);
-  if (v.broker !== undefined) replaceBroker(app, await brokerFromUrl(v.broker));
+  await overrideFromFlags(app, v.broker, v["result-backend"]);
   warnIfInProcess(app);
   return app;
 }

@@ -5,10 +5,14 @@
  */
 import { parseArgs } from "node:util";
 import type { Celeriac, TaskEvent } from "../../mod.ts";
+import { useUrls } from "./broker-url.ts";
 import { loadApp, log, numberFlag, stopOnSignals, UsageError, type Subcommand } from "./cli-kit.ts";
 
 const APP_FLAG = `  -A, --app MODULE[:EXPORT]  module exporting your Celeriac app (path from the current directory;
-                             export "app", else "default", else the module's only Celeriac export)`;
+                             export "app", else "default", else the module's only Celeriac export)
+  -b, --broker URL           use this broker instead of the app's (redis://, rediss://, amqp://)
+  --result-backend URL       use this result backend instead of the app's (redis://, rediss://)`;
+const URL_FLAGS = { broker: { type: "string", short: "b" }, "result-backend": { type: "string" } } as const;
 
 /** `celeriac worker`: `worker.run` until SIGINT/SIGTERM, or one `worker.drain` with `--drain`. */
 export const workerCommand: Subcommand = {
@@ -53,7 +57,7 @@ async function runWorker(argv: string[]): Promise<number> {
       app: { type: "string", short: "A" }, queues: { type: "string", short: "Q", multiple: true },
       concurrency: { type: "string", short: "c" }, prefetch: { type: "string" }, hostname: { type: "string", short: "n" },
       "visibility-timeout": { type: "string" }, "poll-interval": { type: "string" },
-      drain: { type: "boolean" }, "max-tasks": { type: "string" }, budget: { type: "string" },
+      drain: { type: "boolean" }, "max-tasks": { type: "string" }, budget: { type: "string" }, ...URL_FLAGS,
     },
   });
   if (!v.drain && (v["max-tasks"] !== undefined || v.budget !== undefined)) throw new UsageError("--max-tasks and --budget need --drain");
@@ -68,6 +72,7 @@ async function runWorker(argv: string[]): Promise<number> {
   const budgetMs = numberFlag(v.budget, "--budget");
 
   const app = await loadApp(v.app);
+  await useUrls(app, v.broker, v["result-backend"]);
   warnIfInProcess(app);
   if (typeof (app.broker as { claim?: unknown }).claim !== "function") {
     console.error(`celeriac worker: broker ${app.broker.name} pushes messages; serve worker.fetch(request) instead`);
@@ -94,11 +99,12 @@ async function runWorker(argv: string[]): Promise<number> {
 async function runBeat(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
-    options: { app: { type: "string", short: "A" }, interval: { type: "string" }, once: { type: "boolean" } },
+    options: { app: { type: "string", short: "A" }, interval: { type: "string" }, once: { type: "boolean" }, ...URL_FLAGS },
   });
   if (v.once && v.interval !== undefined) throw new UsageError("--interval applies to the loop, not to --once");
   const intervalMs = numberFlag(v.interval, "--interval");
   const app = await loadApp(v.app);
+  await useUrls(app, v.broker, v["result-backend"]);
   warnIfInProcess(app);
   if (v.once) {
     console.log(JSON.stringify(await app.beat.tick(new Date())));

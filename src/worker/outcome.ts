@@ -1,6 +1,7 @@
 /**
  * What one execution leaves behind: result records to store and messages to publish. The
- * worker collects them over a batch and flushes them in one publish + one ack/store round trip.
+ * worker flushes those of every finished execution together, in one publish + one ack/store
+ * round trip.
  * @module
  */
 import type { AppHost } from "../host.ts";
@@ -9,10 +10,12 @@ import type { ResultWrite } from "../ports.ts";
 import { READY_STATES } from "../states.ts";
 import { naiveUtc } from "../util/time.ts";
 
-/** Effects collected during a batch. */
+/** What one execution leaves behind, flushed with its ack. */
 export class Effects {
   readonly results: ResultWrite[] = [];
   readonly publish: TaskMessage[] = [];
+  /** The task function, when it was still running at its hard time limit (it keeps its slot). */
+  overrun: Promise<unknown> | null = null;
 }
 
 /** What the worker does with the delivery after an execution. */

@@ -7,7 +7,7 @@ import { manualClock } from "../support/clock.ts";
 import { startUpstash, type UpstashEnv } from "../support/upstash.ts";
 
 // What the adapter leaves in Redis, read back with a plain TCP client: kombu's and Celery's layout
-// (docs/celery-reference.md §2.2–2.4), so Python Celery shares the same keys.
+// (docs/wire-format.md §1, §3, §4), so Python Celery shares the same keys.
 let env: UpstashEnv;
 let raw: IORedis;
 

@@ -17,7 +17,10 @@ export interface ResultHost {
 
 /** Options of `AsyncResult.get`. Durations are milliseconds. */
 export interface GetOptions {
-  /** Give up after this many ms with `ResultTimeoutError` (default: wait forever). */
+  /**
+   * Give up after this many ms with `ResultTimeoutError` (default: wait forever), also while a
+   * backend read is still pending (its late reply is ignored).
+   */
   timeout?: number;
   /**
    * Poll interval in ms. Default: adaptive, from 50 ms growing by half each poll up to 1 s, so
@@ -108,7 +111,8 @@ export class AsyncResult<T = unknown> {
     const ids = [...new Set(this.watchIds(propagate))];
     for (;;) {
       opts.signal?.throwIfAborted();
-      const metas = ids.length === 1 ? [await this.host.backend.get(ids[0])] : await this.host.backend.mget(ids);
+      const read = ids.length === 1 ? this.host.backend.get(ids[0]).then((m) => [m]) : this.host.backend.mget(ids);
+      const metas = await settleBy(read, deadline, opts.signal, () => new ResultTimeoutError(this.id, opts.timeout!));
       const out = this.evaluate(new Map(ids.map((id, i) => [id, metas[i] ?? null])), propagate);
       if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
       if (out.ready) return out.value as T;
@@ -170,6 +174,26 @@ export function childId(c: unknown): string | null {
     if (Array.isArray(c[0]) && typeof c[0][0] === "string") return c[0][0];
   }
   return null;
+}
+
+/**
+ * @internal `p`, unless `deadline` (epoch ms) passes first (rejects with `onTimeout()`) or
+ * `signal` aborts first (rejects with its reason); whatever `p` does later is ignored.
+ */
+export function settleBy<T>(p: Promise<T>, deadline: number, signal: AbortSignal | undefined, onTimeout: () => Error): Promise<T> {
+  if (deadline === Infinity && !signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const finish = (settle: () => void): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      settle();
+    };
+    const onAbort = (): void => finish(() => reject(signal!.reason));
+    const timer = deadline < Infinity ? setTimeout(() => finish(() => reject(onTimeout())), Math.max(0, deadline - Date.now())) : undefined;
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    p.then((v) => finish(() => resolve(v)), (e: unknown) => finish(() => reject(e)));
+  });
 }
 
 /** @internal the delays between polls: fixed when `interval` is given, else 50 ms × 1.5ⁿ up to 1 s */

@@ -7,7 +7,7 @@
  * finished meanwhile) or with the next extension.
  * @module
  */
-import type { Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
 import { CeleriacError } from "../errors.ts";
 import type { Delivery, PullBroker, ResultWrite } from "../ports.ts";
 import type { Executor } from "./execute.ts";
@@ -16,7 +16,7 @@ import { Effects, type Execution } from "./outcome.ts";
 
 /** What a batch needs from its worker. */
 export interface BatchContext {
-  app: Celeriac;
+  app: AppHost;
   broker: PullBroker;
   executor: Executor;
   visibilityMs: number;
@@ -176,7 +176,7 @@ export class BatchRunner {
   }
 }
 
-async function settle(app: Celeriac, broker: PullBroker, acks: Delivery[], results: ResultWrite[]): Promise<void> {
+async function settle(app: AppHost, broker: PullBroker, acks: Delivery[], results: ResultWrite[]): Promise<void> {
   if (results.length && broker.storesResultsFor?.(app.backend)) return broker.ack(acks, results);
   if (results.length) await app.backend.set(results);
   if (acks.length) await broker.ack(acks);

@@ -4,7 +4,7 @@
  * round trip.
  * @module
  */
-import type { Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
 import type { TaskMessage } from "../message.ts";
 import type { ResultWrite } from "../ports.ts";
 import { READY_STATES } from "../states.ts";
@@ -35,7 +35,7 @@ export interface Execution {
 
 /** A result record in Celery's shape. */
 export function resultWrite(
-  app: Celeriac,
+  app: AppHost,
   id: string,
   status: string,
   result: unknown,
@@ -48,4 +48,24 @@ export function resultWrite(
   if (extra.groupId) meta.group_id = extra.groupId;
   if (extra.parentId) meta.parent_id = extra.parentId;
   return { meta, ttlMs: app.resultTtlMs() };
+}
+
+/** Options of `drain`. */
+export interface DrainOptions {
+  /** Stop after this many messages. */
+  maxTasks?: number;
+  /** Stop taking new work once this many ms have passed. */
+  budgetMs?: number;
+  signal?: AbortSignal;
+}
+
+/** What a drain did. */
+export interface DrainReport {
+  processed: number;
+  succeeded: number;
+  failed: number;
+  retried: number;
+  revoked: number;
+  deadLettered: number;
+  requeued: number;
 }

@@ -5,7 +5,7 @@
  * ack-with-results round trip.
  * @module
  */
-import type { Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
 import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
 import { isPullBroker, type Delivery, type PullBroker } from "../ports.ts";
 import { FAILURE, RETRY, REVOKED, SUCCESS } from "../states.ts";
@@ -14,8 +14,10 @@ import { BatchRunner, type BatchContext } from "./batch.ts";
 import { Executor } from "./execute.ts";
 import type { TaskEventListener } from "./events.ts";
 import { Overruns, Wakeup } from "./limits.ts";
-import { Effects, type Execution } from "./outcome.ts";
-import { handleRequest, type HandlerOptions } from "./http.ts";
+import { Effects, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
+import { handleRequest, isFinished, peekIds, storedStatus, type HandlerOptions } from "./http.ts";
+
+export type { DrainOptions, DrainReport } from "./outcome.ts";
 
 /** Worker options. */
 export interface WorkerOptions {
@@ -42,15 +44,6 @@ export interface WorkerOptions {
   onEvent?: TaskEventListener;
 }
 
-/** Options of `drain`. */
-export interface DrainOptions {
-  /** Stop after this many messages. */
-  maxTasks?: number;
-  /** Stop taking new work once this many ms have passed. */
-  budgetMs?: number;
-  signal?: AbortSignal;
-}
-
 /** Options of `run`. */
 export interface RunOptions {
   /** Stop: no new claims, running tasks finish (Celery's warm shutdown). */
@@ -65,27 +58,16 @@ export interface RunOptions {
   pollIntervalMs?: number;
 }
 
-/** What a drain did. */
-export interface DrainReport {
-  processed: number;
-  succeeded: number;
-  failed: number;
-  retried: number;
-  revoked: number;
-  deadLettered: number;
-  requeued: number;
-}
-
 /** A celeriac worker. Create with `app.worker(opts)`. */
 export class Worker {
-  readonly app: Celeriac;
+  readonly app: AppHost;
   readonly hostname: string;
   private readonly opts: WorkerOptions;
   private readonly executor: Executor;
   private readonly overruns = new Overruns();
   private rotation = 0;
 
-  constructor(app: Celeriac, opts: WorkerOptions = {}) {
+  constructor(app: AppHost, opts: WorkerOptions = {}) {
     this.app = app;
     this.opts = opts;
     this.hostname = opts.hostname ?? `celeriac@${app.name}`;
@@ -175,7 +157,8 @@ export class Worker {
         continue;
       }
       try {
-        const deliveries = await this.claim(free);
+        // Stopping does not wait for a claim in flight: what it took comes back by visibility timeout.
+        const deliveries = await untilStopped(this.claim(free), opts.signal);
         failures = 0;
         if (!deliveries.length) {
           await sleep(poll, opts.signal).catch(() => {});
@@ -209,8 +192,12 @@ export class Worker {
    * request from the returned execution (`disposition`).
    */
   async handle(payload: string, opts: { redelivered?: boolean; signal?: AbortSignal } = {}): Promise<Execution> {
+    // A pushed id that already finished is never run again (replays, redeliveries after a lost answer).
+    const stored = await storedStatus(this.app.backend, payload);
+    if (isFinished(stored)) return { ...peekIds(payload), state: stored, disposition: { kind: "ack" } };
     const effects = new Effects();
-    const exec = await this.executor.execute({ payload, redelivered: opts.redelivered ?? false }, effects, opts.signal);
+    const incoming = { payload, redelivered: opts.redelivered ?? false, revoked: stored === REVOKED };
+    const exec = await this.executor.execute(incoming, effects, opts.signal);
     if (effects.overrun) this.report(new CeleriacError("time_limit", `${exec.task}[${exec.taskId}] passed its hard time limit and its function is still running`));
     await this.app.publish(effects.publish);
     if (effects.results.length) await this.app.backend.set(effects.results);
@@ -221,7 +208,7 @@ export class Worker {
    * A web-standard handler: `POST` a Celery envelope to run it (push brokers), or an empty
    * `POST` to drain a pull broker. See `handleRequest` for the status codes.
    * @example
-   * honoApp.post("/tasks", (c) => app.worker({ http: { drain: { budgetMs: 20_000 } } }).fetch(c.req.raw));
+   * honoApp.post("/tasks", (c) => app.worker({ http: { verify: qstashVerifier(env) } }).fetch(c.req.raw));
    */
   fetch(request: Request): Promise<Response> {
     return handleRequest(this, request, this.opts.http);
@@ -270,4 +257,15 @@ function tally(r: DrainReport, execs: Execution[]): void {
     else if (e.state === RETRY) r.retried++;
     else if (e.state === REVOKED) r.revoked++;
   }
+}
+
+// `claim`, or no deliveries as soon as `signal` aborts (a late reply is left to its visibility timeout).
+function untilStopped(claim: Promise<Delivery[]>, signal: AbortSignal | undefined): Promise<Delivery[]> {
+  if (!signal) return claim;
+  if (signal.aborted) return Promise.resolve([]);
+  return new Promise<Delivery[]>((resolve, reject) => {
+    const stop = (): void => resolve([]);
+    signal.addEventListener("abort", stop, { once: true });
+    claim.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
+  });
 }

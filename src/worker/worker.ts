@@ -161,7 +161,7 @@ export class Worker {
         const deliveries = await untilStopped(this.claim(free), opts.signal);
         failures = 0;
         if (!deliveries.length) {
-          await sleep(poll, opts.signal).catch(() => {});
+          await this.idle(poll, opts.signal).catch(() => {});
           continue;
         }
         busy += deliveries.length;
@@ -219,6 +219,13 @@ export class Worker {
       app: this.app, broker: this.broker, executor: this.executor, overruns: this.overruns, report: (err) => this.report(err),
       visibilityMs: (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000,
     };
+  }
+
+  /** After an empty claim: the broker's blocking wait when it has one, else sleep `poll` ms. */
+  private idle(poll: number, signal?: AbortSignal): Promise<void> {
+    const b = this.broker;
+    if (!b.waitForWork) return sleep(poll, signal);
+    return b.waitForWork(this.queues, { visibilityMs: (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000, signal });
   }
 
   private claimOrder(): string[] {

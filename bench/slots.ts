@@ -2,6 +2,8 @@
  * Slot utilisation of `run()` (#15 item 2): 50 tasks, one of them long, at concurrency 8, on the
  * memory broker and on Upstash Redis through the local endpoint. Prints the time until the
  * short tasks are done, the total time, and how much slot time stayed idle while tasks waited.
+ * Then (#15 item 8) the peak number of task functions running at once when one of them runs
+ * on past its hard time limit.
  *
  *   BENCH_LONG_MS=2000 BENCH_SHORT_MS=20 BENCH_TASKS=50 BENCH_CONCURRENCY=8 tsx bench/slots.ts
  */
@@ -62,6 +64,30 @@ async function scenario(name: string, app: Celeriac): Promise<Record<string, str
   };
 }
 
+// A task past its hard time limit (0.1 s) whose function runs on for 1 s, then 10 short ones.
+async function overrun(concurrency: number): Promise<Record<string, string | number>> {
+  const app = new Celeriac("bench", { broker: memoryBroker(), backend: memoryBackend() });
+  let running = 0;
+  let peak = 0;
+  let left = 11;
+  const fn = (ms: number) => async (): Promise<void> => {
+    peak = Math.max(peak, ++running);
+    await sleep(ms);
+    running--;
+    left--;
+  };
+  app.task("bench.stuck", { timeLimit: 0.1 }, fn(1000));
+  app.task("bench.short", fn(20));
+  await app.publish([app.buildMessage("bench.stuck", []), ...Array.from({ length: 10 }, () => app.buildMessage("bench.short", []))]);
+  const stop = new AbortController();
+  const loop = app.worker({ concurrency, onError: () => {} }).run({ signal: stop.signal, pollIntervalMs: 10 });
+  while (left > 0) await sleep(5);
+  stop.abort();
+  await loop;
+  return { concurrency, "peak functions at once": peak };
+}
+
+const overruns = [await overrun(1), await overrun(4)];
 const rows = [await scenario("memory", new Celeriac("bench", { broker: memoryBroker(), backend: memoryBackend() }))];
 const redis = await ensureRedis();
 const server = await startDevServer({ port: 0, redisUrl: redis.url });
@@ -76,3 +102,5 @@ try {
 }
 console.log(`run(): ${TASKS} tasks (one ${LONG_MS} ms, the rest ${SHORT_MS} ms) at concurrency ${CONCURRENCY}`);
 console.table(rows);
+console.log("run(): a task past its hard time limit whose function runs on (memory broker)");
+console.table(overruns);

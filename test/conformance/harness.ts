@@ -1,5 +1,5 @@
 import { Celeriac, type CeleriacConf } from "../../mod.ts";
-import type { PullBroker, ResultBackend } from "../../src/ports.ts";
+import type { DeadLetterLimits, PullBroker, ResultBackend } from "../../src/ports.ts";
 
 /** One conformance case; `fn` throws on failure. */
 export interface Case {
@@ -14,8 +14,15 @@ export interface Case {
  */
 export interface Fixture {
   name: string;
-  broker(): PullBroker;
+  broker(opts?: BrokerOptions): PullBroker;
   backend(): ResultBackend;
+}
+
+/** Options every pull-broker fixture passes to its adapter factory. */
+export interface BrokerOptions {
+  /** The broker's clock (epoch ms). */
+  now?: () => number;
+  deadLetters?: DeadLetterLimits;
 }
 
 /** A fresh app on the fixture's adapters; two apps made from one `pair` share storage. */

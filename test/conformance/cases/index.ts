@@ -1,6 +1,7 @@
 import type { Case, Fixture } from "../harness.ts";
 import { beatCases } from "./beat.ts";
 import { canvasCases } from "./canvas.ts";
+import { deadLetterCases } from "./dead-letters.ts";
 import { executionCases } from "./execution.ts";
 import { portCases } from "./ports.ts";
 import { robustnessCases } from "./robustness.ts";
@@ -10,5 +11,6 @@ import { sendingCases } from "./sending.ts";
 export function allCases(f: Fixture): Case[] {
   return [
     ...portCases(f), ...sendingCases(f), ...executionCases(f), ...robustnessCases(f), ...canvasCases(f), ...beatCases(f),
+    ...deadLetterCases(f),
   ];
 }

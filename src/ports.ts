@@ -100,6 +100,20 @@ export interface PullBroker extends Broker {
   redrive(opts: RedriveOptions): Promise<number>;
   /** Number of waiting (not delayed, not claimed) messages in a queue. */
   size(queue: string): Promise<number>;
+  /**
+   * Optional: resolve when a claim on `queues` may find work (a message arrived, a delayed
+   * message or an expired claim fell due) or the broker's own idle cap passed; reject when
+   * `signal` aborts. `run()` calls it after an empty claim instead of sleeping `pollIntervalMs`,
+   * so an idle worker costs no commands (TCP Redis: blocking `BLMOVE` + a wake channel).
+   */
+  waitForWork?(queues: string[], opts: WaitForWorkOptions): Promise<void>;
+}
+
+/** Options of `PullBroker.waitForWork`. */
+export interface WaitForWorkOptions {
+  /** The worker's visibility timeout (expired claims of dead workers are work too). */
+  visibilityMs: number;
+  signal?: AbortSignal;
 }
 
 /** An entry of the dead-letter list. */
@@ -179,5 +193,12 @@ export interface ResultBackend {
   chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null>;
   /** Delete a chord's join keys once its body (or its ChordError) has been sent. */
   chordDone(groupId: string): Promise<void>;
+  /**
+   * Optional: call `onChange` whenever the record of one of `taskIds` may have changed (Redis:
+   * a message on its `celery-task-meta-<id>` channel, which Celery's backend publishes on every
+   * store). Resolves once listening, so a read made after it misses no later change, to a
+   * function that stops listening. `AsyncResult.get` uses it instead of polling.
+   */
+  watch?(taskIds: string[], onChange: () => void): Promise<() => Promise<void>>;
   close?(): Promise<void>;
 }

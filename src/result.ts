@@ -8,6 +8,7 @@ import type { ResultBackend } from "./ports.ts";
 import { PENDING, PROPAGATE_STATES, READY_STATES, SUCCESS, FAILURE, type TaskState } from "./states.ts";
 import type { ResultMeta } from "./types.ts";
 import { sleep } from "./util/time.ts";
+import { Wake } from "./util/wake.ts";
 
 /** What an AsyncResult needs from its app (kept small to avoid an import cycle). */
 export interface ResultHost {
@@ -109,16 +110,23 @@ export class AsyncResult<T = unknown> {
     const deadline = opts.timeout != null ? Date.now() + opts.timeout : Infinity;
     const propagate = opts.propagate ?? true;
     const ids = [...new Set(this.watchIds(propagate))];
-    for (;;) {
-      opts.signal?.throwIfAborted();
-      const read = ids.length === 1 ? this.host.backend.get(ids[0]).then((m) => [m]) : this.host.backend.mget(ids);
-      const metas = await settleBy(read, deadline, opts.signal, () => new ResultTimeoutError(this.id, opts.timeout!));
-      const out = this.evaluate(new Map(ids.map((id, i) => [id, metas[i] ?? null])), propagate);
-      if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
-      if (out.ready) return out.value as T;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!);
-      await sleep(Math.min(wait(), left), opts.signal);
+    // A backend that announces changes (Redis pub/sub) is waited on instead of polled.
+    const changed = new Wake();
+    const unwatch = await settleBy(Promise.resolve(this.host.backend.watch?.(ids, changed.fire)).catch(() => undefined), deadline, opts.signal, () => new ResultTimeoutError(this.id, opts.timeout!));
+    try {
+      for (;;) {
+        opts.signal?.throwIfAborted();
+        const read = ids.length === 1 ? this.host.backend.get(ids[0]).then((m) => [m]) : this.host.backend.mget(ids);
+        const metas = await settleBy(read, deadline, opts.signal, () => new ResultTimeoutError(this.id, opts.timeout!));
+        const out = this.evaluate(new Map(ids.map((id, i) => [id, metas[i] ?? null])), propagate);
+        if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
+        if (out.ready) return out.value as T;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!);
+        await (unwatch ? changed.next(Math.min(left, 60_000), opts.signal) : sleep(Math.min(wait(), left), opts.signal));
+      }
+    } finally {
+      await unwatch?.();
     }
   }
 

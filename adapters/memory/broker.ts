@@ -56,7 +56,7 @@ export class MemoryBroker implements PullBroker {
   }
 
   claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
-    const now = this.now();
+    const now = (opts as { now?: number }).now ?? this.now(); // the core's clock when it passes one
     this.promote(now);
     this.restore(now - opts.visibilityMs);
     const out: Delivery[] = [];

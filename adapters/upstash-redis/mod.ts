@@ -13,12 +13,13 @@
  * ```
  * @module
  */
-import { Redis, type RedisConfigNodejs } from "@upstash/redis";
+import type { Redis, RedisConfigNodejs } from "@upstash/redis";
 import { ConfigError } from "../../src/errors.ts";
 import type { DeadLetterLimits } from "../../src/ports.ts";
 import { DEFAULT_TIMEOUT_MS } from "./errors.ts";
 import { UpstashRedisBackend } from "./backend.ts";
 import { UpstashRedisBroker } from "./broker.ts";
+import { Redis as UpstashClient } from "./client.ts";
 
 export { UpstashRedisBackend, upstashRedisBackend, type UpstashRedisBackendOptions } from "./backend.ts";
 export { UpstashRedisBroker, upstashRedisBroker, type UpstashRedisBrokerOptions } from "./broker.ts";
@@ -88,7 +89,7 @@ export function fromEnv(env: UpstashRedisEnv, opts: UpstashRedisFromEnvOptions =
   const missing = [!url && "UPSTASH_REDIS_REST_URL", !token && "UPSTASH_REDIS_REST_TOKEN"].filter(Boolean);
   if (missing.length) throw new ConfigError(`[upstash-redis] missing ${missing.join(" and ")} in env`);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const redis = new Redis({
+  const redis = new UpstashClient({
     enableTelemetry: false,
     // A function: the client takes a fresh signal per request and rethrows its abort.
     ...(timeoutMs > 0 && timeoutMs < Infinity ? { signal: () => AbortSignal.timeout(timeoutMs) } : {}),

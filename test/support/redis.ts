@@ -84,7 +84,8 @@ async function freePort(): Promise<number> {
 
 /**
  * A throw-away `redis-server` of this test alone, on a free port (`extraArgs` are added to its
- * command line): for tests that send FLUSHALL, CONFIG, SHUTDOWN or scripts that never end.
+ * command line): for tests that need INFO, MONITOR or CLIENT KILL, or send FLUSHALL, CONFIG,
+ * SHUTDOWN or scripts that never end.
  */
 export async function spawnRedis(extraArgs: string[] = []): Promise<TestRedis> {
   const port = await freePort();

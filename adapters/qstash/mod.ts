@@ -13,3 +13,4 @@
  */
 export { ADAPTER, DEFAULT_MAX_DELAY_SECONDS, dedupId, qstashBroker, type QStashBrokerOptions } from "./broker.ts";
 export { qstashVerifier, type QStashEnv, type QStashVerifierOptions } from "./verifier.ts";
+export { qstashBeatHandler, qstashBeatSchedule, type BeatHost, type QStashBeatScheduleOptions } from "./beat.ts";

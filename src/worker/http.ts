@@ -9,8 +9,7 @@ import { SignatureError } from "../errors.ts";
 import { decodeMessage, toOutbound } from "../message.ts";
 import { isPullBroker, type Broker, type ResultBackend } from "../ports.ts";
 import { READY_STATES, REVOKED } from "../states.ts";
-import type { DrainOptions, DrainReport } from "./worker.ts";
-import type { Execution } from "./outcome.ts";
+import type { DrainOptions, DrainReport, Execution } from "./outcome.ts";
 
 /** What the handler needs from a worker. */
 export interface HandlerHost {

@@ -6,16 +6,16 @@
  * queues`), and `dev` serves a local Upstash-compatible endpoint. Each subcommand is one entry of
  * {@link COMMANDS}.
  *
- * Exit codes: 0 done (or a warm shutdown), 1 an error or a cold shutdown, 2 bad usage (flags, a
- * module or app that `-A` cannot find, TypeScript under plain Node).
+ * Exit codes: 0 done (or a warm shutdown), 1 an error, 2 bad usage (flags, a module or app that
+ * `-A` cannot find, TypeScript on a Node without tsx), 130/143 a cold shutdown (SIGINT/SIGTERM).
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { beatCommand, workerCommand } from "./app-commands.ts";
 import { UsageError, type Subcommand } from "./cli-kit.ts";
-import { startDevServer } from "./dev-server.ts";
 import { inspectCommand } from "./inspect-command.ts";
 import { startQStashDev } from "./qstash-dev.ts";
+import { launchedByBun, relaunchUnderBun } from "./runtime.ts";
 
 const COMMANDS: Record<string, Subcommand> = {
   worker: workerCommand,
@@ -57,7 +57,7 @@ async function runDev(argv: string[]): Promise<number | undefined> {
     (values["redis-port"] !== undefined ? `redis://127.0.0.1:${parsePort(values["redis-port"], "--redis-port")}` : undefined) ??
     process.env.REDIS_URL ??
     "redis://127.0.0.1:6379";
-  const server = await startDevServer({
+  const server = await (await loadDevServer()).startDevServer({
     redisUrl,
     token: values.token,
     host: values.host,
@@ -95,6 +95,20 @@ async function runDev(argv: string[]): Promise<number | undefined> {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   return undefined;
+}
+
+// ioredis (the dev server's Redis client) is an optional peer: only `celeriac dev` needs it.
+async function loadDevServer(): Promise<typeof import("./dev-server.ts")> {
+  try {
+    return await import("./dev-server.ts");
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== "ERR_MODULE_NOT_FOUND" || !/ioredis/.test(String(err))) throw err;
+    throw new UsageError(
+      "needs ioredis (its Redis client), an optional peer dependency that is not installed:\n" +
+        "  npm install -D ioredis      (or: npx -p celeriac -p ioredis celeriac dev)",
+      false,
+    );
+  }
 }
 
 function parsePort(text: string, flag: string): number {
@@ -146,7 +160,11 @@ async function main(argv: string[]): Promise<number | undefined> {
 const exit = (code: number): void => {
   process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
 };
-main(process.argv.slice(2)).then(
+// `bunx celeriac` honours the node shebang: hand over to Bun, which imports TypeScript itself.
+const run = launchedByBun()
+  ? relaunchUnderBun(process.argv[1], process.argv.slice(2)).then((code) => code ?? main(process.argv.slice(2)))
+  : main(process.argv.slice(2));
+run.then(
   (code) => {
     if (code !== undefined) exit(code);
   },

@@ -8,10 +8,11 @@ import type { BeatSchedule } from "./beat/entries.ts";
 import { applyCanvas } from "./canvas/apply.ts";
 import { registerBuiltins } from "./canvas/builtins.ts";
 import { mergeArgs, optionsToApply, Signature, toDicts, type ApplyOptions } from "./canvas/signature.ts";
-import { AdapterError, CeleriacError, ConfigError, ValidationError } from "./errors.ts";
+import { AdapterError, CeleriacError, ConfigError } from "./errors.ts";
 import { buildMessage, toOutbound, type TaskMessage } from "./message.ts";
 import type { Broker, ResultBackend } from "./ports.ts";
 import { AsyncResult } from "./result.ts";
+import { validateSchema } from "./schema.ts";
 import { REVOKED, READY_STATES } from "./states.ts";
 import { Task, type BoundTaskFn, type TaskFn, type TaskOptions } from "./task.ts";
 import type { SignatureDict } from "./types.ts";
@@ -213,11 +214,7 @@ function toMs(v: Date | string | number): number {
 }
 
 function validate(task: string, what: string, schema: NonNullable<TaskOptions["args"]>, value: unknown): void {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const issues = r.error.issues;
-    throw new ValidationError(task, `invalid ${what}: ${issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`, issues);
-  }
+  validateSchema(task, what, schema, value);
 }
 
 /** @internal exported for the worker: validate args/kwargs at run time. */

@@ -41,8 +41,8 @@ describe("bundle budget (wrangler deploy --dry-run --minify, gzip -9)", () => {
     expect(gzip).toBeLessThanOrEqual(74 * KiB);
   }, 120_000);
 
-  it("the Cloudflare Queues + Hono + Upstash Worker bundles for deploy", async () => {
-    const { raw } = await bundle("test/fixtures/queues.wrangler.toml");
+  it.each(["test/fixtures/queues.wrangler.toml", "examples/hono-cloudflare/wrangler.toml"])("%s bundles for deploy", async (config) => {
+    const { raw } = await bundle(config);
     expect(raw).toBeGreaterThan(0);
   }, 120_000);
 });

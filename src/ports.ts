@@ -127,6 +127,8 @@ export interface DeadLetter {
   payload: string;
   queue: string;
   reason: string;
+  /** The message's priority (restored by `redrive`); absent in entries written before it was kept. */
+  priority?: number;
   /** ISO instant. */
   at: string;
 }

@@ -116,7 +116,8 @@ export class UpstashRedisBroker implements PullBroker {
 
   /** Keep `{payload, queue, reason, at}` in `_celeriac.dead`, trimmed to `deadLetters.max` and `.ttlSeconds`. */
   async deadLetter(d: Delivery, reason: string): Promise<void> {
-    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, at: new Date(this.now()).toISOString() };
+    // `at` goes last: the script reads it from the entry's tail to expire old entries.
+    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, priority: d.priority, at: new Date(this.now()).toISOString() };
     await deadLetter.run(this.redis, {
       keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, dead: this.keys.deadLetters },
       args: [d.tag, JSON.stringify(entry), this.dead.max, this.cutoff(), Math.ceil(this.dead.ttlSeconds)],

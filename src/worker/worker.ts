@@ -143,14 +143,17 @@ export class Worker {
     };
     opts.signal?.addEventListener("abort", onStop, { once: true });
     const runner = new BatchRunner(this.batchContext());
+    // One wake-up for a settled task, a settled overrun or the stop signal.
     const freed = new Wakeup();
-    const stopped = new Promise<void>((r) => opts.signal?.addEventListener("abort", () => r(), { once: true }));
+    const wake = (): void => freed.notify();
+    const unsubscribe = this.overruns.onSettled(wake);
+    opts.signal?.addEventListener("abort", wake, { once: true });
     let busy = 0;
     let failures = 0;
     while (!opts.signal?.aborted) {
       const free = Math.min(concurrency - busy - this.overruns.size, prefetch);
       if (free <= 0) {
-        await Promise.race([freed.wait(), this.overruns.changed(), stopped]);
+        await freed.wait();
         continue;
       }
       try {
@@ -164,7 +167,7 @@ export class Worker {
         busy += deliveries.length;
         const onSettled = (): void => {
           busy--;
-          freed.notify();
+          wake();
         };
         const batch: Promise<void> = runner.run(deliveries, { lanes: deliveries.length, deadline: Infinity, signal: tasks.signal, onSettled })
           .then(() => {}, (err) => this.report(err))
@@ -178,7 +181,9 @@ export class Worker {
     }
     await Promise.all(running);
     clearTimeout(grace);
+    unsubscribe();
     opts.signal?.removeEventListener("abort", onStop);
+    opts.signal?.removeEventListener("abort", wake);
   }
 
   /**

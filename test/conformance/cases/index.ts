@@ -2,6 +2,7 @@ import type { Case, Fixture } from "../harness.ts";
 import { beatCases } from "./beat.ts";
 import { canvasCases } from "./canvas.ts";
 import { chordCases } from "./chords.ts";
+import { deadLetterCases } from "./dead-letters.ts";
 import { executionCases } from "./execution.ts";
 import { interopCases } from "./interop.ts";
 import { portCases } from "./ports.ts";
@@ -16,5 +17,6 @@ export function allCases(f: Fixture): Case[] {
     ...slotCases(f),
     ...interopCases(f),
     ...chordCases(f),
+    ...deadLetterCases(f),
   ];
 }

@@ -16,6 +16,9 @@ const CELERY_ERRORS = new Set([
   "TaskRevokedError", "ChordError", "NotRegistered", "WorkerLostError",
 ]);
 
+// kombu's errors (refused or undecodable messages): a Python client imports them from kombu.
+const KOMBU_ERRORS: Record<string, string> = { ContentDisallowed: "ContentDisallowed", MessageError: "DecodeError" };
+
 /** Serialize anything thrown into `{exc_type, exc_message, exc_module}`. */
 export function toExceptionInfo(err: unknown): ExceptionInfo {
   if (err instanceof TaskError) {
@@ -24,6 +27,7 @@ export function toExceptionInfo(err: unknown): ExceptionInfo {
   if (err instanceof Error) {
     const type = err.name || "Error";
     const message = err instanceof CeleriacError ? err.message.replace(/^\[celeriac\] /, "") : err.message;
+    if (KOMBU_ERRORS[type]) return { exc_type: KOMBU_ERRORS[type], exc_message: [message], exc_module: "kombu.exceptions" };
     const module = CELERY_ERRORS.has(type) ? "celery.exceptions" : PY_BUILTINS.has(type) ? "builtins" : "celeriac";
     return { exc_type: type, exc_message: [message], exc_module: module };
   }

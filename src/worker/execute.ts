@@ -4,12 +4,14 @@
  * Never throws for a bad message: it ends in a state and a disposition.
  * @module
  */
-import { validateAgainst, type Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
+import { validateAgainst } from "../send.ts";
 import {
   CeleriacError, Ignore, MessageError, NotRegisteredError, Retry, TaskRevokedError,
 } from "../errors.ts";
 import { toExceptionInfo, tracebackOf } from "../exceptions.ts";
-import { buildMessage, decodeMessage, type TaskMessage } from "../message.ts";
+import { decodeIncoming, refusedResult } from "../decode.ts";
+import { buildMessage, type TaskMessage } from "../message.ts";
 import { FAILURE, RETRY, REVOKED, STARTED, SUCCESS } from "../states.ts";
 import type { ErrorMatcher, Task } from "../task.ts";
 import { backoffCountdown } from "../util/backoff.ts";
@@ -34,7 +36,7 @@ export class Executor {
   private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
-    private readonly app: Celeriac,
+    private readonly app: AppHost,
     private readonly hostname: string,
     private readonly listener?: TaskEventListener,
   ) {}
@@ -53,11 +55,14 @@ export class Executor {
   async execute(d: Incoming, effects: Effects, signal?: AbortSignal): Promise<Execution> {
     let msg: TaskMessage;
     try {
-      msg = decodeMessage(d.payload);
+      msg = await decodeIncoming(d.payload);
     } catch (err) {
       const reason = err instanceof MessageError ? err.message.replace(/^\[celeriac\] /, "") : String(err);
       this.emit("task-rejected", null, { reason });
-      return { taskId: null, task: null, state: null, disposition: { kind: "deadLetter", reason } };
+      // The id is readable: store the refusal so the caller's .get() ends (src/decode.ts).
+      const refused = refusedResult(this.app, d.payload, err);
+      if (refused) effects.results.push(refused.write);
+      return { taskId: refused?.id ?? null, task: refused?.task ?? null, state: refused ? FAILURE : null, disposition: { kind: "deadLetter", reason } };
     }
     const h = msg.headers;
     const done = (state: string | null, disposition: Execution["disposition"] = { kind: "ack" }): Execution =>
@@ -114,7 +119,8 @@ export class Executor {
     this.emit("task-started", msg);
     const t0 = performance.now();
     try {
-      retval = jsonSafe(await runWithLimits(call, { hard: hard ?? o.timeLimit ?? null, soft: soft ?? o.softTimeLimit ?? null }, ctrl));
+      const limits = { hard: hard ?? o.timeLimit ?? null, soft: soft ?? o.softTimeLimit ?? null };
+      retval = jsonSafe(await runWithLimits(call, limits, ctrl, (running) => (effects.overrun = running)));
     } catch (err) {
       return await this.handleError(task, msg, err, ignore, effects, (performance.now() - t0) / 1000);
     } finally {

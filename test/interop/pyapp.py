@@ -9,7 +9,10 @@ import os
 from celery import Celery
 
 app = Celery("pyapp", broker=os.environ["BROKER_URL"], backend=os.environ["BACKEND_URL"])
-app.conf.broker_transport_options = {"global_keyprefix": os.environ["CELERIAC_PREFIX"]}
+app.conf.broker_transport_options = {
+    "global_keyprefix": os.environ["CELERIAC_PREFIX"],
+    "visibility_timeout": int(os.environ.get("VISIBILITY_TIMEOUT", "3600")),
+}
 app.conf.result_expires = 600
 app.conf.worker_hijack_root_logger = False
 

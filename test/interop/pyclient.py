@@ -1,6 +1,7 @@
 """Python side of the interop tests: send tasks to celeriac workers and read their results.
 
-Usage: pyclient.py send <task> <json args> [<json kwargs>]   → prints the task id
+Usage: pyclient.py send <task> <json args> [<json kwargs> [<json apply_async options>]]  → prints the task id
+         (option "protocol": 1 sends Celery's protocol 1)
        pyclient.py get <task id> [timeout]                   → prints JSON {state, result} or {state, error}
        pyclient.py chord <header task> <json list of args> <body task> <body queue>  → prints the body id
        pyclient.py chain <json list of [task, args, kwargs, queue]>  → prints the last step's id
@@ -17,14 +18,19 @@ def main(argv):
     cmd = argv[1]
     if cmd == "send":
         kwargs = json.loads(argv[4]) if len(argv) > 4 else {}
-        print(app.send_task(argv[2], args=json.loads(argv[3]), kwargs=kwargs).id)
+        options = json.loads(argv[5]) if len(argv) > 5 else {}
+        if "protocol" in options:
+            app.conf.task_protocol = options.pop("protocol")
+        print(app.send_task(argv[2], args=json.loads(argv[3]), kwargs=kwargs, **options).id)
     elif cmd == "get":
         r = app.AsyncResult(argv[2])
         try:
             value = r.get(timeout=float(argv[3]) if len(argv) > 3 else 20)
             print(json.dumps({"state": r.state, "result": value}))
         except Exception as exc:  # the task's own exception, re-raised by Celery
-            print(json.dumps({"state": r.state, "error": type(exc).__name__, "message": str(exc)}))
+            print(json.dumps({"state": r.state, "error": type(exc).__name__, "module": type(exc).__module__,
+                              "args": [repr(a) if not isinstance(a, (str, int, float)) else a for a in exc.args],
+                              "message": str(exc), "repr": repr(exc)}))
     elif cmd == "chord":
         header = [signature(argv[2], args=a, app=app) for a in json.loads(argv[3])]
         print(chord(header)(signature(argv[4], app=app, queue=argv[5])).id)

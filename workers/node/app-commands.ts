@@ -6,13 +6,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import type { Celeriac, PullBroker, TaskEvent, Worker } from "../../mod.ts";
-import { overrideFromFlags } from "./broker-url.ts";
+import { useUrls } from "./broker-url.ts";
 import { loadApp, log, numberFlag, setLogLevel, stopOnSignals, UsageError, type Subcommand } from "./cli-kit.ts";
 
 const APP_FLAG = `  -A, --app MODULE[:EXPORT]  module exporting your Celeriac app (path from the current directory;
                              export "app", else "default", else the module's only Celeriac export)
-  -b, --broker URL           use this broker instead of the app's (an Upstash REST URL https://TOKEN@host)
-  --result-backend URL       use this result backend instead of the app's (the same kind of URL)
+  -b, --broker URL           use this broker instead of the app's (redis://, amqp://, or Upstash https://TOKEN@host)
+  --result-backend URL       use this result backend instead of the app's (redis:// or Upstash https://TOKEN@host)
   -l, --loglevel LEVEL       debug, info (default), warning, error or critical`;
 
 // Celery's spellings shared by worker and beat.
@@ -24,7 +24,7 @@ const COMMON = {
 async function setUp(v: { app?: string; broker?: string; "result-backend"?: string; loglevel?: string }): Promise<Celeriac> {
   setLogLevel(v.loglevel);
   const app = await loadApp(v.app);
-  await overrideFromFlags(app, v.broker, v["result-backend"]);
+  await useUrls(app, v.broker, v["result-backend"]);
   warnIfInProcess(app);
   return app;
 }

@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { beatCommand, workerCommand } from "./app-commands.ts";
 import { UsageError, type Subcommand } from "./cli-kit.ts";
 import { inspectCommand } from "./inspect-command.ts";
+import { startQStashDev } from "./qstash-dev.ts";
 import { launchedByBun, relaunchUnderBun } from "./runtime.ts";
 
 const COMMANDS: Record<string, Subcommand> = {
@@ -21,14 +22,16 @@ const COMMANDS: Record<string, Subcommand> = {
   beat: beatCommand,
   inspect: inspectCommand,
   dev: {
-    summary: "Run a local Upstash Redis REST endpoint in front of a real Redis",
+    summary: "Run a local Upstash Redis REST endpoint in front of a real Redis, and a local QStash API",
     usage: `celeriac dev [--port 8079] [--redis-port N | --redis-url URL] [--token T]
 
   --port N         HTTP port to listen on (default 8079, 0 = any free port)
   --host H         interface to listen on (default 127.0.0.1)
   --redis-port N   proxy to redis://127.0.0.1:N
   --redis-url URL  proxy to URL (default: $REDIS_URL, else redis://127.0.0.1:6379)
-  --token T        token clients must send (default: a random one)`,
+  --token T        token clients must send (default: a random one)
+  --qstash-port N  local QStash API port (default 8080, the official dev server's; "off" = none)
+  --qstash-retry-scale F  multiply QStash's retry backoff (default 1)`,
     run: runDev,
   },
 };
@@ -42,6 +45,8 @@ async function runDev(argv: string[]): Promise<number | undefined> {
       "redis-port": { type: "string" },
       "redis-url": { type: "string" },
       token: { type: "string" },
+      "qstash-port": { type: "string" },
+      "qstash-retry-scale": { type: "string" },
     },
   });
   if (values["redis-port"] !== undefined && values["redis-url"] !== undefined) {
@@ -70,10 +75,19 @@ async function runDev(argv: string[]): Promise<number | undefined> {
     body: '["PING"]',
   }).then((r) => r.json() as Promise<{ error?: string }>, (err: unknown) => ({ error: String(err) }));
   if (ping.error) console.error(`warning: ${ping.error} (requests fail with HTTP 500 until Redis is up)`);
+  const qstash = values["qstash-port"] === "off" ? null : await startQStashDev({
+    host: values.host, port: values["qstash-port"] === undefined ? 8080 : parsePort(values["qstash-port"], "--qstash-port"),
+    retryDelayScale: values["qstash-retry-scale"] === undefined ? 1 : Number(values["qstash-retry-scale"]),
+  });
+  if (qstash) {
+    console.log(`celeriac dev: QStash API on ${qstash.url} (the official dev credentials)\n`);
+    console.log(`QSTASH_URL=${qstash.url}\nQSTASH_TOKEN=${qstash.credentials.token}`);
+    console.log(`QSTASH_CURRENT_SIGNING_KEY=${qstash.credentials.currentSigningKey}\nQSTASH_NEXT_SIGNING_KEY=${qstash.credentials.nextSigningKey}\n`);
+  }
   console.log("Press Ctrl+C to stop.");
 
   const stop = (): void => {
-    server.close().then(
+    Promise.all([server.close(), qstash?.stop()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -1,0 +1,86 @@
+import { buildMessage, encodeMessage, FAILURE, TaskError } from "../../../mod.ts";
+import { deepEqual, equal, ok } from "../assert.ts";
+import { makeApp, pull, type Case, type Fixture } from "../harness.ts";
+
+// Interop behaviour that is celeriac's alone (docs/celery-interop.md): what our worker does with
+// messages Python producers send that are not plain protocol v2 JSON.
+
+async function compress(text: string, format: "deflate" | "gzip"): Promise<string> {
+  const stream = new Blob([new TextEncoder().encode(text)]).stream().pipeThrough(new CompressionStream(format));
+  const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+  return btoa(String.fromCharCode(...bytes));
+}
+
+/** A kombu envelope for `tasks.add(a, b)` with its body rewritten by `edit`. */
+async function envelope(a: number, b: number, edit: (env: Record<string, any>, body: string) => Promise<void> | void) {
+  const msg = buildMessage({ task: "tasks.add", args: [a, b], queue: "celery" });
+  const env = JSON.parse(encodeMessage(msg));
+  await edit(env, JSON.stringify([[a, b], {}, { callbacks: null, errbacks: null, chain: null, chord: null }]));
+  return { id: msg.headers.id, payload: JSON.stringify(env) };
+}
+
+export function interopCases(f: Fixture): Case[] {
+  return [
+    {
+      name: "zlib bodies (kombu's application/x-gzip) and true gzip bodies are decompressed and run",
+      fn: async () => {
+        const app = makeApp(f);
+        app.task("tasks.add", (a: number, b: number) => a + b);
+        const zlib = await envelope(1, 2, async (env, body) => {
+          env.body = await compress(body, "deflate");
+          env.headers.compression = "application/x-gzip";
+        });
+        const gzip = await envelope(3, 4, async (env, body) => {
+          env.body = await compress(body, "gzip");
+          env.headers.compression = "application/x-gzip";
+        });
+        await app.broker.publish([zlib, gzip].map((m) => ({ id: m.id, queue: "celery", priority: 0, payload: m.payload })));
+        const report = await app.worker().drain();
+        equal(report.succeeded, 2);
+        equal(await app.AsyncResult(zlib.id).get(), 3);
+        equal(await app.AsyncResult(gzip.id).get(), 7);
+      },
+    },
+    {
+      name: "content we cannot run stores FAILURE ContentDisallowed (kombu's shape) under the readable id, then dead-letters",
+      fn: async () => {
+        const app = makeApp(f);
+        app.task("tasks.add", (a: number, b: number) => a + b);
+        const pickle = await envelope(1, 2, (env) => void (env["content-type"] = "application/x-python-serialize"));
+        const bz2 = await envelope(1, 2, (env) => void (env.headers.compression = "application/x-bz2"));
+        const broken = await envelope(1, 2, async (env) => {
+          env.body = "not base64 zlib!";
+          env.headers.compression = "application/x-gzip";
+        });
+        const all = [pickle, bz2, broken];
+        await app.broker.publish(all.map((m) => ({ id: m.id, queue: "celery", priority: 0, payload: m.payload })));
+        const report = await app.worker().drain();
+        equal(report.deadLettered, 3);
+        equal((await pull(app).deadLetters(10)).length, 3);
+        const errors = (await Promise.all(all.map((m) => app.AsyncResult(m.id).get().catch((e: unknown) => e)))) as TaskError[];
+        for (const e of errors) ok(e instanceof TaskError, String(e));
+        deepEqual(errors.map((e) => [e.excType, e.excModule]), [
+          ["ContentDisallowed", "kombu.exceptions"], ["ContentDisallowed", "kombu.exceptions"], ["DecodeError", "kombu.exceptions"],
+        ]);
+        deepEqual(errors[0].excMessage, ["Refusing to deserialize untrusted content of type pickle (application/x-python-serialize)"]);
+        equal((await app.AsyncResult(bz2.id).meta())!.status, FAILURE);
+      },
+    },
+    {
+      name: "protocol 1 messages (everything in the body) run as protocol 2",
+      fn: async () => {
+        const app = makeApp(f);
+        app.task("tasks.add", (a: number, b: number) => a + b);
+        const id = crypto.randomUUID();
+        const body = { task: "tasks.add", id, args: [20, 22], kwargs: {}, retries: 0, eta: null, expires: null, utc: true };
+        const payload = JSON.stringify({
+          body: btoa(JSON.stringify(body)), "content-type": "application/json", "content-encoding": "utf-8", headers: {},
+          properties: { body_encoding: "base64", delivery_tag: crypto.randomUUID(), delivery_info: { exchange: "", routing_key: "celery" } },
+        });
+        await app.broker.publish([{ id, queue: "celery", priority: 0, payload }]);
+        equal((await app.worker().drain()).succeeded, 1);
+        equal(await app.AsyncResult(id).get(), 42);
+      },
+    },
+  ];
+}

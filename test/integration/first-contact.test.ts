@@ -53,6 +53,11 @@ describe("the packed package in an empty project", () => {
       expect(r.stderr).toMatch(/runtime: node/);
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject(DRAINED);
+      // In a CommonJS package tsx compiles tasks.ts to require(), which an ESM-only package refuses.
+      writeFiles(project, { "cjs/package.json": `{ "type": "commonjs" }`, "cjs/tasks.ts": TASKS });
+      const cjs = await sh("npx", ["celeriac", "worker", "-A", "cjs/tasks.ts", "--drain"], project);
+      expect(cjs.code).toBe(2);
+      expect(cjs.stderr).toMatch(/loaded as CommonJS[\s\S]*celeriac is ESM only. Add "type": "module" to package.json, or rename it to .*tasks\.mts/);
     } finally {
       undo();
     }

@@ -94,8 +94,9 @@ export class NotRegisteredError extends CeleriacError {
 export class ResultTimeoutError extends CeleriacError {
   override name = "ResultTimeoutError";
   readonly taskId: string;
-  constructor(taskId: string, timeoutMs: number) {
-    super("result_timeout", `result ${taskId} not ready after ${timeoutMs} ms`);
+  /** `hint`: what the last read showed (its state, and what that usually means). */
+  constructor(taskId: string, timeoutMs: number, hint?: string) {
+    super("result_timeout", `result ${taskId} not ready after ${timeoutMs} ms${hint ? ` (${hint})` : ""}`);
     this.taskId = taskId;
   }
 }

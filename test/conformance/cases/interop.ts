@@ -1,4 +1,4 @@
-import { buildMessage, encodeMessage, FAILURE, TaskError } from "../../../mod.ts";
+import { buildMessage, encodeMessage, FAILURE, SUCCESS, TaskError, type TaskContext } from "../../../mod.ts";
 import { deepEqual, equal, ok } from "../assert.ts";
 import { makeApp, pull, type Case, type Fixture } from "../harness.ts";
 
@@ -80,6 +80,25 @@ export function interopCases(f: Fixture): Case[] {
         await app.broker.publish([{ id, queue: "celery", priority: 0, payload }]);
         equal((await app.worker().drain()).succeeded, 1);
         equal(await app.AsyncResult(id).get(), 42);
+      },
+    },
+      {
+      name: "soft time limit: returning late without observing the signal is FAILURE SoftTimeLimitExceeded; observing it keeps SUCCESS",
+      fn: async () => {
+        const app = makeApp(f);
+        // The task's timer is set after the 10 ms soft-limit timer with a longer delay, so it fires later.
+        const later = () => new Promise((r) => setTimeout(r, 50));
+        app.task("t.ignores", { softTimeLimit: 0.01 }, async () => (await later(), "late"));
+        app.task("t.reads", { bind: true, softTimeLimit: 0.01 }, async (self: TaskContext) => (await later(), self.signal.aborted ? "saw" : "no"));
+        app.task("t.listens", { bind: true, softTimeLimit: 0.01 }, (self: TaskContext) =>
+          new Promise((r) => self.signal.addEventListener("abort", () => r("cleaned up"))));
+        const [a, b, c] = [await app.sendTask("t.ignores"), await app.sendTask("t.reads"), await app.sendTask("t.listens")];
+        await app.worker().drain();
+        const meta = (await a.meta())!;
+        equal(meta.status, FAILURE);
+        deepEqual(meta.result, { exc_type: "SoftTimeLimitExceeded", exc_message: [], exc_module: "billiard.exceptions" });
+        deepEqual([await b.state, await b.get()], [SUCCESS, "saw"]);
+        deepEqual([await c.state, await c.get()], [SUCCESS, "cleaned up"]);
       },
     },
   ];

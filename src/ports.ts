@@ -141,4 +141,8 @@ export interface ResultBackend {
   /** Delete a chord's join keys once its body (or its ChordError) has been sent. */
   chordDone(groupId: string): Promise<void>;
   close?(): Promise<void>;
+  /** Store `celery-taskset-meta-<gid>` = JSON `record` (Celery's `GroupResult.save()`), replacing any. */
+  saveGroup?(groupId: string, record: string, ttlMs: number): Promise<void>;
+  /** The record `saveGroup` (or Python's `GroupResult.save()`) stored, or null. */
+  restoreGroup?(groupId: string): Promise<unknown | null>;
 }

@@ -1,4 +1,4 @@
-import { buildMessage, encodeMessage, FAILURE, SUCCESS, TaskError, type TaskContext } from "../../../mod.ts";
+import { buildMessage, encodeMessage, FAILURE, group, GroupResult, SUCCESS, TaskError, type TaskContext } from "../../../mod.ts";
 import { deepEqual, equal, ok } from "../assert.ts";
 import { makeApp, pull, type Case, type Fixture } from "../harness.ts";
 
@@ -99,6 +99,23 @@ export function interopCases(f: Fixture): Case[] {
         deepEqual(meta.result, { exc_type: "SoftTimeLimitExceeded", exc_message: [], exc_module: "billiard.exceptions" });
         deepEqual([await b.state, await b.get()], [SUCCESS, "saw"]);
         deepEqual([await c.state, await c.get()], [SUCCESS, "cleaned up"]);
+      },
+    },
+      {
+      name: "GroupResult.save() and app.GroupResult.restore(id) round-trip Celery's taskset record, nested groups included",
+      fn: async () => {
+        const pair = { broker: f.broker(), backend: f.backend() };
+        const app = makeApp(f, {}, pair);
+        const add = app.task("tasks.add", (a: number, b: number) => a + b);
+        const res = await group([add.s(1, 1), group([add.s(2, 2), add.s(3, 3)])]).delay();
+        await res.save();
+        await app.worker().drain();
+        const other = makeApp(f, {}, pair);
+        const restored = await other.GroupResult.restore(res.id);
+        ok(restored instanceof GroupResult);
+        deepEqual(restored.asTuple(), res.asTuple());
+        deepEqual(await restored.get(), await res.get());
+        equal(await other.GroupResult.restore("missing"), null);
       },
     },
   ];

@@ -5,7 +5,7 @@
  * under the id read from the headers, so a caller's `.get()` ends (docs/celery-interop.md).
  * @module
  */
-import type { Celeriac } from "./app.ts";
+import type { AppHost } from "./host.ts";
 import { MessageError } from "./errors.ts";
 import { toExceptionInfo } from "./exceptions.ts";
 import { decodeMessage, type TaskMessage } from "./message.ts";
@@ -52,7 +52,7 @@ export async function decodeIncoming(raw: string): Promise<TaskMessage> {
 }
 
 /** The FAILURE record for a message we refused, when its task id is readable; else null. */
-export function refusedResult(app: Celeriac, raw: string, err: unknown): { write: ResultWrite; id: string; task: string | null } | null {
+export function refusedResult(app: AppHost, raw: string, err: unknown): { write: ResultWrite; id: string; task: string | null } | null {
   const env = envelopeOf(raw);
   const h = env?.headers ?? {};
   const id = typeof h.id === "string" && h.id ? h.id : null;

@@ -5,7 +5,7 @@
  */
 import { fromExceptionInfo } from "./exceptions.ts";
 import { ConfigError, ResultTimeoutError } from "./errors.ts";
-import { AsyncResult, pollDelays, type GetOptions, type Outcome, type ResultHost } from "./result.ts";
+import { AsyncResult, pollDelays, settleBy, type GetOptions, type Outcome, type ResultHost } from "./result.ts";
 import { FAILURE, PENDING, READY_STATES, SUCCESS, type TaskState } from "./states.ts";
 import type { ResultMeta } from "./types.ts";
 import { sleep } from "./util/time.ts";
@@ -60,7 +60,8 @@ export class GroupResult<T = unknown> extends AsyncResult<T[]> {
     const propagate = opts.propagate ?? true;
     for (;;) {
       opts.signal?.throwIfAborted();
-      const out = this.evaluate(await this.snapshot(propagate), propagate);
+      const snap = await settleBy(this.snapshot(propagate), deadline, opts.signal, () => new ResultTimeoutError(this.id, opts.timeout!));
+      const out = this.evaluate(snap, propagate);
       if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
       if (out.ready) return out.value as T[];
       const left = deadline - Date.now();

@@ -76,6 +76,8 @@ export interface MessageInput {
   origin?: string;
   headers?: Record<string, unknown>;
   embed?: Partial<Embed>;
+  /** Epoch ms the `expiration` property counts from (the app's clock; default `Date.now()`). */
+  now?: number;
 }
 
 const signatureSchema: z.ZodType<SignatureDict> = z.lazy(() =>
@@ -166,7 +168,7 @@ export function buildMessage(input: MessageInput): TaskMessage {
     body_encoding: "base64",
     delivery_tag: uuid(),
   };
-  if (input.expires != null) properties.expiration = String(Math.max(0, Math.round(input.expires - Date.now())));
+  if (input.expires != null) properties.expiration = String(Math.max(0, Math.round(input.expires - (input.now ?? Date.now()))));
   const embed: Embed = { callbacks: null, errbacks: null, chain: null, chord: null, ...input.embed };
   return { headers, properties, args, kwargs, embed };
 }

@@ -7,6 +7,7 @@
  * to the underlying service, whatever the batch size.
  * @module
  */
+import { ConfigError } from "./errors.ts";
 import type { ResultMeta } from "./types.ts";
 
 /** A message to send. `payload` is the encoded Celery envelope (a JSON string). */
@@ -92,8 +93,27 @@ export interface PullBroker extends Broker {
   storesResultsFor?(backend: ResultBackend): boolean;
   /** Read the dead-letter list (newest first). */
   deadLetters(limit?: number): Promise<DeadLetter[]>;
+  /**
+   * Put up to `limit` dead letters (oldest first; only those of `queue` when given) back at
+   * the tail of their queue and drop them from the list; resolves to how many moved.
+   */
+  redrive(opts: RedriveOptions): Promise<number>;
   /** Number of waiting (not delayed, not claimed) messages in a queue. */
   size(queue: string): Promise<number>;
+  /**
+   * Optional: resolve when a claim on `queues` may find work (a message arrived, a delayed
+   * message or an expired claim fell due) or the broker's own idle cap passed; reject when
+   * `signal` aborts. `run()` calls it after an empty claim instead of sleeping `pollIntervalMs`,
+   * so an idle worker costs no commands (TCP Redis: blocking `BLMOVE` + a wake channel).
+   */
+  waitForWork?(queues: string[], opts: WaitForWorkOptions): Promise<void>;
+}
+
+/** Options of `PullBroker.waitForWork`. */
+export interface WaitForWorkOptions {
+  /** The worker's visibility timeout (expired claims of dead workers are work too). */
+  visibilityMs: number;
+  signal?: AbortSignal;
 }
 
 /** An entry of the dead-letter list. */
@@ -103,6 +123,37 @@ export interface DeadLetter {
   reason: string;
   /** ISO instant. */
   at: string;
+}
+
+/** Options of `PullBroker.redrive`. */
+export interface RedriveOptions {
+  /** Move at most this many entries. */
+  limit: number;
+  /** Only entries that came from this queue (default: every queue). */
+  queue?: string;
+}
+
+/**
+ * Bounds of a pull broker's dead-letter list (broker option `deadLetters`): the oldest entries
+ * go once there are more than `max`, and any entry older than `ttlSeconds`.
+ */
+export interface DeadLetterLimits {
+  /** Entries kept (default 10 000). */
+  max?: number;
+  /** Seconds an entry is kept (default 7 days). */
+  ttlSeconds?: number;
+}
+
+/** The defaults of `DeadLetterLimits`. */
+export const DEAD_LETTER_DEFAULTS: Readonly<Required<DeadLetterLimits>> = { max: 10_000, ttlSeconds: 7 * 24 * 3600 };
+
+/** `limits` with the defaults filled in; throws a `ConfigError` naming a bound that is not a positive number. */
+export function deadLetterLimits(limits: DeadLetterLimits = {}): Required<DeadLetterLimits> {
+  const out = { ...DEAD_LETTER_DEFAULTS, ...limits };
+  for (const [k, v] of Object.entries(out)) {
+    if (!(typeof v === "number" && v > 0)) throw new ConfigError(`deadLetters.${k} must be a positive number, got ${String(v)}`);
+  }
+  return { max: Math.floor(out.max), ttlSeconds: out.ttlSeconds };
 }
 
 /** True when the broker can be pulled from. */
@@ -140,6 +191,13 @@ export interface ResultBackend {
   chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null>;
   /** Delete a chord's join keys once its body (or its ChordError) has been sent. */
   chordDone(groupId: string): Promise<void>;
+  /**
+   * Optional: call `onChange` whenever the record of one of `taskIds` may have changed (Redis:
+   * a message on its `celery-task-meta-<id>` channel, which Celery's backend publishes on every
+   * store). Resolves once listening, so a read made after it misses no later change, to a
+   * function that stops listening. `AsyncResult.get` uses it instead of polling.
+   */
+  watch?(taskIds: string[], onChange: () => void): Promise<() => Promise<void>>;
   close?(): Promise<void>;
   /** Store `celery-taskset-meta-<gid>` = JSON `record` (Celery's `GroupResult.save()`), replacing any. */
   saveGroup?(groupId: string, record: string, ttlMs: number): Promise<void>;

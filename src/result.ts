@@ -8,6 +8,7 @@ import type { ResultBackend } from "./ports.ts";
 import { PENDING, PROPAGATE_STATES, READY_STATES, SUCCESS, FAILURE, type TaskState } from "./states.ts";
 import type { ResultMeta } from "./types.ts";
 import { sleep } from "./util/time.ts";
+import { Wake } from "./util/wake.ts";
 
 /** What an AsyncResult needs from its app (kept small to avoid an import cycle). */
 export interface ResultHost {
@@ -17,7 +18,10 @@ export interface ResultHost {
 
 /** Options of `AsyncResult.get`. Durations are milliseconds. */
 export interface GetOptions {
-  /** Give up after this many ms with `ResultTimeoutError` (default: wait forever). */
+  /**
+   * Give up after this many ms with `ResultTimeoutError` (default: wait forever), also while a
+   * backend read is still pending (its late reply is ignored).
+   */
   timeout?: number;
   /**
    * Poll interval in ms. Default: adaptive, from 50 ms growing by half each poll up to 1 s, so
@@ -106,15 +110,23 @@ export class AsyncResult<T = unknown> {
     const deadline = opts.timeout != null ? Date.now() + opts.timeout : Infinity;
     const propagate = opts.propagate ?? true;
     const ids = [...new Set(this.watchIds(propagate))];
-    for (;;) {
-      opts.signal?.throwIfAborted();
-      const metas = ids.length === 1 ? [await this.host.backend.get(ids[0])] : await this.host.backend.mget(ids);
-      const out = this.evaluate(new Map(ids.map((id, i) => [id, metas[i] ?? null])), propagate);
-      if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
-      if (out.ready) return out.value as T;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!);
-      await sleep(Math.min(wait(), left), opts.signal);
+    // A backend that announces changes (Redis pub/sub) is waited on instead of polled.
+    const changed = new Wake();
+    const unwatch = await settleBy(Promise.resolve(this.host.backend.watch?.(ids, changed.fire)).catch(() => undefined), deadline, opts.signal, () => new ResultTimeoutError(this.id, opts.timeout!));
+    try {
+      for (;;) {
+        opts.signal?.throwIfAborted();
+        const read = ids.length === 1 ? this.host.backend.get(ids[0]).then((m) => [m]) : this.host.backend.mget(ids);
+        const metas = await settleBy(read, deadline, opts.signal, () => new ResultTimeoutError(this.id, opts.timeout!));
+        const out = this.evaluate(new Map(ids.map((id, i) => [id, metas[i] ?? null])), propagate);
+        if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
+        if (out.ready) return out.value as T;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!);
+        await (unwatch ? changed.next(Math.min(left, 60_000), opts.signal) : sleep(Math.min(wait(), left), opts.signal));
+      }
+    } finally {
+      await unwatch?.();
     }
   }
 
@@ -170,6 +182,26 @@ export function childId(c: unknown): string | null {
     if (Array.isArray(c[0]) && typeof c[0][0] === "string") return c[0][0];
   }
   return null;
+}
+
+/**
+ * @internal `p`, unless `deadline` (epoch ms) passes first (rejects with `onTimeout()`) or
+ * `signal` aborts first (rejects with its reason); whatever `p` does later is ignored.
+ */
+export function settleBy<T>(p: Promise<T>, deadline: number, signal: AbortSignal | undefined, onTimeout: () => Error): Promise<T> {
+  if (deadline === Infinity && !signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const finish = (settle: () => void): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      settle();
+    };
+    const onAbort = (): void => finish(() => reject(signal!.reason));
+    const timer = deadline < Infinity ? setTimeout(() => finish(() => reject(onTimeout())), Math.max(0, deadline - Date.now())) : undefined;
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    p.then((v) => finish(() => resolve(v)), (e: unknown) => finish(() => reject(e)));
+  });
 }
 
 /** @internal the delays between polls: fixed when `interval` is given, else 50 ms × 1.5ⁿ up to 1 s */

@@ -1,10 +1,15 @@
-import type { ClaimOptions, DeadLetter, Delivery, OutboundMessage, PullBroker } from "../../src/ports.ts";
+import type {
+  ClaimOptions, DeadLetter, DeadLetterLimits, Delivery, OutboundMessage, PullBroker, RedriveOptions,
+} from "../../src/ports.ts";
+import { DeadLetterList } from "./dead-letters.ts";
 import { Fifo } from "./fifo.ts";
 
 /** Options of `memoryBroker`. */
 export interface MemoryBrokerOptions {
   /** Clock in epoch ms (tests pass a controllable one). */
   now?: () => number;
+  /** Bounds of the dead-letter list (default 10 000 entries, 7 days). */
+  deadLetters?: DeadLetterLimits;
 }
 
 interface Stored {
@@ -32,11 +37,12 @@ export class MemoryBroker implements PullBroker {
   private delayed: { at: number; msg: Stored }[] = [];
   private readonly unacked = new Map<string, { at: number; msg: Stored }>();
   private readonly revoked = new Map<string, number>();
-  private readonly dead: DeadLetter[] = [];
+  private readonly dead: DeadLetterList<Stored>;
   private seq = 0;
 
   constructor(opts: MemoryBrokerOptions = {}) {
     this.now = opts.now ?? Date.now;
+    this.dead = new DeadLetterList(opts.deadLetters, this.now);
   }
 
   publish(messages: OutboundMessage[]): Promise<void> {
@@ -89,9 +95,17 @@ export class MemoryBroker implements PullBroker {
   }
 
   deadLetter(d: Delivery, reason: string): Promise<void> {
+    const msg = this.unacked.get(d.tag)?.msg ?? { id: "", queue: d.queue, priority: d.priority, payload: d.payload, redelivered: d.redelivered };
     this.unacked.delete(d.tag);
-    this.dead.unshift({ payload: d.payload, queue: d.queue, reason, at: new Date(this.now()).toISOString() });
+    this.dead.add({ payload: d.payload, queue: d.queue, reason }, msg);
     return Promise.resolve();
+  }
+
+  /** The oldest matching dead letters go back to the tail of their queue (id and priority kept). */
+  redrive(opts: RedriveOptions): Promise<number> {
+    const msgs = this.dead.take(opts.limit, (e) => opts.queue === undefined || e.queue === opts.queue);
+    for (const msg of msgs) this.list(msg).push(msg);
+    return Promise.resolve(msgs.length);
   }
 
   extend(deliveries: Delivery[]): Promise<void> {
@@ -111,7 +125,7 @@ export class MemoryBroker implements PullBroker {
   }
 
   deadLetters(limit = 100): Promise<DeadLetter[]> {
-    return Promise.resolve(this.dead.slice(0, limit));
+    return Promise.resolve(this.dead.newest(limit));
   }
 
   size(queue: string): Promise<number> {

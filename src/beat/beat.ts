@@ -9,7 +9,7 @@
  * behaviour), and only if it is not older than the entry's starting deadline. See docs/beat.md.
  * @module
  */
-import type { Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
 import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
 import type { TaskMessage } from "../message.ts";
 import { sleep } from "../util/time.ts";
@@ -76,7 +76,7 @@ export class Beat {
   /** Slots this instance already claimed or saw claimed, by entry: saves a round trip per tick. */
   private readonly seen = new Map<string, number>();
 
-  constructor(readonly app: Celeriac) {}
+  constructor(readonly app: AppHost) {}
 
   /**
    * Send every entry whose latest slot at or before `now` has not been sent yet. Validates

@@ -9,7 +9,7 @@
  * (`group_id`, `group_index`, `chord`).
  * @module
  */
-import type { Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
 import { ConfigError } from "../errors.ts";
 import type { TaskMessage } from "../message.ts";
 import type { AsyncResult } from "../result.ts";
@@ -25,7 +25,7 @@ export class Batch {
 }
 
 interface Ctx {
-  app: Celeriac;
+  app: AppHost;
   batch: Batch;
   rootId: string | undefined;
 }
@@ -34,7 +34,7 @@ interface Ctx {
  * Add the messages of `sig` (called with `args` prepended and `opts`) to `batch` and return
  * the handle on its result. `opts.taskId` fixes the id of that result.
  */
-export function prepare(app: Celeriac, sig: SignatureLike, args: unknown[], opts: ApplyOptions, batch: Batch): AsyncResult {
+export function prepare(app: AppHost, sig: SignatureLike, args: unknown[], opts: ApplyOptions, batch: Batch): AsyncResult {
   const { taskId, ...rest } = opts;
   const frozen = freeze(toDict(sig), taskId);
   emit({ app, batch, rootId: opts.rootId ?? firstTaskId(frozen) }, frozen, args, rest);
@@ -88,7 +88,7 @@ function emitTask(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOption
 }
 
 // celery.map/starmap are routed like the task they run (Celery's `route_name`).
-function innerQueue(app: Celeriac, s: SignatureDict): string | undefined {
+function innerQueue(app: AppHost, s: SignatureDict): string | undefined {
   const inner = (s.kwargs.task as SignatureDict | undefined)?.task;
   if (!inner) return undefined;
   return (s.kwargs.task as SignatureDict).options?.queue ?? app.tasks.get(inner)?.options.queue ?? app.route(inner).queue;

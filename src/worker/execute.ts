@@ -4,7 +4,8 @@
  * Never throws for a bad message: it ends in a state and a disposition.
  * @module
  */
-import { validateAgainst, type Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
+import { validateAgainst } from "../send.ts";
 import {
   CeleriacError, Ignore, MessageError, NotRegisteredError, Retry, TaskRevokedError,
 } from "../errors.ts";
@@ -36,7 +37,7 @@ export class Executor {
   private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
-    private readonly app: Celeriac,
+    private readonly app: AppHost,
     private readonly hostname: string,
     private readonly listener?: TaskEventListener,
   ) {}
@@ -120,7 +121,8 @@ export class Executor {
     this.emit("task-started", msg);
     const t0 = performance.now();
     try {
-      retval = jsonSafe(await runWithLimits(call, { hard: hard ?? o.timeLimit ?? null, soft: soft ?? o.softTimeLimit ?? null }, ctrl));
+      const limits = { hard: hard ?? o.timeLimit ?? null, soft: soft ?? o.softTimeLimit ?? null };
+      retval = jsonSafe(await runWithLimits(call, limits, ctrl, (running) => (effects.overrun = running)));
     } catch (err) {
       return await this.handleError(task, msg, err, ignore, effects, (performance.now() - t0) / 1000);
     } finally {

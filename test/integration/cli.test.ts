@@ -77,7 +77,7 @@ describe("celeriac CLI", () => {
     expect(w.out.stderr).toMatch(/SIGTERM, warm shutdown[\s\S]*worker: stopped/);
   });
 
-  it("one Ctrl+C is a warm shutdown even when it reaches tsx and the CLI; a later one exits 1", async () => {
+  it("one Ctrl+C is a warm shutdown even when it reaches tsx and the CLI; a later one exits 130", async () => {
     const { prefix, app } = testApp();
     const w = cli(["worker", "-A", APP, "--poll-interval", "100"], prefix);
     await w.waitFor(/ready/);
@@ -89,7 +89,7 @@ describe("celeriac CLI", () => {
     expect(w.child.exitCode).toBeNull(); // still waiting for the slow task
     const before = Date.now();
     signalGroup(w, "SIGINT");
-    expect(await w.exited).toBe(1);
+    expect(await w.exited).toBe(130);
     expect(Date.now() - before).toBeLessThan(2000);
     expect(w.out.stderr).toMatch(/SIGINT again, cold shutdown/);
     expect(await slow.state).toBe("STARTED"); // redelivered after the visibility timeout

@@ -39,6 +39,8 @@ export interface CliHarness {
   run(args: string[], prefix?: string, env?: Record<string, string>): Promise<Ran>;
   /** A fresh key prefix and an app on it for the test process. */
   testApp(name: string): { prefix: string; app: Celeriac };
+  /** The local Upstash-compatible endpoint the children talk to. */
+  endpoint(): { url: string; token: string };
 }
 
 /** Start Redis and the endpoint in beforeAll; kill children and delete keys in afterAll. */
@@ -100,6 +102,7 @@ export function useCli(name: string): CliHarness {
       const c = cli(args, prefix, env);
       return { code: await c.exited, ...c.out };
     },
+    endpoint: () => ({ url: server.url, token: server.token }),
     testApp: (appName) => {
       const prefix = `${runPrefix}${++n}:`;
       const client = new Redis({ url: server.url, token: server.token, enableTelemetry: false });

@@ -82,7 +82,8 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function spawnRedis(): Promise<TestRedis> {
+/** A throw-away `redis-server` on a free port (for tests that need INFO, MONITOR or CLIENT KILL). */
+export async function spawnRedis(): Promise<TestRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {

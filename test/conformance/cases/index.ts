@@ -6,11 +6,13 @@ import { interopCases } from "./interop.ts";
 import { portCases } from "./ports.ts";
 import { robustnessCases } from "./robustness.ts";
 import { sendingCases } from "./sending.ts";
+import { slotCases } from "./slots.ts";
 
 /** Every conformance case, for one adapter fixture. */
 export function allCases(f: Fixture): Case[] {
   return [
     ...portCases(f), ...sendingCases(f), ...executionCases(f), ...robustnessCases(f), ...canvasCases(f), ...beatCases(f),
+    ...slotCases(f),
     ...interopCases(f),
   ];
 }

@@ -118,5 +118,29 @@ export function interopCases(f: Fixture): Case[] {
         equal(await other.GroupResult.restore("missing"), null);
       },
     },
+      {
+      name: "the visibility sweep restores only the claiming worker's queues, and an ETA message not before ETA + visibility",
+      fn: async () => {
+        const b = f.broker();
+        const hour = 3600_000;
+        const envelopeWithEta = (queue: string, eta: number | null) => {
+          const msg = buildMessage({ task: "tasks.add", args: [1, 2], queue, eta });
+          return { id: msg.headers.id, queue, priority: 0, payload: encodeMessage(msg) }; // on the list, as kombu sends ETAs
+        };
+        const other = envelopeWithEta("a", null);
+        const future = envelopeWithEta("b", Date.now() + hour);
+        const past = envelopeWithEta("b", Date.now() - hour);
+        await b.publish([other, future, past]);
+        // Held as another consumer would hold them (claimed, never acked).
+        equal((await b.claim(["a"], { max: 10, visibilityMs: hour })).length, 1);
+        equal((await b.claim(["b"], { max: 10, visibilityMs: hour })).length, 2);
+        // A claim on "b" with no visibility left: the other queue's message stays where it is,
+        // the future ETA message stays held, the overdue one comes back redelivered.
+        const again = await b.claim(["b"], { max: 10, visibilityMs: 0 });
+        deepEqual(again.map((d) => [JSON.parse(d.payload).headers.id, d.redelivered]), [[past.id, true]]);
+        const a = await b.claim(["a"], { max: 10, visibilityMs: 0 });
+        deepEqual(a.map((d) => [JSON.parse(d.payload).headers.id, d.redelivered]), [[other.id, true]]);
+      },
+    },
   ];
 }

@@ -57,7 +57,7 @@ export class MemoryBroker implements PullBroker {
   }
 
   claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
-    const now = this.now();
+    const now = opts.now ?? this.now();
     this.promote(now);
     this.restore(now - opts.visibilityMs, new Set(queues));
     const out: Delivery[] = [];
@@ -98,7 +98,7 @@ export class MemoryBroker implements PullBroker {
   deadLetter(d: Delivery, reason: string): Promise<void> {
     const msg = this.unacked.get(d.tag)?.msg ?? { id: "", queue: d.queue, priority: d.priority, payload: d.payload, redelivered: d.redelivered };
     this.unacked.delete(d.tag);
-    this.dead.add({ payload: d.payload, queue: d.queue, reason }, msg);
+    this.dead.add({ payload: d.payload, queue: d.queue, reason, priority: d.priority }, msg);
     return Promise.resolve();
   }
 

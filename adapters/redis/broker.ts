@@ -111,7 +111,8 @@ export class RedisBroker implements PullBroker {
   }
 
   async deadLetter(d: Delivery, reason: string): Promise<void> {
-    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, at: new Date(this.now()).toISOString() };
+    // `at` goes last: the script reads it from the entry's tail to expire old entries.
+    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, priority: d.priority, at: new Date(this.now()).toISOString() };
     await runScript(this.redis, deadLetter, {
       keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, dead: this.keys.deadLetters },
       args: [d.tag, JSON.stringify(entry), this.dead.max, this.cutoff(), Math.ceil(this.dead.ttlSeconds)],
@@ -156,7 +157,10 @@ export class RedisBroker implements PullBroker {
 
   deadLetters(limit = 100): Promise<DeadLetter[]> {
     if (limit <= 0) return Promise.resolve([]);
-    return guard("deadLetters", async () => (await this.redis.lrange(this.keys.deadLetters, 0, limit - 1)).map((e) => JSON.parse(e) as DeadLetter));
+    const cutoff = this.cutoff(); // entries past their TTL that no dead-letter call has trimmed yet
+    return guard("deadLetters", async () =>
+      (await this.redis.lrange(this.keys.deadLetters, 0, limit - 1)).map((e) => JSON.parse(e) as DeadLetter).filter((e) => !(e.at < cutoff))
+    );
   }
 
   size(queue: string): Promise<number> {

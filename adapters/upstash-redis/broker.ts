@@ -93,7 +93,7 @@ export class UpstashRedisBroker implements PullBroker {
   async claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
     if (opts.max <= 0 || !queues.length) return [];
     const lists = PRIORITY_STEPS.flatMap((step) => queues.map((q) => ({ q, key: this.keys.queue(q, step) })));
-    const now = this.now();
+    const now = opts.now ?? this.now();
     const rows = await claim.run(this.redis, {
       keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, delayed: this.keys.delayed, revoked: this.keys.revoked },
       more: lists.map((l) => l.key),
@@ -121,7 +121,8 @@ export class UpstashRedisBroker implements PullBroker {
 
   /** Keep `{payload, queue, reason, at}` in `_celeriac.dead`, trimmed to `deadLetters.max` and `.ttlSeconds`. */
   async deadLetter(d: Delivery, reason: string): Promise<void> {
-    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, at: new Date(this.now()).toISOString() };
+    // `at` goes last: the script reads it from the entry's tail to expire old entries.
+    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, priority: d.priority, at: new Date(this.now()).toISOString() };
     await deadLetter.run(this.redis, {
       keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, dead: this.keys.deadLetters },
       args: [d.tag, JSON.stringify(entry), this.dead.max, this.cutoff(), Math.ceil(this.dead.ttlSeconds)],

@@ -20,6 +20,7 @@ import { parseInstant } from "../util/time.ts";
 import { customHeaders, requestOf, TaskContext } from "./context.ts";
 import { onChordPart, onFailure, onSuccess } from "./follow-up.ts";
 import { runWithLimits } from "./limits.ts";
+import { watchSoftLimit } from "./soft-limit.ts";
 import { resultWrite, type Effects, type Execution } from "./outcome.ts";
 import { exceptionRepr, type TaskEvent, type TaskEventListener } from "./events.ts";
 
@@ -99,6 +100,7 @@ export class Executor {
     const o = task.options;
     const ignore = h.ignore_result || o.ignoreResult === true;
     const ctrl = new AbortController();
+    const softLimit = watchSoftLimit(ctrl.signal);
     const onStop = (): void => ctrl.abort(signal?.reason);
     signal?.addEventListener("abort", onStop, { once: true });
     const store = async (state: string, meta: unknown): Promise<void> => {
@@ -127,6 +129,8 @@ export class Executor {
     } finally {
       signal?.removeEventListener("abort", onStop);
     }
+    // Returned normally past the soft limit without seeing it: Celery's FAILURE (src/worker/soft-limit.ts).
+    if (softLimit.ignored()) return await this.handleError(task, msg, ctrl.signal.reason, ignore, effects, (this.app.clock.now() - t0) / 1000);
     this.emit("task-succeeded", msg, { runtime: (this.app.clock.now() - t0) / 1000, result: retval });
     const children = await onSuccess(this.app, msg, retval, effects);
     if (!ignore) effects.results.push(this.write(msg, SUCCESS, retval, null, children));

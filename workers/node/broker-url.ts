@@ -11,10 +11,7 @@ import type { Broker, ResultBackend } from "../../src/ports.ts";
 /** A broker for `redis://`, `rediss://` or `amqp://` / `amqps://` / `pyamqp://` URLs. */
 export async function brokerFromUrl(url: string): Promise<Broker> {
   if (/^rediss?:\/\//.test(url)) return (await import("../../adapters/redis/mod.ts")).redisBroker(url);
-  if (/^(py)?amqps?:\/\//.test(url)) {
-    const amqp = "../../adapters/amqp/mod.ts";
-    return (await import(amqp)).amqpBroker(url.replace(/^py/, "")) as Broker;
-  }
+  if (/^(py)?amqps?:\/\//.test(url)) return (await import("../../adapters/amqp/mod.ts")).amqpBroker(url);
   throw new ConfigError(`unsupported broker URL ${JSON.stringify(redact(url))}: use redis://, rediss:// or amqp://`);
 }
 

@@ -10,5 +10,5 @@ import { sendingCases } from "./sending.ts";
 export function allCases(f: Fixture): Case[] {
   return [
     ...portCases(f), ...sendingCases(f), ...executionCases(f), ...robustnessCases(f), ...canvasCases(f), ...beatCases(f),
-  ];
+  ].filter((c) => !c.needs?.some((t) => f.lacks?.includes(t)));
 }

@@ -56,6 +56,7 @@ export function portCases(f: Fixture): Case[] {
     },
     {
       name: "broker: requeueing a claim that already expired makes no second copy",
+      needs: ["visibilityTimeout"],
       fn: async () => {
         const b = f.broker();
         await b.publish([{ id: "once", queue: "q", priority: 0, payload: "once" }]);
@@ -72,6 +73,7 @@ export function portCases(f: Fixture): Case[] {
     },
     {
       name: "broker: extend keeps a running message invisible",
+      needs: ["visibilityTimeout"],
       fn: async () => {
         const b = f.broker();
         await b.publish([{ id: "x", queue: "q", priority: 0, payload: "x" }]);
@@ -85,6 +87,7 @@ export function portCases(f: Fixture): Case[] {
     },
     {
       name: "broker: claim marks revoked ids",
+      needs: ["revocation"],
       fn: async () => {
         const b = f.broker();
         await b.publish([{ id: "r1", queue: "q", priority: 0, payload: "r1" }, { id: "r2", queue: "q", priority: 0, payload: "r2" }]);

@@ -94,8 +94,9 @@ export class NotRegisteredError extends CeleriacError {
 export class ResultTimeoutError extends CeleriacError {
   override name = "ResultTimeoutError";
   readonly taskId: string;
-  constructor(taskId: string, timeoutMs: number) {
-    super("result_timeout", `result ${taskId} not ready after ${timeoutMs} ms`);
+  /** `hint`: what the last read showed (its state, and what that usually means). */
+  constructor(taskId: string, timeoutMs: number, hint?: string) {
+    super("result_timeout", `result ${taskId} not ready after ${timeoutMs} ms${hint ? ` (${hint})` : ""}`);
     this.taskId = taskId;
   }
 }
@@ -175,16 +176,22 @@ export class MaxRetriesExceededError extends TaskControl {
 /** The hard time limit passed; the task is marked FAILURE. */
 export class TimeLimitExceeded extends TaskControl {
   override name = "TimeLimitExceeded";
+  /** The limit that passed, in seconds. */
+  readonly seconds: number;
   constructor(seconds: number) {
     super("time_limit", `TimeLimitExceeded(${seconds})`);
+    this.seconds = seconds;
   }
 }
 
 /** The soft time limit passed; delivered as the reason of the task's AbortSignal. */
 export class SoftTimeLimitExceeded extends TaskControl {
   override name = "SoftTimeLimitExceeded";
+  /** The limit that passed, in seconds. */
+  readonly seconds: number;
   constructor(seconds: number) {
     super("soft_time_limit", `SoftTimeLimitExceeded(${seconds})`);
+    this.seconds = seconds;
   }
 }
 

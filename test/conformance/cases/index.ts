@@ -18,5 +18,5 @@ export function allCases(f: Fixture): Case[] {
     ...interopCases(f),
     ...chordCases(f),
     ...deadLetterCases(f),
-  ];
+  ].filter((c) => !c.needs?.some((t) => f.lacks?.includes(t)));
 }

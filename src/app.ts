@@ -4,8 +4,8 @@
  */
 import { memoryBackend, memoryBroker } from "../adapters/memory/mod.ts";
 import { Beat } from "./beat/beat.ts";
-import { applyCanvas } from "./canvas/apply.ts";
 import { registerBuiltins } from "./canvas/builtins.ts";
+import { Plan, plan, sendPlan } from "./canvas/plan.ts";
 import { mergeArgs, optionsToApply, Signature, type ApplyOptions } from "./canvas/signature.ts";
 import { AdapterError, CeleriacError, ConfigError } from "./errors.ts";
 import { systemClock, type AppHost, type CeleriacConf, type Clock } from "./host.ts";
@@ -94,13 +94,21 @@ export class Celeriac implements AppHost {
 
   /** Send a signature dict with extra args prepended and options overridden. */
   applySignature(sig: SignatureDict, args: unknown[] = [], opts: ApplyOptions = {}): Promise<AsyncResult> {
-    if (sig.subtask_type) return applyCanvas(this, sig, args, opts);
+    if (sig.subtask_type) return this.sendCanvas(sig, args, opts);
     const merged = { ...optionsToApply(sig.options ?? {}), ...opts };
     merged.kwargs = { ...sig.kwargs, ...opts.kwargs };
     return this.sendTask(sig.task, mergeArgs(sig, args), merged);
   }
 
-  /** The periodic scheduler: `await app.beat.tick(new Date())` from any trigger. */
+  // A canvas: plan every message, record the chord sizes, publish everything in one call.
+  private async sendCanvas(sig: SignatureDict, args: unknown[], opts: ApplyOptions): Promise<AsyncResult> {
+    const p = new Plan();
+    const result = plan(this, sig, args, opts, p);
+    await sendPlan(this, p);
+    return result;
+  }
+
+  /** The periodic scheduler: `await app.beat.tick()` from any trigger (default instant: `app.clock.now()`). */
   get beat(): Beat {
     return this.beatInstance ??= new Beat(this);
   }

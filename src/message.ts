@@ -1,6 +1,6 @@
 /**
  * Celery protocol v2 task messages in kombu's Redis envelope: built, encoded, decoded and
- * validated here and nowhere else (docs/celery-reference.md §2.1–2.2).
+ * validated here and nowhere else (docs/wire-format.md §1).
  * @module
  */
 import * as z from "zod";

@@ -61,6 +61,12 @@ export interface ClaimOptions {
   max: number;
   /** A claimed message not acked within this time is handed out again. */
   visibilityMs: number;
+  /**
+   * The caller's time (epoch ms, `app.clock.now()`): what is due, expired or revoked is judged
+   * at this instant, atomically inside the claim. The worker always passes it; without it the
+   * adapter uses its own clock.
+   */
+  now?: number;
 }
 
 /** Results a pull broker can store together with the ack, when it shares the backend's store. */

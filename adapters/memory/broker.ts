@@ -56,7 +56,7 @@ export class MemoryBroker implements PullBroker {
   }
 
   claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
-    const now = this.now();
+    const now = opts.now ?? this.now();
     this.promote(now);
     this.restore(now - opts.visibilityMs);
     const out: Delivery[] = [];

@@ -79,7 +79,7 @@ export class BatchRunner {
     const lane = async (): Promise<void> => {
       while (next < deliveries.length) {
         const d = deliveries[next++];
-        const overran = Date.now() >= opts.deadline || opts.signal?.aborted
+        const overran = this.ctx.app.clock.now() >= opts.deadline || opts.signal?.aborted
           ? this.leave({ d, batch, exec: null, effects: null })
           : await this.execute(d, batch, opts.signal);
         opts.onSettled?.();

@@ -102,12 +102,12 @@ export class Worker {
    */
   async drain(opts: DrainOptions = {}): Promise<DrainReport> {
     const report: DrainReport = { processed: 0, succeeded: 0, failed: 0, retried: 0, revoked: 0, deadLettered: 0, requeued: 0 };
-    const deadline = opts.budgetMs != null ? Date.now() + opts.budgetMs : Infinity;
+    const deadline = opts.budgetMs != null ? this.app.clock.now() + opts.budgetMs : Infinity;
     const max = opts.maxTasks ?? Infinity;
     const concurrency = Math.max(1, this.opts.concurrency ?? 1);
     const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
     const runner = new BatchRunner(this.batchContext());
-    while (report.processed < max && Date.now() < deadline && !opts.signal?.aborted) {
+    while (report.processed < max && this.app.clock.now() < deadline && !opts.signal?.aborted) {
       const lanes = concurrency - this.overruns.size;
       if (lanes <= 0) break;
       const asked = Math.min(prefetch, max - report.processed);
@@ -238,7 +238,7 @@ export class Worker {
   private async claim(max: number): Promise<Delivery[]> {
     const visibilityMs = (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000;
     try {
-      return await this.broker.claim(this.claimOrder(), { max, visibilityMs });
+      return await this.broker.claim(this.claimOrder(), { max, visibilityMs, now: this.app.clock.now() });
     } catch (cause) {
       if (cause instanceof CeleriacError) throw cause;
       throw new AdapterError(this.app.broker.name, `claim failed: ${(cause as Error)?.message ?? cause}`, { cause });

@@ -1,4 +1,4 @@
-import { Celeriac, type CeleriacConf } from "../../mod.ts";
+import { Celeriac, type CeleriacConf, type Clock } from "../../mod.ts";
 import type { PullBroker, ResultBackend } from "../../src/ports.ts";
 
 /** One conformance case; `fn` throws on failure. */
@@ -14,14 +14,23 @@ export interface Case {
  */
 export interface Fixture {
   name: string;
-  broker(): PullBroker;
+  /** `now`: the broker's own clock (tests give it the app's, so both read one time). */
+  broker(opts?: { now?: () => number }): PullBroker;
   backend(): ResultBackend;
 }
 
-/** A fresh app on the fixture's adapters; two apps made from one `pair` share storage. */
-export function makeApp(f: Fixture, conf: Partial<CeleriacConf> = {}, pair?: { broker: PullBroker; backend: ResultBackend }): Celeriac {
-  const p = pair ?? { broker: f.broker(), backend: f.backend() };
-  return new Celeriac("conformance", { broker: p.broker, backend: p.backend, conf });
+/**
+ * A fresh app on the fixture's adapters; two apps made from one `pair` share storage. With
+ * `clock`, the app and a broker made here read the same (test-controlled) time.
+ */
+export function makeApp(
+  f: Fixture,
+  conf: Partial<CeleriacConf> = {},
+  pair?: { broker: PullBroker; backend: ResultBackend },
+  clock?: Clock,
+): Celeriac {
+  const p = pair ?? { broker: f.broker(clock ? { now: () => clock.now() } : undefined), backend: f.backend() };
+  return new Celeriac("conformance", { broker: p.broker, backend: p.backend, conf, clock });
 }
 
 /** A pair of adapters for several apps that must see the same queues and results. */

@@ -5,6 +5,7 @@ Usage: pyclient.py send <task> <json args> [<json kwargs> [<json apply_async opt
        pyclient.py get <task id> [timeout]                   → prints JSON {state, result} or {state, error}
        pyclient.py chord <header task> <json list of args> <body task> <body queue>  → prints the body id
        pyclient.py chain <json list of [task, args, kwargs, queue]>  → prints the last step's id
+chord and chain also write "ids: <id> ..." (every task of the canvas) on stderr, for cleanup.
 """
 import json
 import sys
@@ -33,10 +34,18 @@ def main(argv):
                               "message": str(exc), "repr": repr(exc)}))
     elif cmd == "chord":
         header = [signature(argv[2], args=a, app=app) for a in json.loads(argv[3])]
-        print(chord(header)(signature(argv[4], app=app, queue=argv[5])).id)
+        body = chord(header)(signature(argv[4], app=app, queue=argv[5]))
+        print(body.id)
+        print("ids:", body.id, *[r.id for r in body.parent.results], file=sys.stderr)
     elif cmd == "chain":
         steps = [signature(t, args=a, kwargs=k, queue=q, app=app) for t, a, k, q in json.loads(argv[2])]
-        print(chain(*steps).apply_async().id)
+        last = chain(*steps).apply_async()
+        print(last.id)
+        ids, r = [], last
+        while r is not None:
+            ids.append(r.id)
+            r = r.parent
+        print("ids:", *ids, file=sys.stderr)
     else:
         raise SystemExit(f"unknown command {cmd}")
 

@@ -19,7 +19,7 @@ import { parseRate, TokenBucket } from "../util/rate-limit.ts";
 import { parseInstant } from "../util/time.ts";
 import { customHeaders, requestOf, TaskContext } from "./context.ts";
 import { onChordPart, onFailure, onSuccess } from "./follow-up.ts";
-import { runWithLimits } from "./limits.ts";
+import { onAbort, runWithLimits } from "./limits.ts";
 import { resultWrite, type Effects, type Execution } from "./outcome.ts";
 import { exceptionRepr, type TaskEvent, type TaskEventListener } from "./events.ts";
 
@@ -99,8 +99,7 @@ export class Executor {
     const o = task.options;
     const ignore = h.ignore_result || o.ignoreResult === true;
     const ctrl = new AbortController();
-    const onStop = (): void => ctrl.abort(signal?.reason);
-    signal?.addEventListener("abort", onStop, { once: true });
+    const stopListening = onAbort(signal, () => ctrl.abort(signal?.reason));
     const store = async (state: string, meta: unknown): Promise<void> => {
       await this.app.backend.set([resultWrite(this.app, h.id, state, meta, { parentId: h.parent_id, groupId: h.group })]);
     };
@@ -125,7 +124,7 @@ export class Executor {
     } catch (err) {
       return await this.handleError(task, msg, err, ignore, effects, (this.app.clock.now() - t0) / 1000);
     } finally {
-      signal?.removeEventListener("abort", onStop);
+      stopListening();
     }
     this.emit("task-succeeded", msg, { runtime: (this.app.clock.now() - t0) / 1000, result: retval });
     const children = await onSuccess(this.app, msg, retval, effects);

@@ -12,6 +12,8 @@ import { systemClock, type AppHost, type CeleriacConf, type Clock } from "./host
 import { toOutbound, type TaskMessage } from "./message.ts";
 import type { Broker, ResultBackend } from "./ports.ts";
 import { AsyncResult } from "./result.ts";
+import type { GroupResult } from "./group-result.ts";
+import { restoreGroup } from "./group-restore.ts";
 import { routeOf, taskMessage } from "./send.ts";
 import { REVOKED, READY_STATES } from "./states.ts";
 import { Task, type BoundTaskFn, type TaskFn, type TaskOptions } from "./task.ts";
@@ -85,6 +87,11 @@ export class Celeriac implements AppHost {
   /** A result handle by id. */
   AsyncResult(id: string): AsyncResult {
     return new AsyncResult(id, this);
+  }
+
+  /** Celery's `app.GroupResult`: `restore(id)` rebuilds a group stored with `GroupResult.save()` (null if none). */
+  get GroupResult(): { restore(id: string): Promise<GroupResult | null> } {
+    return { restore: (id) => restoreGroup(this, id) };
   }
 
   /** A signature of a task by name. */

@@ -127,6 +127,8 @@ export interface DeadLetter {
   payload: string;
   queue: string;
   reason: string;
+  /** The message's priority (restored by `redrive`); absent in entries written before it was kept. */
+  priority?: number;
   /** ISO instant. */
   at: string;
 }
@@ -205,4 +207,8 @@ export interface ResultBackend {
    */
   watch?(taskIds: string[], onChange: () => void): Promise<() => Promise<void>>;
   close?(): Promise<void>;
+  /** Store `celery-taskset-meta-<gid>` = JSON `record` (Celery's `GroupResult.save()`), replacing any. */
+  saveGroup?(groupId: string, record: string, ttlMs: number): Promise<void>;
+  /** The record `saveGroup` (or Python's `GroupResult.save()`) stored, or null. */
+  restoreGroup?(groupId: string): Promise<unknown | null>;
 }

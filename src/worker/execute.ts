@@ -20,6 +20,7 @@ import { parseInstant } from "../util/time.ts";
 import { customHeaders, requestOf, TaskContext } from "./context.ts";
 import { onChordPart, onFailure, onSuccess } from "./follow-up.ts";
 import { onAbort, runWithLimits } from "./limits.ts";
+import { watchSoftLimit } from "./soft-limit.ts";
 import { resultWrite, type Effects, type Execution } from "./outcome.ts";
 import { exceptionRepr, type TaskEvent, type TaskEventListener } from "./events.ts";
 
@@ -99,6 +100,7 @@ export class Executor {
     const o = task.options;
     const ignore = h.ignore_result || o.ignoreResult === true;
     const ctrl = new AbortController();
+    const softLimit = watchSoftLimit(ctrl.signal);
     const stopListening = onAbort(signal, () => ctrl.abort(signal?.reason));
     const store = async (state: string, meta: unknown): Promise<void> => {
       await this.app.backend.set([resultWrite(this.app, h.id, state, meta, { parentId: h.parent_id, groupId: h.group })]);
@@ -126,6 +128,8 @@ export class Executor {
     } finally {
       stopListening();
     }
+    // Returned normally past the soft limit without seeing it: Celery's FAILURE (src/worker/soft-limit.ts).
+    if (softLimit.ignored()) return await this.handleError(task, msg, ctrl.signal.reason, ignore, effects, (this.app.clock.now() - t0) / 1000);
     this.emit("task-succeeded", msg, { runtime: (this.app.clock.now() - t0) / 1000, result: retval });
     const children = await onSuccess(this.app, msg, retval, effects);
     if (!ignore) effects.results.push(this.write(msg, SUCCESS, retval, null, children));

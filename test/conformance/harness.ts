@@ -1,5 +1,5 @@
 import { Celeriac, type CeleriacConf, type Clock } from "../../mod.ts";
-import type { PullBroker, ResultBackend } from "../../src/ports.ts";
+import type { DeadLetterLimits, PullBroker, ResultBackend } from "../../src/ports.ts";
 
 /** One conformance case; `fn` throws on failure. */
 export interface Case {
@@ -15,8 +15,15 @@ export interface Case {
 export interface Fixture {
   name: string;
   /** `now`: the broker's own clock (tests give it the app's, so both read one time). */
-  broker(opts?: { now?: () => number }): PullBroker;
+  broker(opts?: BrokerOptions): PullBroker;
   backend(): ResultBackend;
+}
+
+/** Options every pull-broker fixture passes to its adapter factory. */
+export interface BrokerOptions {
+  /** The broker's clock (epoch ms). */
+  now?: () => number;
+  deadLetters?: DeadLetterLimits;
 }
 
 /**

@@ -48,7 +48,7 @@ export function redisTcpFixture(env: () => RedisTcpEnv): Fixture {
   return {
     name: "redis",
     broker: (opts) => {
-      const b = redisBroker(env().client, { prefix: (last = env().prefix("c")), now: opts?.now });
+      const b = redisBroker(env().client, { ...opts, prefix: (last = env().prefix("c")) });
       env().brokers.push(b);
       return b;
     },

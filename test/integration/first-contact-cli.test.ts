@@ -23,11 +23,11 @@ describe("celeriac CLI: Celery's flags", () => {
     expect(await sent.get({ timeout: 10_000 })).toBe(42);
   });
 
-  it("-b with a scheme the CLI cannot build yet is a ConfigError (exit 1) that says what works", async () => {
+  it("-b with a scheme the CLI cannot build is a ConfigError (exit 1) that says what works", async () => {
     const { prefix } = testApp("fc-b2");
-    const r = await run(["worker", "-A", APP, "-b", "redis://127.0.0.1:6379/0", "--drain"], prefix);
+    const r = await run(["worker", "-A", APP, "-b", "sqs://127.0.0.1:9324/q", "--drain"], prefix);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/redis:\/\/ is not supported by the CLI yet; give an Upstash Redis REST URL/);
+    expect(r.stderr).toMatch(/-b\/--broker: unsupported URL "sqs:\/\/127.0.0.1:9324\/q": use redis:\/\/, rediss:\/\/, amqp:\/\/ or an Upstash REST URL/);
   });
 
   it("-l warning hides the per-task info lines; -E is accepted; a bad level is a usage error", async () => {

@@ -108,6 +108,27 @@ await slow.delay();
     expect(JSON.parse(r.stdout)).toMatchObject(DRAINED);
   });
 
+  it("strict tsc type-checks a user's module against the package's declarations", async () => {
+    const undo = addPackage(project, "@upstash/redis");
+    writeFiles(project, {
+      "tsconfig.json": JSON.stringify({
+        compilerOptions: { strict: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom"], noEmit: true },
+        include: ["tasks.ts", "upstash.ts"],
+      }),
+      "upstash.ts": `import { Celeriac } from "celeriac";
+import { fromEnv, type UpstashRedisEnv } from "celeriac/adapters/upstash-redis";
+export default { fetch: (req: Request, env: UpstashRedisEnv) => new Celeriac("tasks", fromEnv(env)).worker().fetch(req) };
+`,
+    });
+    try {
+      const r = await sh(`${REPO}/node_modules/.bin/tsc`, ["-p", "."], project);
+      expect(r.stdout + r.stderr).toBe("");
+      expect(r.code).toBe(0);
+    } finally {
+      undo();
+    }
+  }, 120_000);
+
   it("npx celeriac dev without ioredis says what to install (exit 2)", async () => {
     const r = await sh("npx", ["celeriac", "dev", "--port", "0"], project);
     expect(r.code).toBe(2);

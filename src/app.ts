@@ -4,14 +4,16 @@
  */
 import { memoryBackend, memoryBroker } from "../adapters/memory/mod.ts";
 import { Beat } from "./beat/beat.ts";
-import { applyCanvas } from "./canvas/apply.ts";
 import { registerBuiltins } from "./canvas/builtins.ts";
+import { Plan, plan, sendPlan } from "./canvas/plan.ts";
 import { mergeArgs, optionsToApply, Signature, type ApplyOptions } from "./canvas/signature.ts";
 import { AdapterError, CeleriacError, ConfigError } from "./errors.ts";
 import { systemClock, type AppHost, type CeleriacConf, type Clock } from "./host.ts";
 import { toOutbound, type TaskMessage } from "./message.ts";
 import type { Broker, ResultBackend } from "./ports.ts";
 import { AsyncResult } from "./result.ts";
+import type { GroupResult } from "./group-result.ts";
+import { restoreGroup } from "./group-restore.ts";
 import { routeOf, taskMessage } from "./send.ts";
 import { REVOKED, READY_STATES } from "./states.ts";
 import { Task, type BoundTaskFn, type TaskFn, type TaskOptions } from "./task.ts";
@@ -87,6 +89,11 @@ export class Celeriac implements AppHost {
     return new AsyncResult(id, this);
   }
 
+  /** Celery's `app.GroupResult`: `restore(id)` rebuilds a group stored with `GroupResult.save()` (null if none). */
+  get GroupResult(): { restore(id: string): Promise<GroupResult | null> } {
+    return { restore: (id) => restoreGroup(this, id) };
+  }
+
   /** A signature of a task by name. */
   signature(task: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: ApplyOptions = {}): Signature {
     return new Signature(this, { task, args, kwargs }).set(opts);
@@ -94,13 +101,21 @@ export class Celeriac implements AppHost {
 
   /** Send a signature dict with extra args prepended and options overridden. */
   applySignature(sig: SignatureDict, args: unknown[] = [], opts: ApplyOptions = {}): Promise<AsyncResult> {
-    if (sig.subtask_type) return applyCanvas(this, sig, args, opts);
+    if (sig.subtask_type) return this.sendCanvas(sig, args, opts);
     const merged = { ...optionsToApply(sig.options ?? {}), ...opts };
     merged.kwargs = { ...sig.kwargs, ...opts.kwargs };
     return this.sendTask(sig.task, mergeArgs(sig, args), merged);
   }
 
-  /** The periodic scheduler: `await app.beat.tick(new Date())` from any trigger. */
+  // A canvas: plan every message, record the chord sizes, publish everything in one call.
+  private async sendCanvas(sig: SignatureDict, args: unknown[], opts: ApplyOptions): Promise<AsyncResult> {
+    const p = new Plan();
+    const result = plan(this, sig, args, opts, p);
+    await sendPlan(this, p);
+    return result;
+  }
+
+  /** The periodic scheduler: `await app.beat.tick()` from any trigger (default instant: `app.clock.now()`). */
   get beat(): Beat {
     return this.beatInstance ??= new Beat(this);
   }

@@ -4,7 +4,7 @@
  * @module
  */
 import { fromExceptionInfo } from "./exceptions.ts";
-import { ResultTimeoutError } from "./errors.ts";
+import { ConfigError, ResultTimeoutError } from "./errors.ts";
 import { AsyncResult, pollDelays, settleBy, type GetOptions, type Outcome, type ResultHost } from "./result.ts";
 import { FAILURE, PENDING, READY_STATES, SUCCESS, type TaskState } from "./states.ts";
 import type { ResultMeta } from "./types.ts";
@@ -135,6 +135,19 @@ export class GroupResult<T = unknown> extends AsyncResult<T[]> {
   /** Revoke every member. */
   override revoke(): Promise<void> {
     return this.host.revoke(this.results.flatMap((r) => r.watchIds(false)));
+  }
+
+  /**
+   * Store this group's member ids as Celery's `celery-taskset-meta-<gid>` record, so
+   * `app.GroupResult.restore(id)` (or Python's `GroupResult.restore`) can rebuild it.
+   */
+  async save(): Promise<this> {
+    const b = this.host.backend;
+    if (!b.saveGroup) throw new ConfigError(`backend ${b.name} cannot save groups (no saveGroup)`);
+    const host = this.host as { resultTtlMs?(): number | null };
+    const ttl = host.resultTtlMs ? host.resultTtlMs() ?? 0 : 86_400_000; // 0: no expiry
+    await b.saveGroup(this.id, JSON.stringify({ result: this.asTuple() }), ttl);
+    return this;
   }
 
   /** Celery's `as_tuple()`: `[[id, parent tuple], [member tuples]]`. */

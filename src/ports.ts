@@ -61,6 +61,12 @@ export interface ClaimOptions {
   max: number;
   /** A claimed message not acked within this time is handed out again. */
   visibilityMs: number;
+  /**
+   * The caller's time (epoch ms, `app.clock.now()`): what is due, expired or revoked is judged
+   * at this instant, atomically inside the claim. The worker always passes it; without it the
+   * adapter uses its own clock.
+   */
+  now?: number;
 }
 
 /** Results a pull broker can store together with the ack, when it shares the backend's store. */
@@ -121,6 +127,8 @@ export interface DeadLetter {
   payload: string;
   queue: string;
   reason: string;
+  /** The message's priority (restored by `redrive`); absent in entries written before it was kept. */
+  priority?: number;
   /** ISO instant. */
   at: string;
 }
@@ -199,4 +207,8 @@ export interface ResultBackend {
    */
   watch?(taskIds: string[], onChange: () => void): Promise<() => Promise<void>>;
   close?(): Promise<void>;
+  /** Store `celery-taskset-meta-<gid>` = JSON `record` (Celery's `GroupResult.save()`), replacing any. */
+  saveGroup?(groupId: string, record: string, ttlMs: number): Promise<void>;
+  /** The record `saveGroup` (or Python's `GroupResult.save()`) stored, or null. */
+  restoreGroup?(groupId: string): Promise<unknown | null>;
 }

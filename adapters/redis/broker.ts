@@ -38,6 +38,7 @@ export class RedisBroker implements PullBroker {
   private readonly now: () => number;
   private readonly etaOnQueue: boolean;
   private readonly idle: IdleWaiter;
+  private readonly bound = new Set<string>();
   private readonly dead: Required<DeadLetterLimits>;
 
   constructor(target: RedisLike, opts: RedisBrokerOptions = {}) {
@@ -63,17 +64,21 @@ export class RedisBroker implements PullBroker {
         (lists.get(key) ?? lists.set(key, []).get(key)!).push(entry);
       }
     }
+    // kombu's queue_bind on first use: SADD _kombu.binding.<q> "<q>\x06\x16\x06\x16<q>" (inspect/Flower read it).
+    const bind = [...new Set(messages.map((m) => m.queue))].filter((q) => !this.bound.has(q));
     return guard("publish", async () => {
-      if (lists.size === 1 && !delayed.length) {
+      if (lists.size === 1 && !delayed.length && !bind.length) {
         const [[key, payloads]] = [...lists];
         return void await this.redis.lpush(key, ...payloads);
       }
       const tx = this.redis.multi();
+      for (const q of bind) tx.sadd(`${this.keys.prefix}_kombu.binding.${q}`, `${q}\x06\x16\x06\x16${q}`);
       for (const [key, payloads] of lists) tx.lpush(key, ...payloads);
       if (delayed.length) tx.zadd(this.keys.delayed, ...delayed).publish(`${this.keys.prefix}_celeriac.wake`, String(delayed[0]));
       const replies = await tx.exec();
       const failed = replies?.find(([err]) => err);
       if (!replies || failed) throw failed?.[0] ?? new Error("transaction aborted");
+      for (const q of bind) this.bound.add(q);
     });
   }
 
@@ -106,7 +111,8 @@ export class RedisBroker implements PullBroker {
   }
 
   async deadLetter(d: Delivery, reason: string): Promise<void> {
-    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, at: new Date(this.now()).toISOString() };
+    // `at` goes last: the script reads it from the entry's tail to expire old entries.
+    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, priority: d.priority, at: new Date(this.now()).toISOString() };
     await runScript(this.redis, deadLetter, {
       keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, dead: this.keys.deadLetters },
       args: [d.tag, JSON.stringify(entry), this.dead.max, this.cutoff(), Math.ceil(this.dead.ttlSeconds)],
@@ -151,7 +157,10 @@ export class RedisBroker implements PullBroker {
 
   deadLetters(limit = 100): Promise<DeadLetter[]> {
     if (limit <= 0) return Promise.resolve([]);
-    return guard("deadLetters", async () => (await this.redis.lrange(this.keys.deadLetters, 0, limit - 1)).map((e) => JSON.parse(e) as DeadLetter));
+    const cutoff = this.cutoff(); // entries past their TTL that no dead-letter call has trimmed yet
+    return guard("deadLetters", async () =>
+      (await this.redis.lrange(this.keys.deadLetters, 0, limit - 1)).map((e) => JSON.parse(e) as DeadLetter).filter((e) => !(e.at < cutoff))
+    );
   }
 
   size(queue: string): Promise<number> {

@@ -45,6 +45,7 @@ export class UpstashRedisBroker implements PullBroker {
   /** Endpoint and deadline of every call. */
   readonly site: CallSite;
   private readonly now: () => number;
+  private readonly bound = new Set<string>();
   private readonly etaOnQueue: boolean;
   private readonly dead: Required<DeadLetterLimits>;
 
@@ -71,24 +72,28 @@ export class UpstashRedisBroker implements PullBroker {
         (lists.get(key) ?? lists.set(key, []).get(key)!).push(entry);
       }
     }
+    // kombu's queue_bind on first use: SADD _kombu.binding.<q> "<q>\x06\x16\x06\x16<q>" (inspect/Flower read it).
+    const bind = [...new Set(messages.map((m) => m.queue))].filter((q) => !this.bound.has(q));
     return guard("publish", async () => {
       // One command goes alone; several go in one MULTI/EXEC (atomic: all or none are sent).
-      if (lists.size === 1 && !delayed.length) {
+      if (lists.size === 1 && !delayed.length && !bind.length) {
         const [[key, payloads]] = [...lists];
         return void await this.redis.lpush(key, ...payloads);
       }
-      if (!lists.size) return void await this.redis.zadd(this.keys.delayed, delayed[0], ...delayed.slice(1));
+      if (!lists.size && !bind.length) return void await this.redis.zadd(this.keys.delayed, delayed[0], ...delayed.slice(1));
       const tx = this.redis.multi();
+      for (const q of bind) tx.sadd(`${this.keys.prefix}_kombu.binding.${q}`, `${q}\x06\x16\x06\x16${q}`);
       for (const [key, payloads] of lists) tx.lpush(key, ...payloads);
       if (delayed.length) tx.zadd(this.keys.delayed, delayed[0], ...delayed.slice(1));
       await tx.exec();
+      for (const q of bind) this.bound.add(q);
     }, this.site);
   }
 
   async claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
     if (opts.max <= 0 || !queues.length) return [];
     const lists = PRIORITY_STEPS.flatMap((step) => queues.map((q) => ({ q, key: this.keys.queue(q, step) })));
-    const now = this.now();
+    const now = opts.now ?? this.now();
     const rows = await claim.run(this.redis, {
       keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, delayed: this.keys.delayed, revoked: this.keys.revoked },
       more: lists.map((l) => l.key),
@@ -116,7 +121,8 @@ export class UpstashRedisBroker implements PullBroker {
 
   /** Keep `{payload, queue, reason, at}` in `_celeriac.dead`, trimmed to `deadLetters.max` and `.ttlSeconds`. */
   async deadLetter(d: Delivery, reason: string): Promise<void> {
-    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, at: new Date(this.now()).toISOString() };
+    // `at` goes last: the script reads it from the entry's tail to expire old entries.
+    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, priority: d.priority, at: new Date(this.now()).toISOString() };
     await deadLetter.run(this.redis, {
       keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, dead: this.keys.deadLetters },
       args: [d.tag, JSON.stringify(entry), this.dead.max, this.cutoff(), Math.ceil(this.dead.ttlSeconds)],

@@ -59,6 +59,7 @@ export class BatchRunner {
   private readonly owned = new Set<Delivery>();
   private leaving: Leaving[] = [];
   private chain: Promise<void> = Promise.resolve();
+  private flushing = 0;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private linger: ReturnType<typeof setTimeout> | undefined;
 
@@ -78,7 +79,7 @@ export class BatchRunner {
     const lane = async (): Promise<void> => {
       while (next < deliveries.length) {
         const d = deliveries[next++];
-        const overran = Date.now() >= opts.deadline || opts.signal?.aborted
+        const overran = this.ctx.app.clock.now() >= opts.deadline || opts.signal?.aborted
           ? this.leave({ d, batch, exec: null, effects: null })
           : await this.execute(d, batch, opts.signal);
         opts.onSettled?.();
@@ -128,7 +129,8 @@ export class BatchRunner {
 
   /** Flush everything finished so far (after any flush in flight); extend the rest if asked. */
   private flush(extend = false): Promise<void> {
-    return (this.chain = this.chain.then(() => this.flushNow(extend)));
+    this.flushing++;
+    return (this.chain = this.chain.then(() => this.flushNow(extend)).finally(() => this.flushing--));
   }
 
   // Never rejects: a failed settle is recorded on the batches it concerned.
@@ -161,9 +163,10 @@ export class BatchRunner {
     }
   }
 
-  // Every third of the visibility timeout: push back the deadline of everything not yet acked.
+  // Every third of the visibility timeout: push back the deadline of everything not yet acked,
+  // in the same request as a flush of what finished when none is in flight (never behind one).
   private tick(): void {
-    if (this.leaving.length) return void this.flush(true);
+    if (this.leaving.length && !this.flushing) return void this.flush(true);
     if (this.owned.size && this.ctx.broker.extend) {
       this.ctx.broker.extend([...this.owned], this.ctx.visibilityMs).catch((err) => this.ctx.report(err));
     }

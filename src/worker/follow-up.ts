@@ -6,10 +6,8 @@
  * @module
  */
 import type { AppHost } from "../host.ts";
-import { storeChordSizes } from "../canvas/apply.ts";
-import { resultIds } from "../canvas/dicts.ts";
-import { freeze } from "../canvas/freeze.ts";
-import { Batch, prepare } from "../canvas/prepare.ts";
+import { freeze, resultIds } from "../canvas/freeze.ts";
+import { Plan, plan, sendPlan, storeChordSizes } from "../canvas/plan.ts";
 import type { ApplyOptions } from "../canvas/signature.ts";
 import { ChordError } from "../errors.ts";
 import { isExceptionInfo, toExceptionInfo } from "../exceptions.ts";
@@ -20,8 +18,8 @@ import { resultWrite, type Effects } from "./outcome.ts";
 
 /** Queue a signature (of any kind) in the batch's effects. Returns the id of its result. */
 export async function dispatch(app: AppHost, sig: SignatureDict, args: unknown[], opts: ApplyOptions, effects: Effects): Promise<string> {
-  const batch = new Batch();
-  const result = prepare(app, sig, args, opts, batch);
+  const batch = new Plan();
+  const result = plan(app, sig, args, opts, batch);
   await storeChordSizes(app, batch);
   effects.publish.push(...batch.messages);
   return result.id;
@@ -32,10 +30,9 @@ export async function dispatch(app: AppHost, sig: SignatureDict, args: unknown[]
  * already gone, so a worker dying before the batch flush must not take the body with it.
  */
 async function dispatchNow(app: AppHost, sig: SignatureDict, args: unknown[], opts: ApplyOptions): Promise<void> {
-  const batch = new Batch();
-  prepare(app, sig, args, opts, batch);
-  await storeChordSizes(app, batch);
-  await app.publish(batch.messages);
+  const p = new Plan();
+  plan(app, sig, args, opts, p);
+  await sendPlan(app, p);
 }
 
 /** Apply callbacks and the next chain step with the return value. Returns the child ids. */

@@ -60,7 +60,7 @@ export class Wakeup {
  */
 export class Overruns {
   private readonly live = new Set<Promise<void>>();
-  private readonly settled = new Wakeup();
+  private readonly listeners = new Set<() => void>();
 
   /** How many are still running. */
   get size(): number {
@@ -71,13 +71,14 @@ export class Overruns {
   add(running: Promise<unknown>): void {
     const held: Promise<void> = running.then(() => {}, () => {}).then(() => {
       this.live.delete(held);
-      this.settled.notify();
+      for (const l of this.listeners) l();
     });
     this.live.add(held);
   }
 
-  /** Resolves when the next one settles. */
-  changed(): Promise<void> {
-    return this.settled.wait();
+  /** Call `listener` whenever one settles; returns the unsubscribe function. */
+  onSettled(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 }

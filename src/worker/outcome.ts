@@ -43,7 +43,7 @@ export function resultWrite(
 ): ResultWrite {
   const meta: ResultWrite["meta"] = {
     status, result, traceback: extra.traceback ?? null, children: extra.children ?? [],
-    date_done: READY_STATES.has(status) ? naiveUtc(Date.now()) : null, task_id: id,
+    date_done: READY_STATES.has(status) ? naiveUtc(app.clock.now()) : null, task_id: id,
   };
   if (extra.groupId) meta.group_id = extra.groupId;
   if (extra.parentId) meta.parent_id = extra.parentId;

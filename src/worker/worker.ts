@@ -102,12 +102,12 @@ export class Worker {
    */
   async drain(opts: DrainOptions = {}): Promise<DrainReport> {
     const report: DrainReport = { processed: 0, succeeded: 0, failed: 0, retried: 0, revoked: 0, deadLettered: 0, requeued: 0 };
-    const deadline = opts.budgetMs != null ? Date.now() + opts.budgetMs : Infinity;
+    const deadline = opts.budgetMs != null ? this.app.clock.now() + opts.budgetMs : Infinity;
     const max = opts.maxTasks ?? Infinity;
     const concurrency = Math.max(1, this.opts.concurrency ?? 1);
     const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
     const runner = new BatchRunner(this.batchContext());
-    while (report.processed < max && Date.now() < deadline && !opts.signal?.aborted) {
+    while (report.processed < max && this.app.clock.now() < deadline && !opts.signal?.aborted) {
       const lanes = concurrency - this.overruns.size;
       if (lanes <= 0) break;
       const asked = Math.min(prefetch, max - report.processed);
@@ -143,14 +143,17 @@ export class Worker {
     };
     opts.signal?.addEventListener("abort", onStop, { once: true });
     const runner = new BatchRunner(this.batchContext());
+    // One wake-up for a settled task, a settled overrun or the stop signal.
     const freed = new Wakeup();
-    const stopped = new Promise<void>((r) => opts.signal?.addEventListener("abort", () => r(), { once: true }));
+    const wake = (): void => freed.notify();
+    const unsubscribe = this.overruns.onSettled(wake);
+    opts.signal?.addEventListener("abort", wake, { once: true });
     let busy = 0;
     let failures = 0;
     while (!opts.signal?.aborted) {
       const free = Math.min(concurrency - busy - this.overruns.size, prefetch);
       if (free <= 0) {
-        await Promise.race([freed.wait(), this.overruns.changed(), stopped]);
+        await freed.wait();
         continue;
       }
       try {
@@ -164,7 +167,7 @@ export class Worker {
         busy += deliveries.length;
         const onSettled = (): void => {
           busy--;
-          freed.notify();
+          wake();
         };
         const batch: Promise<void> = runner.run(deliveries, { lanes: deliveries.length, deadline: Infinity, signal: tasks.signal, onSettled })
           .then(() => {}, (err) => this.report(err))
@@ -178,7 +181,9 @@ export class Worker {
     }
     await Promise.all(running);
     clearTimeout(grace);
+    unsubscribe();
     opts.signal?.removeEventListener("abort", onStop);
+    opts.signal?.removeEventListener("abort", wake);
   }
 
   /**
@@ -233,7 +238,7 @@ export class Worker {
   private async claim(max: number): Promise<Delivery[]> {
     const visibilityMs = (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000;
     try {
-      return await this.broker.claim(this.claimOrder(), { max, visibilityMs });
+      return await this.broker.claim(this.claimOrder(), { max, visibilityMs, now: this.app.clock.now() });
     } catch (cause) {
       if (cause instanceof CeleriacError) throw cause;
       throw new AdapterError(this.app.broker.name, `claim failed: ${(cause as Error)?.message ?? cause}`, { cause });

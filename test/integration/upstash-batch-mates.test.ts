@@ -18,7 +18,7 @@ afterAll(async () => {
   await env?.close();
 });
 
-const VISIBILITY_S = 2;
+const VISIBILITY_S = 3;
 
 interface Proc {
   child: ChildProcess;
@@ -81,7 +81,8 @@ describe.each(["drain", "run"] as const)("upstash-redis batch-mates, first worke
     let second: Proc | undefined;
     try {
       await first.until((l) => ran(l).length === 8); // the whole batch started; 7 of 8 finished
-      const exposedFrom = Date.now() + 3 * VISIBILITY_S * 1000;
+      // Past this instant the batch-mates' claims would have expired (claimed before it started).
+      const exposedFrom = Date.now() + VISIBILITY_S * 1000 + 1000;
       second = worker("poll", prefix);
       // The second worker keeps claiming until well past the batch-mates' visibility timeout.
       await second.until(() => Date.now() > exposedFrom);

@@ -10,6 +10,7 @@ let w: Interop;
 beforeAll(async () => {
   w = await setupInterop("content");
   w.app.task("ts.mul", (a: number, b: number) => a * b);
+  w.app.task("ts.echo", (x: unknown) => [x, typeof x]);
 }, 60_000);
 afterAll(() => w?.close(), 30_000);
 
@@ -56,5 +57,12 @@ describe("content from Python producers", () => {
     await runOnCeleriac(id);
     expect(await w.pyGet(id)).toMatchObject({ state: "FAILURE", error: "ContentDisallowed", module: "kombu.exceptions" });
     expect((await w.pyGet(id)).message).toContain("bzip2 (application/x-bz2)");
+  }, 90_000);
+
+  it("integers beyond 2^53 arrive as JS numbers, rounded to the nearest double (documented limit)", async () => {
+    const id = await w.py("send", "ts.echo", "[9007199254740993]");
+    w.track(id);
+    await runOnCeleriac(id);
+    expect(await w.pyGet(id)).toEqual({ state: "SUCCESS", result: [9007199254740992, "number"] });
   }, 90_000);
 });

@@ -33,8 +33,12 @@ export interface Ran {
 
 /** What `useCli` gives a test file. */
 export interface CliHarness {
-  /** Start `celeriac <args>` in its own process group (afterAll kills leftovers). */
-  cli(args: string[], prefix: string, env?: Record<string, string>): Cli;
+  /**
+   * Start `celeriac <args>` in its own process group (afterAll kills leftovers). Through the tsx
+   * wrapper by default; `{ inProcess: true }` loads tsx into the CLI's own process (`node --import
+   * tsx`), so signals reach the CLI alone, without the wrapper's timed relay.
+   */
+  cli(args: string[], prefix: string, env?: Record<string, string>, opts?: { inProcess?: boolean }): Cli;
   /** `celeriac <args>` to completion. */
   run(args: string[], prefix?: string, env?: Record<string, string>): Promise<Ran>;
   /** A fresh key prefix and an app on it for the test process. */
@@ -67,8 +71,9 @@ export function useCli(name: string): CliHarness {
     await redis?.stop();
   });
 
-  const cli = (args: string[], prefix: string, env: Record<string, string> = {}): Cli => {
-    const child = spawn("node_modules/.bin/tsx", ["workers/node/cli.ts", ...args], {
+  const cli = (args: string[], prefix: string, env: Record<string, string> = {}, opts: { inProcess?: boolean } = {}): Cli => {
+    const [cmd, pre] = opts.inProcess ? [process.execPath, ["--import", "tsx"]] : ["node_modules/.bin/tsx", []];
+    const child = spawn(cmd, [...pre, "workers/node/cli.ts", ...args], {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
       env: {

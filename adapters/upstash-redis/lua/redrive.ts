@@ -12,7 +12,7 @@ export const redrive: DefinedScript<"dead"> = defineScript({
   keys: ["dead"],
   lua: SHARED_LUA + TRIM_EXPIRED_LUA + String.raw`
 --[[ redrive
-  KEYS[1] dead-letter LIST (newest first, JSON {payload, queue, reason, at})
+  KEYS[1] dead-letter LIST (newest first, JSON {payload, queue, reason, priority, at})
   ARGV[1] key prefix   ARGV[2] move at most this many   ARGV[3] only this queue ('' = any)
   ARGV[4] ISO instant before which entries expire ('' = never)
   Returns the number of messages put back
@@ -32,8 +32,14 @@ while moved < limit do
     local entry = decode(raw)
     local payload, queue = field(entry, 'payload'), field(entry, 'queue')
     if type(payload) == 'string' and type(queue) == 'string' and (only == '' or queue == only) then
+      local env = decode(payload)
+      local priority = tonumber(field(entry, 'priority')) or priority_of(env)
+      -- Not a kombu envelope: wrapped as the broker's publish does, so claim reports the priority.
+      if not field(env, 'headers') then
+        payload = cjson.encode({headers = {}, properties = {priority = priority}, celeriac_payload = payload})
+      end
       redis.call('LREM', KEYS[1], -1, raw)
-      redis.call('LPUSH', queue_key(prefix, queue, priority_of(decode(payload))), payload)
+      redis.call('LPUSH', queue_key(prefix, queue, priority), payload)
       moved = moved + 1
     else
       skipped = skipped + 1

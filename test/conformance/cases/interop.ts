@@ -1,4 +1,4 @@
-import { buildMessage, encodeMessage, FAILURE, TaskError } from "../../../mod.ts";
+import { buildMessage, encodeMessage, FAILURE, group, GroupResult, SUCCESS, TaskError, type TaskContext } from "../../../mod.ts";
 import { deepEqual, equal, ok } from "../assert.ts";
 import { makeApp, pull, type Case, type Fixture } from "../harness.ts";
 
@@ -80,6 +80,66 @@ export function interopCases(f: Fixture): Case[] {
         await app.broker.publish([{ id, queue: "celery", priority: 0, payload }]);
         equal((await app.worker().drain()).succeeded, 1);
         equal(await app.AsyncResult(id).get(), 42);
+      },
+    },
+      {
+      name: "soft time limit: returning late without observing the signal is FAILURE SoftTimeLimitExceeded; observing it keeps SUCCESS",
+      fn: async () => {
+        const app = makeApp(f);
+        // The task's timer is set after the 10 ms soft-limit timer with a longer delay, so it fires later.
+        const later = () => new Promise((r) => setTimeout(r, 50));
+        app.task("t.ignores", { softTimeLimit: 0.01 }, async () => (await later(), "late"));
+        app.task("t.reads", { bind: true, softTimeLimit: 0.01 }, async (self: TaskContext) => (await later(), self.signal.aborted ? "saw" : "no"));
+        app.task("t.listens", { bind: true, softTimeLimit: 0.01 }, (self: TaskContext) =>
+          new Promise((r) => self.signal.addEventListener("abort", () => r("cleaned up"))));
+        const [a, b, c] = [await app.sendTask("t.ignores"), await app.sendTask("t.reads"), await app.sendTask("t.listens")];
+        await app.worker().drain();
+        const meta = (await a.meta())!;
+        equal(meta.status, FAILURE);
+        deepEqual(meta.result, { exc_type: "SoftTimeLimitExceeded", exc_message: [], exc_module: "billiard.exceptions" });
+        deepEqual([await b.state, await b.get()], [SUCCESS, "saw"]);
+        deepEqual([await c.state, await c.get()], [SUCCESS, "cleaned up"]);
+      },
+    },
+      {
+      name: "GroupResult.save() and app.GroupResult.restore(id) round-trip Celery's taskset record, nested groups included",
+      fn: async () => {
+        const pair = { broker: f.broker(), backend: f.backend() };
+        const app = makeApp(f, {}, pair);
+        const add = app.task("tasks.add", (a: number, b: number) => a + b);
+        const res = await group([add.s(1, 1), group([add.s(2, 2), add.s(3, 3)])]).delay();
+        await res.save();
+        await app.worker().drain();
+        const other = makeApp(f, {}, pair);
+        const restored = await other.GroupResult.restore(res.id);
+        ok(restored instanceof GroupResult);
+        deepEqual(restored.asTuple(), res.asTuple());
+        deepEqual(await restored.get(), await res.get());
+        equal(await other.GroupResult.restore("missing"), null);
+      },
+    },
+      {
+      name: "the visibility sweep restores only the claiming worker's queues, and an ETA message not before ETA + visibility",
+      fn: async () => {
+        const b = f.broker();
+        const hour = 3600_000;
+        const envelopeWithEta = (queue: string, eta: number | null) => {
+          const msg = buildMessage({ task: "tasks.add", args: [1, 2], queue, eta });
+          return { id: msg.headers.id, queue, priority: 0, payload: encodeMessage(msg) }; // on the list, as kombu sends ETAs
+        };
+        const other = envelopeWithEta("a", null);
+        const future = envelopeWithEta("b", Date.now() + hour);
+        const past = envelopeWithEta("b", Date.now() - hour);
+        await b.publish([other, future, past]);
+        // Held as another consumer would hold them (claimed, never acked).
+        equal((await b.claim(["a"], { max: 10, visibilityMs: hour })).length, 1);
+        equal((await b.claim(["b"], { max: 10, visibilityMs: hour })).length, 2);
+        // A claim on "b" with no visibility left: the other queue's message stays where it is,
+        // the future ETA message stays held, the overdue one comes back redelivered.
+        const again = await b.claim(["b"], { max: 10, visibilityMs: 0 });
+        deepEqual(again.map((d) => [JSON.parse(d.payload).headers.id, d.redelivered]), [[past.id, true]]);
+        const a = await b.claim(["a"], { max: 10, visibilityMs: 0 });
+        deepEqual(a.map((d) => [JSON.parse(d.payload).headers.id, d.redelivered]), [[other.id, true]]);
       },
     },
   ];

@@ -122,7 +122,7 @@ export class AsyncResult<T = unknown> {
         if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
         if (out.ready) return out.value as T;
         const left = deadline - Date.now();
-        if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!);
+        if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!, stateHint(metas[0]));
         await (unwatch ? changed.next(Math.min(left, 60_000), opts.signal) : sleep(Math.min(wait(), left), opts.signal));
       }
     } finally {
@@ -213,4 +213,13 @@ export function pollDelays(interval?: number): () => number {
     next = Math.min(1000, next * 1.5);
     return d;
   };
+}
+
+/** @internal what a record that is still not ready says about why, for `ResultTimeoutError` */
+export function stateHint(meta: ResultMeta | null | undefined): string {
+  const state = meta?.status ?? PENDING;
+  if (state === PENDING) return "state PENDING: no worker has started it; is a worker running and consuming its queue?";
+  if (state === "STARTED") return "state STARTED: a worker is running it";
+  if (state === "RETRY") return "state RETRY: it failed and waits for its next attempt";
+  return `state ${state}`;
 }

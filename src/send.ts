@@ -6,9 +6,10 @@
  */
 import type { ApplyOptions } from "./canvas/options.ts";
 import { toDicts } from "./canvas/signature.ts";
-import { ConfigError, ValidationError } from "./errors.ts";
+import { ConfigError } from "./errors.ts";
 import type { AppHost, Route } from "./host.ts";
 import { buildMessage, type TaskMessage } from "./message.ts";
+import { validateSchema } from "./schema.ts";
 import type { TaskOptions } from "./task.ts";
 
 /** The parts of an app a message is built from. */
@@ -63,11 +64,5 @@ function toMs(v: Date | string | number): number {
   return ms;
 }
 
-/** Check args or kwargs against a task's zod schema; throws `ValidationError` naming each path. */
-export function validateAgainst(task: string, what: string, schema: NonNullable<TaskOptions["args"]>, value: unknown): void {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const issues = r.error.issues;
-    throw new ValidationError(task, `invalid ${what}: ${issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`, issues);
-  }
-}
+/** Check args or kwargs against a task's schema (any Standard Schema); throws `ValidationError` naming each path. */
+export const validateAgainst: (task: string, what: string, schema: NonNullable<TaskOptions["args"]>, value: unknown) => void = validateSchema;

@@ -5,7 +5,8 @@
  * that message.
  * @module
  */
-import { decodeMessage, toOutbound } from "../../src/message.ts";
+import { decodeIncoming } from "../../src/decode.ts";
+import { toOutbound } from "../../src/message.ts";
 import type { Worker } from "../../src/worker/worker.ts";
 import { MAX_DELAY_SECONDS, type QueueProducer } from "./broker.ts";
 
@@ -77,7 +78,7 @@ export async function consumeBatch(worker: Worker, batch: QueueBatch, opts: Cons
       const d = exec.disposition;
       if (d.kind === "requeue") {
         // Not due yet (an ETA past the 12 h delay cap, a rate limit): a fresh copy for later.
-        const out = toOutbound(decodeMessage(payload));
+        const out = toOutbound(await decodeIncoming(payload));
         out.notBefore = Date.now() + d.delayMs;
         await app.broker.publish([out]);
         report.redelayed++;

@@ -27,7 +27,7 @@ export interface CeleriacRoutesOptions {
   /** Guards `POST /:name`, `GET /:id` and `POST /_tick` (e.g. `bearer(token)`). */
   auth?: Auth;
   /** `POST /_push` runs pushed messages through `worker.fetch` (needs `verify` or `insecureNoVerify`). */
-  push?: Worker | (HandlerOptions & { insecureNoVerify?: boolean });
+  push?: Worker | HandlerOptions;
   /** `POST /_tick` runs `app.beat.tick()`: `true` behind `auth`, or `{ verify }` (throw to refuse). */
   tick?: true | { verify(request: Request): Promise<unknown> };
   /** Largest enqueue body in bytes (default 1 MiB → 413). */
@@ -47,7 +47,7 @@ export function celeriac(app: Celeriac, opts: CeleriacRoutesOptions): Hono {
   const api = new Hono();
   api.get("/_health", (c) => c.json({ ok: true, app: app.name }));
   if (push) {
-    const worker = push instanceof Worker ? push : app.worker({ http: push as HandlerOptions });
+    const worker = push instanceof Worker ? push : app.worker({ http: push });
     api.post("/_push", (c) => worker.fetch(c.req.raw));
   }
   if (tick) {

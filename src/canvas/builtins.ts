@@ -4,7 +4,8 @@
  * `celery.chunks` sends its chunks as a group of `celery.starmap` tasks.
  * @module
  */
-import { NotRegisteredError, ValidationError } from "../errors.ts";
+import { NotRegisteredError } from "../errors.ts";
+import { validateSchema } from "../schema.ts";
 import type { AppHost } from "../host.ts";
 import type { BoundTaskFn, Task } from "../task.ts";
 import type { SignatureDict } from "../types.ts";
@@ -32,11 +33,7 @@ function lookup(app: AppHost, task: SignatureDict | string): Task<any, any> {
 
 // Call the task's function in this worker (Celery's `task(*args)`), checking its schema.
 async function callInline(t: Task<any, any>, self: TaskContext, args: unknown[]): Promise<unknown> {
-  const schema = t.options.args;
-  if (schema) {
-    const r = schema.safeParse(args);
-    if (!r.success) throw new ValidationError(t.name, `invalid args: ${r.error.issues.map((i) => i.message).join("; ")}`, r.error.issues);
-  }
+  if (t.options.args) validateSchema(t.name, "args", t.options.args, args);
   const fn = t.fn as (...a: unknown[]) => unknown;
   return await (t.options.bind ? fn(self, ...args) : fn(...args));
 }

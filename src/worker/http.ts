@@ -13,7 +13,7 @@ import type { DrainOptions, DrainReport, Execution } from "./outcome.ts";
 
 /** What the handler needs from a worker. */
 export interface HandlerHost {
-  readonly app: { readonly broker: Broker };
+  readonly app: { readonly broker: Broker; readonly clock?: { now(): number } };
   drain(opts?: DrainOptions): Promise<DrainReport>;
   handle(payload: string, opts?: { redelivered?: boolean; signal?: AbortSignal }): Promise<Execution>;
 }
@@ -144,7 +144,7 @@ export async function handleRequest(w: HandlerHost, request: Request, opts: Hand
       }
       // Not due yet (an ETA beyond the platform's delay cap, a rate limit): send it again for later.
       const out = toOutbound(decodeMessage(body));
-      out.notBefore = Date.now() + d.delayMs;
+      out.notBefore = (w.app.clock?.now() ?? Date.now()) + d.delayMs;
       await w.app.broker.publish([out]);
       return json(200, { taskId: exec.taskId, state: null, delayedUntil: out.notBefore });
     }

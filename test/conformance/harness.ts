@@ -5,7 +5,18 @@ import type { DeadLetterLimits, PullBroker, ResultBackend } from "../../src/port
 export interface Case {
   name: string;
   fn: () => Promise<void>;
+  /** Broker traits the case relies on; a fixture that `lacks` one of them does not run it. */
+  needs?: Trait[];
 }
+
+/**
+ * Broker traits some cases rely on, which a push-consumer broker such as AMQP does not have:
+ * `visibilityTimeout` (an unacked claim comes back after a time; `extend`), `revocation`
+ * (`capabilities.revocation`), `claimAll` (one claim takes across queues in the requested order),
+ * `lowPriorityFirst` (kombu Redis priorities), `expiresRevoked` (an expired message reaches the
+ * worker, which stores REVOKED, instead of being dropped by the broker as RabbitMQ does).
+ */
+export type Trait = "visibilityTimeout" | "revocation" | "claimAll" | "lowPriorityFirst" | "expiresRevoked";
 
 /**
  * How a suite gets fresh adapters. Every call to `broker()`/`backend()` must return an
@@ -17,6 +28,8 @@ export interface Fixture {
   /** `now`: the broker's own clock (tests give it the app's, so both read one time). */
   broker(opts?: BrokerOptions): PullBroker;
   backend(): ResultBackend;
+  /** Traits this adapter does not have: cases that need them are left out (see `Trait`). */
+  lacks?: Trait[];
 }
 
 /** Options every pull-broker fixture passes to its adapter factory. */

@@ -1,6 +1,10 @@
 // A new user's path, from the packed package (issue #12): `npm pack`, installed into an empty
 // project, then what the README's Install section says to type, on Node, Bun (bunx) and Deno
 // (the package as JSR serves it: a deno.json `links` entry stands in for the published version).
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import process from "node:process";
+import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addPackage, installed, installInto, packRepo, REPO, sh, tempDir, writeFiles } from "../support/first-contact.ts";
 
@@ -53,10 +57,49 @@ describe("the packed package in an empty project", () => {
       expect(r.stderr).toMatch(/runtime: node/);
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout)).toMatchObject(DRAINED);
+      // In a CommonJS package tsx compiles tasks.ts to require(), which an ESM-only package refuses.
+      writeFiles(project, { "cjs/package.json": `{ "type": "commonjs" }`, "cjs/tasks.ts": TASKS });
+      const cjs = await sh("npx", ["celeriac", "worker", "-A", "cjs/tasks.ts", "--drain"], project);
+      expect(cjs.code).toBe(2);
+      expect(cjs.stderr).toMatch(/loaded as CommonJS[\s\S]*celeriac is ESM only. Add "type": "module" to package.json, or rename it to .*tasks\.mts/);
     } finally {
       undo();
     }
   });
+
+  it("through npx, a second Ctrl+C during the warm shutdown (a cold shutdown) exits 130", async () => {
+    const undo = addPackage(project, "tsx");
+    // A task that ignores its abort signal keeps the warm shutdown waiting.
+    writeFiles(project, { "slow.ts": `import { Celeriac } from "celeriac";
+export const app = new Celeriac("slow");
+const slow = app.task("slow.sleep", () => new Promise((done) => setTimeout(done, 120_000)));
+await slow.delay();
+` });
+    const child = spawn("npx", ["celeriac", "worker", "-A", "slow.ts"], { cwd: project, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    // The status a shell shows: npx may itself die of the SIGINT (128 + 2), the CLI exits 130.
+    const exited = new Promise<number>((done) => child.on("close", (code, sig) => done(code ?? 128 + constants.signals[sig!])));
+    const waitFor = async (re: RegExp): Promise<void> => {
+      for (const deadline = Date.now() + 60_000; !re.test(stderr); await delay(50)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${re} in:\n${stderr}`);
+      }
+    };
+    try {
+      await waitFor(/ready/);
+      process.kill(-child.pid!, "SIGINT"); // Ctrl+C: the terminal signals the whole group (npx and the CLI)
+      await waitFor(/SIGINT, warm shutdown/);
+      await delay(1500); // a second Ctrl+C counts only after a second (one Ctrl+C may arrive twice)
+      process.kill(-child.pid!, "SIGINT");
+      expect(await exited, stderr).toBe(130);
+      expect(stderr).toMatch(/SIGINT again, cold shutdown/);
+    } finally {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch { /* gone */ }
+      undo();
+    }
+  }, 120_000);
 
   it("bunx celeriac runs the CLI under Bun, which imports TypeScript itself", async () => {
     const r = await sh("bunx", ["celeriac", "worker", "-A", "tasks.ts", "--drain"], project);

@@ -47,7 +47,7 @@ ${APP_FLAG}
   -E, --task-events          accepted for Celery's sake: events are logged here, not broadcast yet
 
 SIGINT/SIGTERM: warm shutdown (stop claiming, hand unstarted messages back, wait for running
-tasks, exit 0). A second signal exits 1 at once; its claimed messages come back after the
+tasks, exit 0). A second signal exits 130/143 at once; its claimed messages come back after the
 visibility timeout.`,
   run: runWorker,
 };
@@ -62,7 +62,7 @@ ${APP_FLAG}
   --once                     tick once, print the TickReport as JSON, exit 0
 
 Any number of beat processes (and other triggers) may run: each slot is sent once.
-SIGINT/SIGTERM: stop after the current tick, exit 0; a second signal exits 1 at once.`,
+SIGINT/SIGTERM: stop after the current tick, exit 0; a second signal exits 130/143 at once.`,
   run: runBeat,
 };
 

@@ -27,10 +27,7 @@ async function upstashFromUrl(url: string, flag: string): Promise<{ broker: Brok
 /** A broker for a `redis://`, `rediss://`, `amqp://`/`amqps://`/`pyamqp://` or Upstash `https://` URL. */
 export async function brokerFromUrl(url: string, flag = "-b/--broker"): Promise<Broker> {
   if (/^rediss?:\/\//.test(url)) return (await import("../../adapters/redis/mod.ts")).redisBroker(url);
-  if (/^(py)?amqps?:\/\//.test(url)) {
-    const amqp = "../../adapters/amqp/mod.ts";
-    return (await import(amqp)).amqpBroker(url.replace(/^py/, "")) as Broker;
-  }
+  if (/^(py)?amqps?:\/\//.test(url)) return (await import("../../adapters/amqp/mod.ts")).amqpBroker(url);
   if (/^https?:\/\//.test(url)) return (await upstashFromUrl(url, flag)).broker;
   throw new ConfigError(`${flag}: unsupported URL ${JSON.stringify(redact(url))}: use ${SCHEMES}`);
 }

@@ -8,7 +8,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import process from "node:process";
 import { Celeriac } from "../../mod.ts";
-import { importUserModule, NoLoaderError } from "./runtime.ts";
+import { esmOnlyHint, importUserModule, NoLoaderError } from "./runtime.ts";
 
 /** One subcommand: `run` resolves to an exit code, or to undefined when it keeps running (a server). */
 export interface Subcommand {
@@ -109,6 +109,8 @@ export async function loadApp(spec: string | undefined, cwd: string = process.cw
     mod = await importUserModule(path);
   } catch (err) {
     if (err instanceof NoLoaderError) throw new UsageError(err.message, false);
+    const hint = esmOnlyHint(path, err);
+    if (hint) throw new UsageError(hint, false);
     throw new Error(`failed to load ${file}: ${(err as Error)?.stack ?? String(err)}`, { cause: err });
   }
   return pickApp(mod, file, name);

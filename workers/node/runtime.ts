@@ -51,6 +51,16 @@ async function registerTsx(path: string): Promise<void> {
   api.register();
 }
 
+// What Node says when a module compiled to CommonJS requires an ESM-only package.
+const REQUIRED_ESM = ["ERR_REQUIRE_ESM", "ERR_REQUIRE_CYCLE_MODULE", "ERR_REQUIRE_ASYNC_MODULE", "ERR_PACKAGE_PATH_NOT_EXPORTED"];
+
+/** For a `.ts`/`.js` module that failed because it ran as CommonJS: how to make it ESM. */
+export function esmOnlyHint(path: string, err: unknown): string | undefined {
+  if (!/\.(ts|js)$/.test(path) || !REQUIRED_ESM.includes(String((err as { code?: unknown })?.code))) return undefined;
+  return `cannot import ${path}: it was loaded as CommonJS (its package.json has no "type": "module"), and celeriac ` +
+    `is ESM only. Add "type": "module" to package.json, or rename it to ${path.replace(/\.(ts|js)$/, ".m$1")}.\n(${(err as Error).message})`;
+}
+
 /** True when Bun launched this Node process (`bunx celeriac`, `bun run` of a script) without `--bun`. */
 export function launchedByBun(): boolean {
   // bunx sets npm_lifecycle_event; it keeps an inherited npm_config_user_agent (npm's, under npm scripts).

@@ -188,6 +188,7 @@ export function executionCases(f: Fixture): Case[] {
     },
     {
       name: "expired messages are REVOKED with reason expired",
+      needs: ["expiresRevoked"],
       fn: async () => {
         const app = makeApp(f);
         let ran = 0;

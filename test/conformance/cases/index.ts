@@ -16,5 +16,5 @@ export function allCases(f: Fixture): Case[] {
     ...slotCases(f),
     ...interopCases(f),
     ...deadLetterCases(f),
-  ];
+  ].filter((c) => !c.needs?.some((t) => f.lacks?.includes(t)));
 }

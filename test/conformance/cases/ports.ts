@@ -59,6 +59,7 @@ export function portCases(f: Fixture): Case[] {
     },
     {
       name: "broker: requeueing a claim that already expired makes no second copy",
+      needs: ["visibilityTimeout"],
       fn: async () => {
         const clock = manualClock(); // broker and claims read one time that moves only here
         const b = f.broker({ now: clock.now });
@@ -76,6 +77,7 @@ export function portCases(f: Fixture): Case[] {
     },
     {
       name: "broker: extend keeps a running message invisible",
+      needs: ["visibilityTimeout"],
       fn: async () => {
         const clock = manualClock(); // broker and claims read one time that moves only here
         const b = f.broker({ now: clock.now });
@@ -90,6 +92,7 @@ export function portCases(f: Fixture): Case[] {
     },
     {
       name: "broker: claim marks revoked ids",
+      needs: ["revocation"],
       fn: async () => {
         const b = f.broker();
         await b.publish([{ id: "r1", queue: "q", priority: 0, payload: "r1" }, { id: "r2", queue: "q", priority: 0, payload: "r2" }]);

@@ -135,6 +135,7 @@ export function robustnessCases(f: Fixture): Case[] {
     },
     {
       name: "a chord body is sent even when the worker then fails to ack the last member",
+      needs: ["visibilityTimeout"],
       fn: async () => {
         const real = f.broker();
         let dead = true;
@@ -153,6 +154,7 @@ export function robustnessCases(f: Fixture): Case[] {
     },
     {
       name: "a chord body whose publish failed is sent when the last member is redelivered",
+      needs: ["visibilityTimeout"],
       fn: async () => {
         const real = f.broker();
         let publishes = 0;
@@ -194,6 +196,7 @@ export function robustnessCases(f: Fixture): Case[] {
     },
     {
       name: "an unacked message comes back after the visibility timeout, marked redelivered",
+      needs: ["visibilityTimeout"],
       fn: async () => {
         const app = makeApp(f);
         const t = app.task("tasks.crashy", { bind: true }, (self) => self.request.deliveryInfo.redelivered);

@@ -95,6 +95,7 @@ export function sendingCases(f: Fixture): Case[] {
     },
     {
       name: "workers take turns between queues (round robin) unless queueOrder is sorted",
+      needs: ["claimAll"],
       fn: async () => {
         const app = makeApp(f);
         const seen: string[] = [];
@@ -109,6 +110,7 @@ export function sendingCases(f: Fixture): Case[] {
     },
     {
       name: "lower priority numbers are consumed first",
+      needs: ["lowPriorityFirst"],
       fn: async () => {
         const app = makeApp(f);
         const order: number[] = [];

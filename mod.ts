@@ -53,3 +53,5 @@ export {
 export { crontab, Crontab, type CrontabField, type CrontabFields, type CrontabOptions } from "./src/beat/crontab.ts";
 export { every, Every, parseDuration, type Schedule, type ScheduleSlot } from "./src/beat/schedule.ts";
 export type { BeatEntry, BeatEntryOptions, BeatSchedule } from "./src/beat/entries.ts";
+export { validateSchema, type SchemaIssue, type StandardIssue, type StandardResult, type StandardSchemaV1 } from "./src/schema.ts";
+export { systemClock, type AppHost, type Clock } from "./src/host.ts";

@@ -4,7 +4,7 @@
 //   npx wrangler secret put UPSTASH_REDIS_REST_URL
 //   npx wrangler secret put UPSTASH_REDIS_REST_TOKEN
 //   npx wrangler deploy examples/cloudflare-worker.ts   # with [triggers] crons in wrangler.toml
-import { Celeriac, every } from "../mod.ts";
+import { Celeriac, every, SignatureError } from "../mod.ts";
 import { fromEnv, type UpstashRedisEnv } from "../adapters/upstash-redis/mod.ts";
 
 interface ScheduledController {
@@ -15,20 +15,28 @@ interface ExecutionContext {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-function build(env: UpstashRedisEnv) {
+// worker.fetch refuses unverified POSTs: the drain route wants `Authorization: Bearer <DRAIN_TOKEN>`
+// (npx wrangler secret put DRAIN_TOKEN). With QStash push, pass qstashVerifier(env) instead.
+type Env = UpstashRedisEnv & { DRAIN_TOKEN?: string };
+const bearer = (token: string | undefined) => async (req: Request): Promise<string> => {
+  if (!token || req.headers.get("authorization") !== `Bearer ${token}`) throw new SignatureError("missing or wrong drain token");
+  return req.text();
+};
+
+function build(env: Env) {
   const app = new Celeriac("tasks", fromEnv(env));
   const add = app.task("tasks.add", (a: number, b: number) => a + b);
   app.task("tasks.cleanup", () => ({ cleanedAt: new Date().toISOString() }));
   app.conf.beatSchedule = { cleanup: { task: "tasks.cleanup", schedule: every("5m") } };
-  return { app, add, worker: app.worker({ http: { drain: { maxTasks: 100, budgetMs: 20_000 } } }) };
+  return { app, add, worker: app.worker({ http: { verify: bearer(env.DRAIN_TOKEN), drain: { maxTasks: 100, budgetMs: 20_000 } } }) };
 }
 
 // One app per isolate: env does not change between requests of the same deployment.
 let cached: ReturnType<typeof build> | undefined;
-const get = (env: UpstashRedisEnv) => (cached ??= build(env));
+const get = (env: Env) => (cached ??= build(env));
 
 export default {
-  async fetch(request: Request, env: UpstashRedisEnv): Promise<Response> {
+  async fetch(request: Request, env: Env): Promise<Response> {
     const { app, add, worker } = get(env);
     const url = new URL(request.url);
     if (request.method === "POST" && url.pathname === "/add") {
@@ -39,7 +47,6 @@ export default {
       const r = app.AsyncResult(url.pathname.slice("/result/".length));
       return Response.json({ state: await r.state, result: (await r.result) ?? null });
     }
-    // Protect this route (a secret header, Cloudflare Access, or HandlerOptions.verify).
     if (url.pathname === "/drain") return worker.fetch(request);
     return new Response("not found", { status: 404 });
   },

@@ -4,54 +4,33 @@
  */
 import { memoryBackend, memoryBroker } from "../adapters/memory/mod.ts";
 import { Beat } from "./beat/beat.ts";
-import type { BeatSchedule } from "./beat/entries.ts";
-import { applyCanvas } from "./canvas/apply.ts";
 import { registerBuiltins } from "./canvas/builtins.ts";
-import { mergeArgs, optionsToApply, Signature, toDicts, type ApplyOptions } from "./canvas/signature.ts";
-import { AdapterError, CeleriacError, ConfigError, ValidationError } from "./errors.ts";
-import { buildMessage, toOutbound, type TaskMessage } from "./message.ts";
+import { Plan, plan, sendPlan } from "./canvas/plan.ts";
+import { mergeArgs, optionsToApply, Signature, type ApplyOptions } from "./canvas/signature.ts";
+import { AdapterError, CeleriacError, ConfigError } from "./errors.ts";
+import { systemClock, type AppHost, type CeleriacConf, type Clock } from "./host.ts";
+import { toOutbound, type TaskMessage } from "./message.ts";
 import type { Broker, ResultBackend } from "./ports.ts";
 import { AsyncResult } from "./result.ts";
+import type { GroupResult } from "./group-result.ts";
+import { restoreGroup } from "./group-restore.ts";
+import { routeOf, taskMessage } from "./send.ts";
 import { REVOKED, READY_STATES } from "./states.ts";
 import { Task, type BoundTaskFn, type TaskFn, type TaskOptions } from "./task.ts";
 import type { SignatureDict } from "./types.ts";
 import { naiveUtc } from "./util/time.ts";
 import { Worker, type WorkerOptions } from "./worker/worker.ts";
 
-/** A route: a queue name or `{ queue, priority }`. */
-export type Route = string | { queue?: string; priority?: number };
-/** `taskRoutes`: task name or glob (`"media.*"`) → route, or a function returning one. */
-export type TaskRoutes = Record<string, Route> | ((task: string) => Route | null | undefined);
-
-/** App configuration, with Celery's setting names in camelCase. Durations are seconds. */
-export interface CeleriacConf {
-  /** Queue used when no route matches (Celery `task_default_queue`, "celery"). */
-  defaultQueue: string;
-  taskRoutes: TaskRoutes;
-  /** Seconds to keep results (default 86400; null or 0 = forever). */
-  resultExpires: number | null;
-  /** Seconds a claimed message stays invisible before it is handed out again (default 3600). */
-  visibilityTimeout: number;
-  /** Seconds a revoked id is remembered (default 86400). */
-  revokedExpires: number;
-  /** Written to `headers.origin` of messages sent by this app. */
-  origin: string;
-  /** Periodic entries sent by `app.beat.tick()` (see docs/beat.md). */
-  beatSchedule?: BeatSchedule;
-  /** IANA zone crontab entries are read in (default "UTC"). */
-  timezone?: string;
-  /** Seconds; beat skips slots older than this (default: min(period, 1 h)). */
-  beatStartingDeadline?: number | null;
-  /** Extra settings read by other parts. */
-  [setting: string]: unknown;
-}
-
 /** Options of `new Celeriac`. No broker/backend → the embedded in-memory ones. */
 export interface CeleriacOptions {
   broker?: Broker;
   backend?: ResultBackend;
   conf?: Partial<CeleriacConf>;
+  /** Where every time the core reads comes from (default `Date.now`); tests pass one they control. */
+  clock?: Clock;
 }
+
+export type { CeleriacConf, Clock, Route, TaskRoutes } from "./host.ts";
 
 /**
  * A celeriac application.
@@ -62,11 +41,13 @@ export interface CeleriacOptions {
  * await app.worker().drain();
  * await r.get(); // 4
  */
-export class Celeriac {
+export class Celeriac implements AppHost {
   readonly name: string;
   readonly broker: Broker;
   readonly backend: ResultBackend;
   readonly conf: CeleriacConf;
+  /** The app's clock: `app.clock.now()` is epoch ms. */
+  readonly clock: Clock;
   /** Registered tasks by name. */
   readonly tasks: Map<string, Task<any, any>> = new Map();
   private beatInstance?: Beat;
@@ -75,11 +56,12 @@ export class Celeriac {
     this.name = name;
     this.broker = opts.broker ?? memoryBroker();
     this.backend = opts.backend ?? memoryBackend();
+    this.clock = opts.clock ?? systemClock;
     this.conf = {
       defaultQueue: "celery", taskRoutes: {}, resultExpires: 86_400, visibilityTimeout: 3_600,
       revokedExpires: 86_400, origin: `celeriac@${name}`, ...opts.conf,
     };
-    registerBuiltins(this);
+    registerBuiltins(this, (name, fn) => this.task(name, { bind: true }, fn));
   }
 
   /** Register a task. With `{ bind: true }` the function receives the task context first. */
@@ -107,6 +89,11 @@ export class Celeriac {
     return new AsyncResult(id, this);
   }
 
+  /** Celery's `app.GroupResult`: `restore(id)` rebuilds a group stored with `GroupResult.save()` (null if none). */
+  get GroupResult(): { restore(id: string): Promise<GroupResult | null> } {
+    return { restore: (id) => restoreGroup(this, id) };
+  }
+
   /** A signature of a task by name. */
   signature(task: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, opts: ApplyOptions = {}): Signature {
     return new Signature(this, { task, args, kwargs }).set(opts);
@@ -114,13 +101,21 @@ export class Celeriac {
 
   /** Send a signature dict with extra args prepended and options overridden. */
   applySignature(sig: SignatureDict, args: unknown[] = [], opts: ApplyOptions = {}): Promise<AsyncResult> {
-    if (sig.subtask_type) return applyCanvas(this, sig, args, opts);
+    if (sig.subtask_type) return this.sendCanvas(sig, args, opts);
     const merged = { ...optionsToApply(sig.options ?? {}), ...opts };
     merged.kwargs = { ...sig.kwargs, ...opts.kwargs };
     return this.sendTask(sig.task, mergeArgs(sig, args), merged);
   }
 
-  /** The periodic scheduler: `await app.beat.tick(new Date())` from any trigger. */
+  // A canvas: plan every message, record the chord sizes, publish everything in one call.
+  private async sendCanvas(sig: SignatureDict, args: unknown[], opts: ApplyOptions): Promise<AsyncResult> {
+    const p = new Plan();
+    const result = plan(this, sig, args, opts, p);
+    await sendPlan(this, p);
+    return result;
+  }
+
+  /** The periodic scheduler: `await app.beat.tick()` from any trigger (default instant: `app.clock.now()`). */
   get beat(): Beat {
     return this.beatInstance ??= new Beat(this);
   }
@@ -137,7 +132,7 @@ export class Celeriac {
     const writes = ids.flatMap((id, i) => metas[i] && READY_STATES.has(metas[i]!.status) ? [] : [{
       meta: {
         status: REVOKED, result: { exc_type: "TaskRevokedError", exc_message: ["revoked"], exc_module: "celery.exceptions" },
-        traceback: null, children: [], date_done: naiveUtc(Date.now()), task_id: id,
+        traceback: null, children: [], date_done: naiveUtc(this.clock.now()), task_id: id,
       },
       ttlMs: this.resultTtlMs(),
     }]);
@@ -151,30 +146,7 @@ export class Celeriac {
 
   /** Build (and validate) a protocol v2 message without sending it. */
   buildMessage(name: string, args: unknown[], opts: ApplyOptions = {}): TaskMessage {
-    const task = this.tasks.get(name);
-    const o = task?.options ?? {};
-    const kwargs = opts.kwargs ?? {};
-    if (o.args) validate(name, "args", o.args, args);
-    if (o.kwargs) validate(name, "kwargs", o.kwargs, kwargs);
-    const route = this.route(name);
-    const priority = opts.priority ?? o.priority ?? route.priority ?? 0;
-    if (!Number.isInteger(priority) || priority < 0 || priority > 9) throw new ConfigError(`priority must be an integer 0–9, got ${priority}`);
-    const now = Date.now();
-    const eta = opts.eta != null ? toMs(opts.eta) : opts.countdown != null ? now + opts.countdown * 1000 : null;
-    const exp = opts.expires ?? o.expires;
-    const expires = exp == null ? null : typeof exp === "number" ? now + exp * 1000 : toMs(exp);
-    return buildMessage({
-      task: name, id: opts.taskId, args, kwargs, queue: opts.queue ?? o.queue ?? route.queue ?? this.conf.defaultQueue,
-      priority, eta, expires, retries: opts.retries, rootId: opts.rootId, parentId: opts.parentId,
-      group: opts.group, groupIndex: opts.groupIndex,
-      timeLimit: [opts.timeLimit ?? o.timeLimit ?? null, opts.softTimeLimit ?? o.softTimeLimit ?? null],
-      ignoreResult: opts.ignoreResult ?? o.ignoreResult ?? false, shadow: opts.shadow, origin: this.conf.origin,
-      headers: opts.headers,
-      embed: {
-        callbacks: opts.link ? toDicts(opts.link) : null, errbacks: opts.linkError ? toDicts(opts.linkError) : null,
-        chain: opts.chain?.length ? opts.chain : null, chord: opts.chord ?? null,
-      },
-    });
+    return taskMessage(this, name, args, opts);
   }
 
   /** Publish built messages in one broker round trip. */
@@ -190,35 +162,6 @@ export class Celeriac {
 
   /** @internal the route of a task name (`conf.taskRoutes`) */
   route(name: string): { queue?: string; priority?: number } {
-    const routes = this.conf.taskRoutes;
-    const r = typeof routes === "function" ? routes(name) : matchRoute(routes, name);
-    return typeof r === "string" ? { queue: r } : r ?? {};
+    return routeOf(this.conf.taskRoutes, name);
   }
 }
-
-function matchRoute(routes: Record<string, Route>, name: string): Route | undefined {
-  if (name in routes) return routes[name];
-  for (const [pattern, route] of Object.entries(routes)) {
-    if (!pattern.includes("*")) continue;
-    const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-    if (re.test(name)) return route;
-  }
-  return undefined;
-}
-
-function toMs(v: Date | string | number): number {
-  const ms = v instanceof Date ? v.getTime() : typeof v === "number" ? v : Date.parse(v);
-  if (Number.isNaN(ms)) throw new ConfigError(`invalid instant ${String(v)}`);
-  return ms;
-}
-
-function validate(task: string, what: string, schema: NonNullable<TaskOptions["args"]>, value: unknown): void {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const issues = r.error.issues;
-    throw new ValidationError(task, `invalid ${what}: ${issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`, issues);
-  }
-}
-
-/** @internal exported for the worker: validate args/kwargs at run time. */
-export { validate as validateAgainst };

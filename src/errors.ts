@@ -5,7 +5,7 @@
  * ```
  * CeleriacError (code)
  * ├─ ConfigError            invalid or missing option (Celery ImproperlyConfigured)
- * ├─ ValidationError        args/kwargs rejected by the task's zod schema (at send and at run)
+ * ├─ ValidationError        args/kwargs rejected by the task's schema (at send and at run)
  * ├─ AdapterError           a broker/backend call failed; `adapter`, `retryable` (Celery BackendError)
  * ├─ MessageError           a message that is not valid Celery protocol v2 (goes to dead letters)
  * ├─ NotRegisteredError     unknown task name (Celery NotRegistered)
@@ -48,7 +48,7 @@ export class ConfigError extends CeleriacError {
   }
 }
 
-/** Task arguments did not match the task's zod schema. `issues` lists what was wrong. */
+/** Task arguments did not match the task's Standard Schema. `issues` lists what was wrong. */
 export class ValidationError extends CeleriacError {
   override name = "ValidationError";
   readonly task: string;
@@ -94,8 +94,9 @@ export class NotRegisteredError extends CeleriacError {
 export class ResultTimeoutError extends CeleriacError {
   override name = "ResultTimeoutError";
   readonly taskId: string;
-  constructor(taskId: string, timeoutMs: number) {
-    super("result_timeout", `result ${taskId} not ready after ${timeoutMs} ms`);
+  /** `hint`: what the last read showed (its state, and what that usually means). */
+  constructor(taskId: string, timeoutMs: number, hint?: string) {
+    super("result_timeout", `result ${taskId} not ready after ${timeoutMs} ms${hint ? ` (${hint})` : ""}`);
     this.taskId = taskId;
   }
 }
@@ -175,16 +176,22 @@ export class MaxRetriesExceededError extends TaskControl {
 /** The hard time limit passed; the task is marked FAILURE. */
 export class TimeLimitExceeded extends TaskControl {
   override name = "TimeLimitExceeded";
+  /** The limit that passed, in seconds. */
+  readonly seconds: number;
   constructor(seconds: number) {
     super("time_limit", `TimeLimitExceeded(${seconds})`);
+    this.seconds = seconds;
   }
 }
 
 /** The soft time limit passed; delivered as the reason of the task's AbortSignal. */
 export class SoftTimeLimitExceeded extends TaskControl {
   override name = "SoftTimeLimitExceeded";
+  /** The limit that passed, in seconds. */
+  readonly seconds: number;
   constructor(seconds: number) {
     super("soft_time_limit", `SoftTimeLimitExceeded(${seconds})`);
+    this.seconds = seconds;
   }
 }
 

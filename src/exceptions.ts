@@ -1,8 +1,13 @@
 /**
- * Turning thrown values into Celery's exception records and back.
+ * Turning thrown values into Celery's exception records and back. Records are written the way
+ * Celery 5.2's JSON backend writes them: `exc_type` is the class name, `exc_message` the
+ * exception's `args` as a list and `exc_module` where Python finds the class (so a Python client
+ * re-raises the real `NotRegistered`, `TimeLimitExceeded`, ... and not a stand-in).
  * @module
  */
-import { CeleriacError, TaskError } from "./errors.ts";
+import {
+  CeleriacError, NotRegisteredError, SoftTimeLimitExceeded, TaskError, TimeLimitExceeded,
+} from "./errors.ts";
 import type { ExceptionInfo } from "./types.ts";
 
 // Names that exist in Python's builtins, so a Python client re-raises the real class.
@@ -11,23 +16,36 @@ const PY_BUILTINS = new Set([
   "ZeroDivisionError", "NotImplementedError", "AssertionError", "LookupError", "ArithmeticError",
   "OverflowError", "RecursionError", "TimeoutError", "OSError", "ConnectionError",
 ]);
-const CELERY_ERRORS = new Set([
-  "Retry", "Ignore", "MaxRetriesExceededError", "TimeLimitExceeded", "SoftTimeLimitExceeded",
-  "TaskRevokedError", "ChordError", "NotRegistered", "WorkerLostError",
-]);
+// Where Celery 5.2's own errors live (celery.exceptions re-exports billiard's, but records name billiard).
+const PY_MODULES: Record<string, string> = {
+  Retry: "celery.exceptions", Ignore: "celery.exceptions", MaxRetriesExceededError: "celery.exceptions",
+  TaskRevokedError: "celery.exceptions", ChordError: "celery.exceptions", NotRegistered: "celery.exceptions",
+  TimeLimitExceeded: "billiard.exceptions", SoftTimeLimitExceeded: "billiard.exceptions", WorkerLostError: "billiard.exceptions",
+  ContentDisallowed: "kombu.exceptions", DecodeError: "kombu.exceptions",
+};
+// Our names for kombu's classes: an unreadable message is kombu's DecodeError.
+const RENAMED: Record<string, string> = { MessageError: "DecodeError" };
 
-/** Serialize anything thrown into `{exc_type, exc_message, exc_module}`. */
+/** Serialize anything thrown into `{exc_type, exc_message, exc_module}`, as Celery would store it. */
 export function toExceptionInfo(err: unknown): ExceptionInfo {
   if (err instanceof TaskError) {
     return { exc_type: err.excType, exc_message: err.excMessage, exc_module: err.excModule };
   }
   if (err instanceof Error) {
-    const type = err.name || "Error";
-    const message = err instanceof CeleriacError ? err.message.replace(/^\[celeriac\] /, "") : err.message;
-    const module = CELERY_ERRORS.has(type) ? "celery.exceptions" : PY_BUILTINS.has(type) ? "builtins" : "celeriac";
-    return { exc_type: type, exc_message: [message], exc_module: module };
+    const type = RENAMED[err.name] ?? (err.name || "Error");
+    const module = PY_MODULES[type] ?? (PY_BUILTINS.has(type) ? "builtins" : "celeriac");
+    return { exc_type: type, exc_message: argsOf(err), exc_module: module };
   }
   return { exc_type: "Error", exc_message: [typeof err === "string" ? err : safeJson(err)], exc_module: "celeriac" };
+}
+
+// Python's `exc.args` for our errors: NotRegistered(name), TimeLimitExceeded(seconds), SoftTimeLimitExceeded().
+function argsOf(err: Error): unknown[] {
+  if (err instanceof NotRegisteredError) return [err.task];
+  if (err instanceof TimeLimitExceeded) return [err.seconds];
+  if (err instanceof SoftTimeLimitExceeded) return [];
+  const message = err instanceof CeleriacError ? err.message.replace(/^\[celeriac\] /, "") : err.message;
+  return message === "" ? [] : [message];
 }
 
 /** The traceback text stored next to a failure (the JS stack). */

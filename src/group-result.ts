@@ -4,8 +4,8 @@
  * @module
  */
 import { fromExceptionInfo } from "./exceptions.ts";
-import { ResultTimeoutError } from "./errors.ts";
-import { AsyncResult, pollDelays, type GetOptions, type Outcome, type ResultHost } from "./result.ts";
+import { ConfigError, ResultTimeoutError } from "./errors.ts";
+import { AsyncResult, pollDelays, settleBy, type GetOptions, type Outcome, type ResultHost } from "./result.ts";
 import { FAILURE, PENDING, READY_STATES, SUCCESS, type TaskState } from "./states.ts";
 import type { ResultMeta } from "./types.ts";
 import { sleep } from "./util/time.ts";
@@ -60,7 +60,8 @@ export class GroupResult<T = unknown> extends AsyncResult<T[]> {
     const propagate = opts.propagate ?? true;
     for (;;) {
       opts.signal?.throwIfAborted();
-      const out = this.evaluate(await this.snapshot(propagate), propagate);
+      const snap = await settleBy(this.snapshot(propagate), deadline, opts.signal, () => new ResultTimeoutError(this.id, opts.timeout!));
+      const out = this.evaluate(snap, propagate);
       if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
       if (out.ready) return out.value as T[];
       const left = deadline - Date.now();
@@ -134,6 +135,19 @@ export class GroupResult<T = unknown> extends AsyncResult<T[]> {
   /** Revoke every member. */
   override revoke(): Promise<void> {
     return this.host.revoke(this.results.flatMap((r) => r.watchIds(false)));
+  }
+
+  /**
+   * Store this group's member ids as Celery's `celery-taskset-meta-<gid>` record, so
+   * `app.GroupResult.restore(id)` (or Python's `GroupResult.restore`) can rebuild it.
+   */
+  async save(): Promise<this> {
+    const b = this.host.backend;
+    if (!b.saveGroup) throw new ConfigError(`backend ${b.name} cannot save groups (no saveGroup)`);
+    const host = this.host as { resultTtlMs?(): number | null };
+    const ttl = host.resultTtlMs ? host.resultTtlMs() ?? 0 : 86_400_000; // 0: no expiry
+    await b.saveGroup(this.id, JSON.stringify({ result: this.asTuple() }), ttl);
+    return this;
   }
 
   /** Celery's `as_tuple()`: `[[id, parent tuple], [member tuples]]`. */

@@ -1,9 +1,8 @@
 /**
  * Celery protocol v2 task messages in kombu's Redis envelope: built, encoded, decoded and
- * validated here and nowhere else (docs/celery-reference.md §2.1–2.2).
+ * validated here and nowhere else (docs/wire-format.md §1).
  * @module
  */
-import * as z from "zod";
 import { MessageError } from "./errors.ts";
 import type { OutboundMessage } from "./ports.ts";
 import type { Embed, SignatureDict } from "./types.ts";
@@ -76,61 +75,65 @@ export interface MessageInput {
   origin?: string;
   headers?: Record<string, unknown>;
   embed?: Partial<Embed>;
+  /** Epoch ms the `expiration` property counts from (the app's clock; default `Date.now()`). */
+  now?: number;
 }
 
-const signatureSchema: z.ZodType<SignatureDict> = z.lazy(() =>
-  z.object({
-    task: z.string().min(1),
-    args: z.array(z.unknown()).default([]),
-    kwargs: z.record(z.string(), z.unknown()).default({}),
-    options: z.record(z.string(), z.unknown()).default({}),
-    subtask_type: z.string().nullable().default(null),
-    immutable: z.boolean().default(false),
-  }).passthrough()
-) as unknown as z.ZodType<SignatureDict>;
+// Hand-written envelope checks (no schema library in the core bundle): each field has a check
+// and Python's default; `read` applies the defaults and collects "path: problem" issues.
+type Obj = Record<string, unknown>;
+type Check = [ok: (v: unknown) => boolean, what: string];
+type Spec = Record<string, [Check, unknown]>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === "string";
+const orNull = ([ok, what]: Check): Check => [(v) => v === null || ok(v), `${what} or null`];
+const STR: Check = [isStr, "a string"];
+const NAME: Check = [(v) => isStr(v) && v.length > 0, "a non-empty string"];
+const INT: Check = [Number.isInteger, "an integer"];
+const BOOL: Check = [(v) => typeof v === "boolean", "a boolean"];
+const ARR: Check = [Array.isArray, "an array"];
+const OBJ: Check = [isObj, "an object"];
+const INSTANT: Check = [(v) => isStr(v) && !Number.isNaN(parseInstant(v)), "an ISO 8601 instant"];
+const LIMITS: Check = [(v) => Array.isArray(v) && v.length === 2 && v.every((x) => x === null || Number.isFinite(x)), "[hard, soft]"];
+const REQUIRED = Symbol("required");
 
-const embedSchema = z.object({
-  callbacks: z.array(signatureSchema).nullable().default(null),
-  errbacks: z.array(signatureSchema).nullable().default(null),
-  chain: z.array(signatureSchema).nullable().default(null),
-  chord: signatureSchema.nullable().default(null),
-}).passthrough();
+const HEADERS: Spec = {
+  lang: [STR, "py"], task: [NAME, REQUIRED], id: [NAME, REQUIRED], shadow: [orNull(STR), null], eta: [orNull(INSTANT), null],
+  expires: [orNull(INSTANT), null], group: [orNull(STR), null], group_index: [orNull(INT), null],
+  retries: [orNull([(v) => Number.isInteger(v) && (v as number) >= 0, "an integer ≥ 0"]), 0], timelimit: [orNull(LIMITS), null],
+  root_id: [orNull(STR), null], parent_id: [orNull(STR), null], argsrepr: [orNull(STR), ""], kwargsrepr: [orNull(STR), ""],
+  origin: [orNull(STR), ""], ignore_result: [orNull(BOOL), false],
+};
+const ENVELOPE: Spec = { body: [STR, REQUIRED], "content-type": [STR, "application/json"], "content-encoding": [STR, "utf-8"], headers: [OBJ, REQUIRED], properties: [OBJ, {}] };
+const PROPERTIES: Spec = { body_encoding: [STR, undefined], delivery_tag: [STR, undefined], priority: [orNull(INT), undefined] };
+const SIGNATURE: Spec = {
+  task: [NAME, REQUIRED], args: [ARR, []], kwargs: [OBJ, {}], options: [OBJ, {}], subtask_type: [orNull(STR), null], immutable: [BOOL, false],
+};
 
-const bodySchema = z.tuple([z.array(z.unknown()), z.record(z.string(), z.unknown()), embedSchema.nullable()]);
+/** A copy of `o` with defaults for absent fields; problems go to `issues`. */
+function read(v: unknown, spec: Spec, path: string, issues: string[]): Obj {
+  if (!isObj(v)) return (issues.push(`${path || "(root)"}: expected an object`), {});
+  const out: Obj = { ...v };
+  const at = path ? `${path}.` : "";
+  for (const [key, [[ok, what], dflt]] of Object.entries(spec)) {
+    const x = v[key];
+    if (x === undefined ? dflt === REQUIRED : !ok(x)) issues.push(`${at}${key}: expected ${what}`);
+    else if (x === undefined) out[key] = dflt;
+  }
+  return out;
+}
 
-const isoOrNull = z.string().refine((s) => !Number.isNaN(parseInstant(s)), "not an ISO 8601 instant").nullable().default(null);
-
-const headersSchema = z.object({
-  lang: z.string().default("py"),
-  task: z.string().min(1),
-  id: z.string().min(1),
-  shadow: z.string().nullable().default(null),
-  eta: isoOrNull,
-  expires: isoOrNull,
-  group: z.string().nullable().default(null),
-  group_index: z.number().int().nullable().default(null),
-  retries: z.number().int().nonnegative().nullable().default(0).transform((n) => n ?? 0),
-  timelimit: z.tuple([z.number().nullable(), z.number().nullable()]).nullable().default([null, null])
-    .transform((t) => t ?? [null, null] as [number | null, number | null]),
-  root_id: z.string().nullable().default(null),
-  parent_id: z.string().nullable().default(null),
-  argsrepr: z.string().nullable().default(""),
-  kwargsrepr: z.string().nullable().default(""),
-  origin: z.string().nullable().default(""),
-  ignore_result: z.boolean().nullable().default(false),
-}).passthrough();
-
-const envelopeSchema = z.object({
-  body: z.string(),
-  "content-type": z.string().default("application/json"),
-  "content-encoding": z.string().default("utf-8"),
-  headers: headersSchema,
-  properties: z.object({
-    body_encoding: z.string().optional(),
-    delivery_tag: z.string().optional(),
-    priority: z.number().int().nullable().optional(),
-  }).passthrough().default({}),
-});
+function readEmbed(v: unknown, issues: string[]): Embed {
+  const e = v === null ? {} : read(v, {}, "2", issues);
+  const list = (key: string): SignatureDict[] | null => {
+    const x = e[key];
+    if (x == null) return null;
+    if (!Array.isArray(x)) return (issues.push(`2.${key}: expected an array or null`), null);
+    return x.map((s, i) => read(s, SIGNATURE, `2.${key}.${i}`, issues) as unknown as SignatureDict);
+  };
+  const chord = e.chord == null ? null : read(e.chord, SIGNATURE, "2.chord", issues) as unknown as SignatureDict;
+  return { ...e, callbacks: list("callbacks"), errbacks: list("errbacks"), chain: list("chain"), chord } as Embed;
+}
 
 /** Build a complete protocol v2 message with Python's default values for every header. */
 export function buildMessage(input: MessageInput): TaskMessage {
@@ -166,7 +169,7 @@ export function buildMessage(input: MessageInput): TaskMessage {
     body_encoding: "base64",
     delivery_tag: uuid(),
   };
-  if (input.expires != null) properties.expiration = String(Math.max(0, Math.round(input.expires - Date.now())));
+  if (input.expires != null) properties.expiration = String(Math.max(0, Math.round(input.expires - (input.now ?? Date.now()))));
   const embed: Embed = { callbacks: null, errbacks: null, chain: null, chord: null, ...input.embed };
   return { headers, properties, args, kwargs, embed };
 }
@@ -217,38 +220,35 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-function describe(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-}
-
 /** Decode and validate an envelope; throws `MessageError` with the reason when it is malformed. */
 export function decodeMessage(raw: string): TaskMessage {
-  const env = envelopeSchema.safeParse(parseJson(raw, "message"));
-  if (!env.success) throw new MessageError(`invalid envelope: ${describe(env.error)}`);
-  const e = env.data;
-  if (!e["content-type"].includes("json")) throw new MessageError(`unsupported content-type ${e["content-type"]}`);
-  if (e.headers.compression) throw new MessageError(`unsupported compression ${String(e.headers.compression)}`);
-  let bodyText = e.body;
-  if (e.properties.body_encoding === "base64") {
+  const issues: string[] = [];
+  const e = read(parseJson(raw, "message"), ENVELOPE, "", issues);
+  const h = issues.length ? {} : read(e.headers, HEADERS, "headers", issues);
+  const p = issues.length ? {} : read(e.properties, PROPERTIES, "properties", issues);
+  if (issues.length) throw new MessageError(`invalid envelope: ${issues.join("; ")}`);
+  const contentType = e["content-type"] as string;
+  if (!contentType.includes("json")) throw new MessageError(`unsupported content-type ${contentType}`);
+  if (h.compression) throw new MessageError(`unsupported compression ${String(h.compression)}`);
+  let bodyText = e.body as string;
+  if (p.body_encoding === "base64") {
     try {
-      bodyText = base64DecodeUtf8(e.body);
+      bodyText = base64DecodeUtf8(bodyText);
     } catch (cause) {
       throw new MessageError("body is not valid base64 UTF-8", { cause });
     }
   }
-  const body = bodySchema.safeParse(parseJson(bodyText, "body"));
-  if (!body.success) throw new MessageError(`body is not [args, kwargs, embed]: ${describe(body.error)}`);
-  const [args, kwargs, embed] = body.data;
-  const h = e.headers;
+  const body = parseJson(bodyText, "body");
+  if (!Array.isArray(body) || body.length !== 3) throw new MessageError("body is not [args, kwargs, embed]: expected an array of 3");
+  const [args, kwargs] = body as [unknown[], Obj];
+  if (!Array.isArray(args)) issues.push("0: expected an array");
+  if (!isObj(kwargs)) issues.push("1: expected an object");
+  const embed = readEmbed(body[2], issues);
+  if (issues.length) throw new MessageError(`body is not [args, kwargs, embed]: ${issues.join("; ")}`);
   const headers = {
-    ...h,
-    root_id: h.root_id ?? h.id,
-    argsrepr: h.argsrepr ?? "",
-    kwargsrepr: h.kwargsrepr ?? "",
-    origin: h.origin ?? "",
-    ignore_result: h.ignore_result ?? false,
+    ...h, retries: h.retries ?? 0, timelimit: h.timelimit ?? [null, null], root_id: h.root_id ?? h.id,
+    argsrepr: h.argsrepr ?? "", kwargsrepr: h.kwargsrepr ?? "", origin: h.origin ?? "", ignore_result: h.ignore_result ?? false,
   } as TaskHeaders;
-  const p = e.properties as Record<string, unknown>;
   const deliveryInfo = (p.delivery_info ?? {}) as MessageProperties["delivery_info"];
   const properties = {
     ...p,
@@ -256,10 +256,9 @@ export function decodeMessage(raw: string): TaskMessage {
     reply_to: String(p.reply_to ?? ""),
     delivery_mode: Number(p.delivery_mode ?? 2),
     delivery_info: { ...deliveryInfo, exchange: deliveryInfo.exchange ?? "", routing_key: deliveryInfo.routing_key ?? "celery" },
-    priority: e.properties.priority ?? 0,
+    priority: p.priority ?? 0,
     body_encoding: "base64",
-    delivery_tag: e.properties.delivery_tag ?? uuid(),
+    delivery_tag: p.delivery_tag ?? uuid(),
   } as MessageProperties;
-  const fullEmbed: Embed = { callbacks: null, errbacks: null, chain: null, chord: null, ...(embed ?? {}) } as Embed;
-  return { headers, properties, args, kwargs, embed: fullEmbed };
+  return { headers, properties, args, kwargs, embed };
 }

@@ -7,6 +7,7 @@
  * to the underlying service, whatever the batch size.
  * @module
  */
+import { ConfigError } from "./errors.ts";
 import type { ResultMeta } from "./types.ts";
 
 /** A message to send. `payload` is the encoded Celery envelope (a JSON string). */
@@ -60,6 +61,12 @@ export interface ClaimOptions {
   max: number;
   /** A claimed message not acked within this time is handed out again. */
   visibilityMs: number;
+  /**
+   * The caller's time (epoch ms, `app.clock.now()`): what is due, expired or revoked is judged
+   * at this instant, atomically inside the claim. The worker always passes it; without it the
+   * adapter uses its own clock.
+   */
+  now?: number;
 }
 
 /** Results a pull broker can store together with the ack, when it shares the backend's store. */
@@ -92,6 +99,11 @@ export interface PullBroker extends Broker {
   storesResultsFor?(backend: ResultBackend): boolean;
   /** Read the dead-letter list (newest first). */
   deadLetters(limit?: number): Promise<DeadLetter[]>;
+  /**
+   * Put up to `limit` dead letters (oldest first; only those of `queue` when given) back at
+   * the tail of their queue and drop them from the list; resolves to how many moved.
+   */
+  redrive(opts: RedriveOptions): Promise<number>;
   /** Number of waiting (not delayed, not claimed) messages in a queue. */
   size(queue: string): Promise<number>;
   /**
@@ -115,8 +127,41 @@ export interface DeadLetter {
   payload: string;
   queue: string;
   reason: string;
+  /** The message's priority (restored by `redrive`); absent in entries written before it was kept. */
+  priority?: number;
   /** ISO instant. */
   at: string;
+}
+
+/** Options of `PullBroker.redrive`. */
+export interface RedriveOptions {
+  /** Move at most this many entries. */
+  limit: number;
+  /** Only entries that came from this queue (default: every queue). */
+  queue?: string;
+}
+
+/**
+ * Bounds of a pull broker's dead-letter list (broker option `deadLetters`): the oldest entries
+ * go once there are more than `max`, and any entry older than `ttlSeconds`.
+ */
+export interface DeadLetterLimits {
+  /** Entries kept (default 10 000). */
+  max?: number;
+  /** Seconds an entry is kept (default 7 days). */
+  ttlSeconds?: number;
+}
+
+/** The defaults of `DeadLetterLimits`. */
+export const DEAD_LETTER_DEFAULTS: Readonly<Required<DeadLetterLimits>> = { max: 10_000, ttlSeconds: 7 * 24 * 3600 };
+
+/** `limits` with the defaults filled in; throws a `ConfigError` naming a bound that is not a positive number. */
+export function deadLetterLimits(limits: DeadLetterLimits = {}): Required<DeadLetterLimits> {
+  const out = { ...DEAD_LETTER_DEFAULTS, ...limits };
+  for (const [k, v] of Object.entries(out)) {
+    if (!(typeof v === "number" && v > 0)) throw new ConfigError(`deadLetters.${k} must be a positive number, got ${String(v)}`);
+  }
+  return { max: Math.floor(out.max), ttlSeconds: out.ttlSeconds };
 }
 
 /** True when the broker can be pulled from. */
@@ -162,4 +207,8 @@ export interface ResultBackend {
    */
   watch?(taskIds: string[], onChange: () => void): Promise<() => Promise<void>>;
   close?(): Promise<void>;
+  /** Store `celery-taskset-meta-<gid>` = JSON `record` (Celery's `GroupResult.save()`), replacing any. */
+  saveGroup?(groupId: string, record: string, ttlMs: number): Promise<void>;
+  /** The record `saveGroup` (or Python's `GroupResult.save()`) stored, or null. */
+  restoreGroup?(groupId: string): Promise<unknown | null>;
 }

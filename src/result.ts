@@ -18,7 +18,10 @@ export interface ResultHost {
 
 /** Options of `AsyncResult.get`. Durations are milliseconds. */
 export interface GetOptions {
-  /** Give up after this many ms with `ResultTimeoutError` (default: wait forever). */
+  /**
+   * Give up after this many ms with `ResultTimeoutError` (default: wait forever), also while a
+   * backend read is still pending (its late reply is ignored).
+   */
   timeout?: number;
   /**
    * Poll interval in ms. Default: adaptive, from 50 ms growing by half each poll up to 1 s, so
@@ -109,16 +112,17 @@ export class AsyncResult<T = unknown> {
     const ids = [...new Set(this.watchIds(propagate))];
     // A backend that announces changes (Redis pub/sub) is waited on instead of polled.
     const changed = new Wake();
-    const unwatch = await this.host.backend.watch?.(ids, changed.fire).catch(() => undefined);
+    const unwatch = await settleBy(Promise.resolve(this.host.backend.watch?.(ids, changed.fire)).catch(() => undefined), deadline, opts.signal, () => new ResultTimeoutError(this.id, opts.timeout!));
     try {
       for (;;) {
         opts.signal?.throwIfAborted();
-        const metas = ids.length === 1 ? [await this.host.backend.get(ids[0])] : await this.host.backend.mget(ids);
+        const read = ids.length === 1 ? this.host.backend.get(ids[0]).then((m) => [m]) : this.host.backend.mget(ids);
+        const metas = await settleBy(read, deadline, opts.signal, () => new ResultTimeoutError(this.id, opts.timeout!));
         const out = this.evaluate(new Map(ids.map((id, i) => [id, metas[i] ?? null])), propagate);
         if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
         if (out.ready) return out.value as T;
         const left = deadline - Date.now();
-        if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!);
+        if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!, stateHint(metas[0]));
         await (unwatch ? changed.next(Math.min(left, 60_000), opts.signal) : sleep(Math.min(wait(), left), opts.signal));
       }
     } finally {
@@ -180,6 +184,26 @@ export function childId(c: unknown): string | null {
   return null;
 }
 
+/**
+ * @internal `p`, unless `deadline` (epoch ms) passes first (rejects with `onTimeout()`) or
+ * `signal` aborts first (rejects with its reason); whatever `p` does later is ignored.
+ */
+export function settleBy<T>(p: Promise<T>, deadline: number, signal: AbortSignal | undefined, onTimeout: () => Error): Promise<T> {
+  if (deadline === Infinity && !signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const finish = (settle: () => void): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      settle();
+    };
+    const onAbort = (): void => finish(() => reject(signal!.reason));
+    const timer = deadline < Infinity ? setTimeout(() => finish(() => reject(onTimeout())), Math.max(0, deadline - Date.now())) : undefined;
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    p.then((v) => finish(() => resolve(v)), (e: unknown) => finish(() => reject(e)));
+  });
+}
+
 /** @internal the delays between polls: fixed when `interval` is given, else 50 ms × 1.5ⁿ up to 1 s */
 export function pollDelays(interval?: number): () => number {
   let next = 50;
@@ -189,4 +213,13 @@ export function pollDelays(interval?: number): () => number {
     next = Math.min(1000, next * 1.5);
     return d;
   };
+}
+
+/** @internal what a record that is still not ready says about why, for `ResultTimeoutError` */
+export function stateHint(meta: ResultMeta | null | undefined): string {
+  const state = meta?.status ?? PENDING;
+  if (state === PENDING) return "state PENDING: no worker has started it; is a worker running and consuming its queue?";
+  if (state === "STARTED") return "state STARTED: a worker is running it";
+  if (state === "RETRY") return "state RETRY: it failed and waits for its next attempt";
+  return `state ${state}`;
 }

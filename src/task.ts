@@ -2,10 +2,10 @@
  * Tasks: a registered function plus Celery's options, and the ways to call it.
  * @module
  */
-import type { z } from "zod";
 import { chunks, xmap, xstarmap, type Chunks } from "./canvas/primitives.ts";
 import { Signature, type ApplyOptions, type SignatureHost } from "./canvas/signature.ts";
 import type { AsyncResult } from "./result.ts";
+import type { StandardSchemaV1 } from "./schema.ts";
 import type { TaskContext } from "./worker/context.ts";
 
 /** Something that may be thrown and matched by `autoretryFor`: a class or a predicate. */
@@ -49,10 +49,10 @@ export interface TaskOptions {
   queue?: string;
   /** Per-worker rate limit: `"10/s"`, `"100/m"`, `"5/h"`. */
   rateLimit?: string | number;
-  /** zod tuple schema for positional args, checked when sending and again when running. */
-  args?: z.ZodType;
-  /** zod object schema for keyword args, checked when sending and again when running. */
-  kwargs?: z.ZodType;
+  /** Schema of the positional args (any Standard Schema: zod, valibot, arktype), checked when sending and again when running. */
+  args?: StandardSchemaV1;
+  /** Schema of the keyword args (any Standard Schema), checked when sending and again when running. */
+  kwargs?: StandardSchemaV1;
 }
 
 /** A task function. Keyword arguments from the wire arrive as a final object argument. */

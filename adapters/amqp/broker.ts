@@ -1,6 +1,7 @@
 import { Buffer } from "node:buffer";
 import type { Channel, Message } from "amqplib";
-import type { ClaimOptions, DeadLetter, Delivery, OutboundMessage, PullBroker, WaitForWorkOptions } from "../../src/ports.ts";
+import { deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type OutboundMessage, type PullBroker, type RedriveOptions, type WaitForWorkOptions } from "../../src/ports.ts";
+import { DeadLetterQueue } from "./dead-letters.ts";
 import { Wake } from "../../src/util/wake.ts";
 import { ADAPTER, guard } from "./errors.ts";
 import { Link, type Session } from "./link.ts";
@@ -21,6 +22,8 @@ export interface AmqpBrokerOptions {
   maxIdleMs?: number;
   /** Clock in epoch ms (tests). */
   now?: () => number;
+  /** Bounds of the dead-letter list (default 10 000 entries, 7 days). */
+  deadLetters?: DeadLetterLimits;
 }
 
 interface Held {
@@ -46,11 +49,13 @@ export class AmqpBroker implements PullBroker {
   private buffer: Held[] = [];
   private readonly claimed = new Map<string, Held>();
   private topo: { epoch: number; t: Topology } | null = null;
+  private readonly dead: DeadLetterQueue;
 
   constructor(url: string, opts: AmqpBrokerOptions = {}) {
     this.opts = opts;
     this.prefix = opts.prefix ?? "";
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.dead = new DeadLetterQueue(`${this.prefix}celeriac.dead`, deadLetterLimits(opts.deadLetters), () => this.now());
     this.link = new Link(url, {
       timeoutMs: this.timeoutMs,
       onChange: (s) => {
@@ -192,37 +197,32 @@ export class AmqpBroker implements PullBroker {
     h.ch.ack(h.msg);
   }
 
-  /** Keep `{payload, queue, reason, at}` in the durable queue `<prefix>celeriac.dead`, then ack. */
+  /** Keep `{payload, queue, reason, priority, at}` in the durable queue `<prefix>celeriac.dead`, then ack. */
   async deadLetter(d: Delivery, reason: string): Promise<void> {
     const h = this.settle(d);
-    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, at: new Date(this.now()).toISOString() };
+    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, priority: d.priority, at: new Date(this.now()).toISOString() };
     await guard("deadLetter", this.timeoutMs, async () => {
       const { s, t } = await this.session();
-      await t.plain(this.deadQueue);
-      s.pub.publish("", this.deadQueue, Buffer.from(JSON.stringify(entry)), { persistent: true, contentType: "application/json" });
-      await s.pub.waitForConfirms();
+      await this.dead.add(s, t, entry);
     });
     if (h) h.ch.ack(h.msg);
   }
 
-  private get deadQueue(): string {
-    return `${this.prefix}celeriac.dead`;
-  }
-
-  /** Read the dead-letter queue without consuming it (get all, then close the channel: they go back). */
+  /** The dead-letter list, newest first (read without consuming it). */
   deadLetters(limit = 100): Promise<DeadLetter[]> {
     if (limit <= 0) return Promise.resolve([]);
     return guard("deadLetters", this.timeoutMs, async () => {
       const { s, t } = await this.session();
-      await t.plain(this.deadQueue);
-      const ch = await s.conn.createChannel();
-      const all: DeadLetter[] = [];
-      try {
-        for (let m = await ch.get(this.deadQueue); m && all.length < 10_000; m = await ch.get(this.deadQueue)) all.push(JSON.parse(m.content.toString()));
-      } finally {
-        await ch.close().catch(() => {});
-      }
-      return all.reverse().slice(0, limit);
+      return this.dead.list(s, t, limit);
+    });
+  }
+
+  /** Put up to `limit` of the oldest dead letters (of `queue` when given) back on their queues. */
+  redrive(opts: RedriveOptions): Promise<number> {
+    if (opts.limit <= 0) return Promise.resolve(0);
+    return guard("redrive", this.timeoutMs, async () => {
+      const { s, t } = await this.session();
+      return this.dead.redrive(s, t, opts, (q) => this.q(q));
     });
   }
 

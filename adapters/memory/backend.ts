@@ -53,6 +53,16 @@ export class MemoryBackend implements ResultBackend {
     return Promise.resolve(true);
   }
 
+  saveGroup(groupId: string, record: string, ttlMs: number): Promise<void> {
+    this.write(`celery-taskset-meta-${groupId}`, record, ttlMs);
+    return Promise.resolve();
+  }
+
+  restoreGroup(groupId: string): Promise<unknown | null> {
+    const v = this.read(`celery-taskset-meta-${groupId}`);
+    return Promise.resolve(v == null ? null : JSON.parse(v));
+  }
+
   release(key: string): Promise<void> {
     this.kv.delete(key);
     return Promise.resolve();

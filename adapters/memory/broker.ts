@@ -1,10 +1,16 @@
-import type { ClaimOptions, DeadLetter, Delivery, OutboundMessage, PullBroker } from "../../src/ports.ts";
+import type {
+  ClaimOptions, DeadLetter, DeadLetterLimits, Delivery, OutboundMessage, PullBroker, RedriveOptions,
+} from "../../src/ports.ts";
+import { parseInstant } from "../../src/util/time.ts";
+import { DeadLetterList } from "./dead-letters.ts";
 import { Fifo } from "./fifo.ts";
 
 /** Options of `memoryBroker`. */
 export interface MemoryBrokerOptions {
   /** Clock in epoch ms (tests pass a controllable one). */
   now?: () => number;
+  /** Bounds of the dead-letter list (default 10 000 entries, 7 days). */
+  deadLetters?: DeadLetterLimits;
 }
 
 interface Stored {
@@ -32,11 +38,12 @@ export class MemoryBroker implements PullBroker {
   private delayed: { at: number; msg: Stored }[] = [];
   private readonly unacked = new Map<string, { at: number; msg: Stored }>();
   private readonly revoked = new Map<string, number>();
-  private readonly dead: DeadLetter[] = [];
+  private readonly dead: DeadLetterList<Stored>;
   private seq = 0;
 
   constructor(opts: MemoryBrokerOptions = {}) {
     this.now = opts.now ?? Date.now;
+    this.dead = new DeadLetterList(opts.deadLetters, this.now);
   }
 
   publish(messages: OutboundMessage[]): Promise<void> {
@@ -50,9 +57,9 @@ export class MemoryBroker implements PullBroker {
   }
 
   claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
-    const now = this.now();
+    const now = opts.now ?? this.now();
     this.promote(now);
-    this.restore(now - opts.visibilityMs);
+    this.restore(now - opts.visibilityMs, new Set(queues));
     const out: Delivery[] = [];
     for (const step of STEPS) {
       for (const q of queues) {
@@ -89,9 +96,17 @@ export class MemoryBroker implements PullBroker {
   }
 
   deadLetter(d: Delivery, reason: string): Promise<void> {
+    const msg = this.unacked.get(d.tag)?.msg ?? { id: "", queue: d.queue, priority: d.priority, payload: d.payload, redelivered: d.redelivered };
     this.unacked.delete(d.tag);
-    this.dead.unshift({ payload: d.payload, queue: d.queue, reason, at: new Date(this.now()).toISOString() });
+    this.dead.add({ payload: d.payload, queue: d.queue, reason, priority: d.priority }, msg);
     return Promise.resolve();
+  }
+
+  /** The oldest matching dead letters go back to the tail of their queue (id and priority kept). */
+  redrive(opts: RedriveOptions): Promise<number> {
+    const msgs = this.dead.take(opts.limit, (e) => opts.queue === undefined || e.queue === opts.queue);
+    for (const msg of msgs) this.list(msg).push(msg);
+    return Promise.resolve(msgs.length);
   }
 
   extend(deliveries: Delivery[]): Promise<void> {
@@ -111,7 +126,7 @@ export class MemoryBroker implements PullBroker {
   }
 
   deadLetters(limit = 100): Promise<DeadLetter[]> {
-    return Promise.resolve(this.dead.slice(0, limit));
+    return Promise.resolve(this.dead.newest(limit));
   }
 
   size(queue: string): Promise<number> {
@@ -132,14 +147,27 @@ export class MemoryBroker implements PullBroker {
     for (const e of due) this.list(e.msg).push(e.msg);
   }
 
-  // Messages claimed before `cutoff` and never acked go back to the head of their queue.
-  private restore(cutoff: number): void {
+  // Messages of `queues` claimed before `cutoff` and never acked go back to the head of their
+  // queue; an ETA message not before ETA + visibility (docs/celery-interop.md).
+  private restore(cutoff: number, queues: Set<string>): void {
     for (const [tag, e] of [...this.unacked]) {
-      if (e.at > cutoff) continue;
+      if (e.at > cutoff || !queues.has(e.msg.queue) || etaOf(e.msg.payload) > cutoff) continue;
       this.unacked.delete(tag);
       e.msg.redelivered = true;
       this.list(e.msg).unshift(e.msg);
     }
+  }
+}
+
+// headers.eta in epoch ms (0 when none or unreadable); parsed only for expired claims.
+function etaOf(payload: string): number {
+  if (!payload.includes('"eta"')) return 0;
+  try {
+    const eta = (JSON.parse(payload) as { headers?: { eta?: unknown } }).headers?.eta;
+    const ms = typeof eta === "string" ? parseInstant(eta) : NaN;
+    return Number.isNaN(ms) ? 0 : ms;
+  } catch {
+    return 0;
   }
 }
 

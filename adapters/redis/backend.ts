@@ -59,6 +59,15 @@ export class RedisBackend implements ResultBackend {
     return guard("release", async () => void await this.redis.del(this.keys.custom(key)));
   }
 
+  saveGroup(groupId: string, record: string, ttlMs: number): Promise<void> {
+    const k = this.keys.custom(`celery-taskset-meta-${groupId}`);
+    return guard("saveGroup", async () => void await (ttlMs > 0 ? this.redis.set(k, record, "PX", ttlMs) : this.redis.set(k, record)));
+  }
+
+  restoreGroup(groupId: string): Promise<unknown | null> {
+    return guard("restoreGroup", async () => parseMeta(await this.redis.get(this.keys.custom(`celery-taskset-meta-${groupId}`))));
+  }
+
   chordSize(groupId: string, size: number, ttlMs: number): Promise<void> {
     const k = this.keys.chordSize(groupId);
     return guard("chordSize", async () => void await (ttlMs > 0 ? this.redis.set(k, String(size), "PX", ttlMs) : this.redis.set(k, String(size))));

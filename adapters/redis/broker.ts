@@ -1,8 +1,8 @@
 import type { Redis } from "ioredis";
-import type { ClaimOptions, DeadLetter, Delivery, OutboundMessage, PullBroker, ResultBackend, ResultWrite, WaitForWorkOptions } from "../../src/ports.ts";
+import { deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type OutboundMessage, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite, type WaitForWorkOptions } from "../../src/ports.ts";
 import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys } from "../upstash-redis/keys.ts";
 import { listEntry, wrapEnvelope } from "../upstash-redis/lua/_shared.ts";
-import { claim, deadLetter, requeue } from "../upstash-redis/lua/mod.ts";
+import { claim, deadLetter, redrive, requeue } from "../upstash-redis/lua/mod.ts";
 import { RedisBackend, settleOn } from "./backend.ts";
 import { connect, runScript, type RedisConnectionOptions, type RedisLike } from "./client.ts";
 import { ADAPTER, guard } from "./errors.ts";
@@ -18,6 +18,8 @@ export interface RedisBrokerOptions extends RedisConnectionOptions {
   eta?: "delayed" | "queue";
   /** Longest idle wait before a worker claims anyway, a safety net for lost wake-ups (default 300 000 ms). */
   maxIdleMs?: number;
+  /** Bounds of the dead-letter list `_celeriac.dead` (default 10 000 entries, 7 days). */
+  deadLetters?: DeadLetterLimits;
 }
 
 type ClaimRow = [string, string, number, string, number, number];
@@ -36,12 +38,15 @@ export class RedisBroker implements PullBroker {
   private readonly now: () => number;
   private readonly etaOnQueue: boolean;
   private readonly idle: IdleWaiter;
+  private readonly bound = new Set<string>();
+  private readonly dead: Required<DeadLetterLimits>;
 
   constructor(target: RedisLike, opts: RedisBrokerOptions = {}) {
     ({ redis: this.redis, owned: this.owned } = connect(target, opts));
     this.keys = brokerKeys(opts.prefix ?? "");
     this.now = opts.now ?? Date.now;
     this.etaOnQueue = opts.eta === "queue";
+    this.dead = deadLetterLimits(opts.deadLetters);
     this.idle = new IdleWaiter(this.redis, `${this.keys.prefix}_celeriac.wake`, opts.maxIdleMs ?? 300_000);
   }
 
@@ -59,17 +64,21 @@ export class RedisBroker implements PullBroker {
         (lists.get(key) ?? lists.set(key, []).get(key)!).push(entry);
       }
     }
+    // kombu's queue_bind on first use: SADD _kombu.binding.<q> "<q>\x06\x16\x06\x16<q>" (inspect/Flower read it).
+    const bind = [...new Set(messages.map((m) => m.queue))].filter((q) => !this.bound.has(q));
     return guard("publish", async () => {
-      if (lists.size === 1 && !delayed.length) {
+      if (lists.size === 1 && !delayed.length && !bind.length) {
         const [[key, payloads]] = [...lists];
         return void await this.redis.lpush(key, ...payloads);
       }
       const tx = this.redis.multi();
+      for (const q of bind) tx.sadd(`${this.keys.prefix}_kombu.binding.${q}`, `${q}\x06\x16\x06\x16${q}`);
       for (const [key, payloads] of lists) tx.lpush(key, ...payloads);
       if (delayed.length) tx.zadd(this.keys.delayed, ...delayed).publish(`${this.keys.prefix}_celeriac.wake`, String(delayed[0]));
       const replies = await tx.exec();
       const failed = replies?.find(([err]) => err);
       if (!replies || failed) throw failed?.[0] ?? new Error("transaction aborted");
+      for (const q of bind) this.bound.add(q);
     });
   }
 
@@ -102,11 +111,28 @@ export class RedisBroker implements PullBroker {
   }
 
   async deadLetter(d: Delivery, reason: string): Promise<void> {
-    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, at: new Date(this.now()).toISOString() };
+    // `at` goes last: the script reads it from the entry's tail to expire old entries.
+    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, priority: d.priority, at: new Date(this.now()).toISOString() };
     await runScript(this.redis, deadLetter, {
       keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, dead: this.keys.deadLetters },
-      args: [d.tag, JSON.stringify(entry)],
+      args: [d.tag, JSON.stringify(entry), this.dead.max, this.cutoff(), Math.ceil(this.dead.ttlSeconds)],
     });
+  }
+
+  /** One script call: the oldest dead letters go back, envelope unchanged, to the tail of their queue. */
+  async redrive(opts: RedriveOptions): Promise<number> {
+    const limit = Math.min(Math.floor(opts.limit), 1_000_000);
+    if (!(limit > 0)) return 0;
+    const moved = await runScript(this.redis, redrive, {
+      keys: { dead: this.keys.deadLetters },
+      args: [this.keys.prefix, limit, opts.queue ?? "", this.cutoff()],
+    });
+    return Number(moved) || 0;
+  }
+
+  // Entries stamped before this ISO instant have expired (ISO text sorts as time does).
+  private cutoff(): string {
+    return new Date(this.now() - this.dead.ttlSeconds * 1000).toISOString();
   }
 
   /** Restart the visibility clock of running deliveries (ZADD XX: a restored claim is not revived). */
@@ -131,7 +157,10 @@ export class RedisBroker implements PullBroker {
 
   deadLetters(limit = 100): Promise<DeadLetter[]> {
     if (limit <= 0) return Promise.resolve([]);
-    return guard("deadLetters", async () => (await this.redis.lrange(this.keys.deadLetters, 0, limit - 1)).map((e) => JSON.parse(e) as DeadLetter));
+    const cutoff = this.cutoff(); // entries past their TTL that no dead-letter call has trimmed yet
+    return guard("deadLetters", async () =>
+      (await this.redis.lrange(this.keys.deadLetters, 0, limit - 1)).map((e) => JSON.parse(e) as DeadLetter).filter((e) => !(e.at < cutoff))
+    );
   }
 
   size(queue: string): Promise<number> {

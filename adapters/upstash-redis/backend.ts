@@ -1,7 +1,7 @@
 import type { Redis } from "@upstash/redis";
 import type { ResultBackend, ResultWrite } from "../../src/ports.ts";
 import type { ResultMeta } from "../../src/types.ts";
-import { ADAPTER, guard } from "./errors.ts";
+import { ADAPTER, callSite, guard, type CallSite } from "./errors.ts";
 import { brokerKeys, resultKeys, type BrokerKeys, type ResultKeys } from "./keys.ts";
 import { chordJoin, settle } from "./lua/mod.ts";
 
@@ -11,6 +11,8 @@ export interface UpstashRedisBackendOptions {
   redis: Redis;
   /** Put in front of every key, like Celery's `global_keyprefix` (default none). */
   prefix?: string;
+  /** Deadline of every call in ms (default 10 000): then a retryable `AdapterError`. */
+  timeoutMs?: number;
 }
 
 /**
@@ -21,50 +23,61 @@ export class UpstashRedisBackend implements ResultBackend {
   readonly name = ADAPTER;
   readonly redis: Redis;
   readonly keys: ResultKeys;
+  /** Endpoint and deadline of every call. */
+  readonly site: CallSite;
 
   constructor(opts: UpstashRedisBackendOptions) {
     this.redis = opts.redis;
     this.keys = resultKeys(opts.prefix ?? "");
+    this.site = callSite(opts.redis, opts.timeoutMs);
   }
 
   get(taskId: string): Promise<ResultMeta | null> {
-    return guard("get", async () => parseMeta(await this.redis.get<unknown>(this.keys.meta(taskId))));
+    return guard("get", async () => parseMeta(await this.redis.get<unknown>(this.keys.meta(taskId))), this.site);
   }
 
   mget(taskIds: string[]): Promise<(ResultMeta | null)[]> {
     if (!taskIds.length) return Promise.resolve([]);
-    return guard("mget", async () => (await this.redis.mget<unknown[]>(...taskIds.map((id) => this.keys.meta(id)))).map(parseMeta));
+    return guard("mget", async () => (await this.redis.mget<unknown[]>(...taskIds.map((id) => this.keys.meta(id)))).map(parseMeta), this.site);
   }
 
   /** One script call for the whole batch: SET PX + PUBLISH per record, a stored SUCCESS kept. */
   async set(writes: ResultWrite[]): Promise<void> {
-    if (writes.length) await settleOn(this.redis, brokerKeys(this.keys.prefix), [], writes);
+    if (writes.length) await settleOn(this.redis, brokerKeys(this.keys.prefix), [], writes, this.site);
   }
 
   delete(taskIds: string[]): Promise<void> {
     if (!taskIds.length) return Promise.resolve();
-    return guard("delete", async () => void await this.redis.del(...taskIds.map((id) => this.keys.meta(id))));
+    return guard("delete", async () => void await this.redis.del(...taskIds.map((id) => this.keys.meta(id))), this.site);
   }
 
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     const k = this.keys.custom(key);
     return guard("setIfAbsent", async () =>
-      (await (ttlMs > 0 ? this.redis.set(k, value, { nx: true, px: ttlMs }) : this.redis.set(k, value, { nx: true }))) === "OK"
-    );
+      (await (ttlMs > 0 ? this.redis.set(k, value, { nx: true, px: ttlMs }) : this.redis.set(k, value, { nx: true }))) === "OK", this.site);
   }
 
   release(key: string): Promise<void> {
-    return guard("release", async () => void await this.redis.del(this.keys.custom(key)));
+    return guard("release", async () => void await this.redis.del(this.keys.custom(key)), this.site);
+  }
+
+  saveGroup(groupId: string, record: string, ttlMs: number): Promise<void> {
+    const k = this.keys.custom(`celery-taskset-meta-${groupId}`);
+    return guard("saveGroup", async () => void await (ttlMs > 0 ? this.redis.set(k, record, { px: ttlMs }) : this.redis.set(k, record)));
+  }
+
+  restoreGroup(groupId: string): Promise<unknown | null> {
+    return guard("restoreGroup", async () => parseMeta(await this.redis.get<unknown>(this.keys.custom(`celery-taskset-meta-${groupId}`))));
   }
 
   chordSize(groupId: string, size: number, ttlMs: number): Promise<void> {
     const k = this.keys.chordSize(groupId);
-    return guard("chordSize", async () => void await (ttlMs > 0 ? this.redis.set(k, String(size), { px: ttlMs }) : this.redis.set(k, String(size))));
+    return guard("chordSize", async () => void await (ttlMs > 0 ? this.redis.set(k, String(size), { px: ttlMs }) : this.redis.set(k, String(size))), this.site);
   }
 
   chordDone(groupId: string): Promise<void> {
     const k = this.keys;
-    return guard("chordDone", async () => void await this.redis.del(k.chordJoin(groupId), k.chordSize(groupId), k.chordExtra(groupId)));
+    return guard("chordDone", async () => void await this.redis.del(k.chordJoin(groupId), k.chordSize(groupId), k.chordExtra(groupId)), this.site);
   }
 
   async chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null> {
@@ -72,19 +85,19 @@ export class UpstashRedisBackend implements ResultBackend {
     const entries = await chordJoin.run(this.redis, {
       keys: { join: k.chordJoin(groupId), size: k.chordSize(groupId), extra: k.chordExtra(groupId) },
       args: [index, entry, ttlMs > 0 ? ttlMs : 0],
-    });
+    }, this.site);
     return Array.isArray(entries) ? entries.map(String) : null;
   }
 }
 
 /** Ack `tags` and store `results` in one script call (the broker's ack and `set` share it). */
-export async function settleOn(redis: Redis, keys: BrokerKeys, tags: string[], results: ResultWrite[]): Promise<void> {
+export async function settleOn(redis: Redis, keys: BrokerKeys, tags: string[], results: ResultWrite[], site?: CallSite): Promise<void> {
   const meta = resultKeys(keys.prefix);
   await settle.run(redis, {
     keys: { unacked: keys.unacked, unackedIndex: keys.unackedIndex },
     more: results.map((r) => meta.meta(r.meta.task_id)),
     args: [tags.length, ...tags, ...results.flatMap((r) => [JSON.stringify(r.meta), r.ttlMs ?? 0])],
-  });
+  }, site);
 }
 
 // The client parses JSON replies by default; with `automaticDeserialization: false` we do.

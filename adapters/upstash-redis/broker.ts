@@ -1,10 +1,13 @@
 import type { Redis } from "@upstash/redis";
-import type { ClaimOptions, DeadLetter, Delivery, OutboundMessage, PullBroker, ResultBackend, ResultWrite } from "../../src/ports.ts";
+import {
+  deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type OutboundMessage,
+  type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite,
+} from "../../src/ports.ts";
 import { settleOn, UpstashRedisBackend } from "./backend.ts";
-import { ADAPTER, guard } from "./errors.ts";
+import { ADAPTER, callSite, guard, type CallSite } from "./errors.ts";
 import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys } from "./keys.ts";
 import { listEntry, wrapEnvelope } from "./lua/_shared.ts";
-import { claim, deadLetter, requeue } from "./lua/mod.ts";
+import { claim, deadLetter, redrive, requeue } from "./lua/mod.ts";
 
 /** Options of `upstashRedisBroker`. */
 export interface UpstashRedisBrokerOptions {
@@ -22,6 +25,10 @@ export interface UpstashRedisBrokerOptions {
    * claims such a message early moves it to the delayed set.
    */
   eta?: "delayed" | "queue";
+  /** Deadline of every call in ms (default 10 000): then a retryable `AdapterError`. */
+  timeoutMs?: number;
+  /** Bounds of the dead-letter list `_celeriac.dead` (default 10 000 entries, 7 days). */
+  deadLetters?: DeadLetterLimits;
 }
 
 type ClaimRow = [string, string, number, string, number, number];
@@ -35,14 +42,20 @@ export class UpstashRedisBroker implements PullBroker {
   readonly capabilities = { revocation: true };
   readonly redis: Redis;
   readonly keys: BrokerKeys;
+  /** Endpoint and deadline of every call. */
+  readonly site: CallSite;
   private readonly now: () => number;
+  private readonly bound = new Set<string>();
   private readonly etaOnQueue: boolean;
+  private readonly dead: Required<DeadLetterLimits>;
 
   constructor(opts: UpstashRedisBrokerOptions) {
     this.redis = opts.redis;
     this.keys = brokerKeys(opts.prefix ?? "");
     this.now = opts.now ?? Date.now;
     this.etaOnQueue = opts.eta === "queue";
+    this.site = callSite(opts.redis, opts.timeoutMs);
+    this.dead = deadLetterLimits(opts.deadLetters);
   }
 
   /** LPUSH per list (kombu's producer side) and ZADD for future ETAs, all in one request. */
@@ -59,29 +72,33 @@ export class UpstashRedisBroker implements PullBroker {
         (lists.get(key) ?? lists.set(key, []).get(key)!).push(entry);
       }
     }
+    // kombu's queue_bind on first use: SADD _kombu.binding.<q> "<q>\x06\x16\x06\x16<q>" (inspect/Flower read it).
+    const bind = [...new Set(messages.map((m) => m.queue))].filter((q) => !this.bound.has(q));
     return guard("publish", async () => {
       // One command goes alone; several go in one MULTI/EXEC (atomic: all or none are sent).
-      if (lists.size === 1 && !delayed.length) {
+      if (lists.size === 1 && !delayed.length && !bind.length) {
         const [[key, payloads]] = [...lists];
         return void await this.redis.lpush(key, ...payloads);
       }
-      if (!lists.size) return void await this.redis.zadd(this.keys.delayed, delayed[0], ...delayed.slice(1));
+      if (!lists.size && !bind.length) return void await this.redis.zadd(this.keys.delayed, delayed[0], ...delayed.slice(1));
       const tx = this.redis.multi();
+      for (const q of bind) tx.sadd(`${this.keys.prefix}_kombu.binding.${q}`, `${q}\x06\x16\x06\x16${q}`);
       for (const [key, payloads] of lists) tx.lpush(key, ...payloads);
       if (delayed.length) tx.zadd(this.keys.delayed, delayed[0], ...delayed.slice(1));
       await tx.exec();
-    });
+      for (const q of bind) this.bound.add(q);
+    }, this.site);
   }
 
   async claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
     if (opts.max <= 0 || !queues.length) return [];
     const lists = PRIORITY_STEPS.flatMap((step) => queues.map((q) => ({ q, key: this.keys.queue(q, step) })));
-    const now = this.now();
+    const now = opts.now ?? this.now();
     const rows = await claim.run(this.redis, {
       keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, delayed: this.keys.delayed, revoked: this.keys.revoked },
       more: lists.map((l) => l.key),
       args: [now, (now / 1000).toFixed(3), opts.visibilityMs / 1000, opts.max, this.keys.prefix, nonce(), ...lists.map((l) => l.q)],
-    }) as ClaimRow[];
+    }, this.site) as ClaimRow[];
     return (Array.isArray(rows) ? rows : []).map(([tag, queue, priority, payload, redelivered, revoked]) => ({
       tag, queue, priority, payload, redelivered: redelivered === 1, revoked: revoked === 1,
     }));
@@ -89,7 +106,7 @@ export class UpstashRedisBroker implements PullBroker {
 
   async ack(deliveries: Delivery[], results: ResultWrite[] = []): Promise<void> {
     if (!deliveries.length && !results.length) return;
-    await settleOn(this.redis, this.keys, deliveries.map((d) => d.tag), results);
+    await settleOn(this.redis, this.keys, deliveries.map((d) => d.tag), results, this.site);
   }
 
   async requeue(d: Delivery, opts: { delayMs: number }): Promise<void> {
@@ -99,15 +116,33 @@ export class UpstashRedisBroker implements PullBroker {
         queue: this.keys.queue(d.queue, stepOf(d.priority)),
       },
       args: [d.tag, opts.delayMs > 0 ? this.now() + opts.delayMs : 0],
-    });
+    }, this.site);
   }
 
+  /** Keep `{payload, queue, reason, at}` in `_celeriac.dead`, trimmed to `deadLetters.max` and `.ttlSeconds`. */
   async deadLetter(d: Delivery, reason: string): Promise<void> {
-    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, at: new Date(this.now()).toISOString() };
+    // `at` goes last: the script reads it from the entry's tail to expire old entries.
+    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, priority: d.priority, at: new Date(this.now()).toISOString() };
     await deadLetter.run(this.redis, {
       keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, dead: this.keys.deadLetters },
-      args: [d.tag, JSON.stringify(entry)],
-    });
+      args: [d.tag, JSON.stringify(entry), this.dead.max, this.cutoff(), Math.ceil(this.dead.ttlSeconds)],
+    }, this.site);
+  }
+
+  /** One script call: the oldest dead letters go back, envelope unchanged, to the tail of their queue. */
+  async redrive(opts: RedriveOptions): Promise<number> {
+    const limit = Math.min(Math.floor(opts.limit), 1_000_000);
+    if (!(limit > 0)) return 0;
+    const moved = await redrive.run(this.redis, {
+      keys: { dead: this.keys.deadLetters },
+      args: [this.keys.prefix, limit, opts.queue ?? "", this.cutoff()],
+    }, this.site);
+    return Number(moved) || 0;
+  }
+
+  // Entries stamped before this ISO instant have expired (ISO text sorts as time does).
+  private cutoff(): string {
+    return new Date(this.now() - this.dead.ttlSeconds * 1000).toISOString();
   }
 
   /** Restart the visibility clock of running deliveries (ZADD XX: a restored claim is not revived). */
@@ -115,7 +150,7 @@ export class UpstashRedisBroker implements PullBroker {
     if (!deliveries.length) return Promise.resolve();
     const score = Number((this.now() / 1000).toFixed(3));
     const [first, ...rest] = deliveries.map((d) => ({ score, member: d.tag }));
-    return guard("extend", async () => void await this.redis.zadd(this.keys.unackedIndex, { xx: true }, first, ...rest));
+    return guard("extend", async () => void await this.redis.zadd(this.keys.unackedIndex, { xx: true }, first, ...rest), this.site);
   }
 
   revoke(ids: string[], ttlMs: number): Promise<void> {
@@ -123,8 +158,7 @@ export class UpstashRedisBroker implements PullBroker {
     const now = this.now();
     const [first, ...rest] = ids.map((id) => ({ score: now + ttlMs, member: id }));
     return guard("revoke", async () =>
-      void await this.redis.multi().zadd(this.keys.revoked, first, ...rest).zremrangebyscore(this.keys.revoked, "-inf", now).exec()
-    );
+      void await this.redis.multi().zadd(this.keys.revoked, first, ...rest).zremrangebyscore(this.keys.revoked, "-inf", now).exec(), this.site);
   }
 
   /** True for an `UpstashRedisBackend` on the same client and prefix: `ack` then stores results too. */
@@ -134,10 +168,11 @@ export class UpstashRedisBroker implements PullBroker {
 
   deadLetters(limit = 100): Promise<DeadLetter[]> {
     if (limit <= 0) return Promise.resolve([]);
+    const cutoff = this.cutoff();
     return guard("deadLetters", async () => {
       const raw = await this.redis.lrange<unknown>(this.keys.deadLetters, 0, limit - 1);
-      return raw.map((e) => (typeof e === "string" ? JSON.parse(e) : e) as DeadLetter);
-    });
+      return raw.map((e) => (typeof e === "string" ? JSON.parse(e) : e) as DeadLetter).filter((e) => !(e.at < cutoff));
+    }, this.site);
   }
 
   size(queue: string): Promise<number> {
@@ -145,7 +180,7 @@ export class UpstashRedisBroker implements PullBroker {
       const p = this.redis.pipeline();
       for (const step of PRIORITY_STEPS) p.llen(this.keys.queue(queue, step));
       return (await p.exec<number[]>()).reduce((n, x) => n + Number(x), 0);
-    });
+    }, this.site);
   }
 }
 

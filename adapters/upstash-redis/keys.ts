@@ -1,7 +1,7 @@
 /**
  * Every Redis key the Upstash adapter touches, built here and nowhere else. The broker keys are
- * kombu's Redis transport layout (docs/celery-reference.md §2.3) and the result keys Celery's
- * Redis backend (§2.4, §2.6); `prefix` plays kombu's `global_keyprefix` and is put in front of
+ * kombu's Redis transport layout (docs/wire-format.md §3) and the result keys Celery's
+ * Redis backend (§4, §6); `prefix` plays kombu's `global_keyprefix` and is put in front of
  * every key verbatim.
  * @module
  */

@@ -13,14 +13,17 @@
  * ```
  * @module
  */
-import { Redis, type RedisConfigNodejs } from "@upstash/redis";
+import type { Redis, RedisConfigNodejs } from "@upstash/redis";
 import { ConfigError } from "../../src/errors.ts";
+import type { DeadLetterLimits } from "../../src/ports.ts";
+import { DEFAULT_TIMEOUT_MS } from "./errors.ts";
 import { UpstashRedisBackend } from "./backend.ts";
 import { UpstashRedisBroker } from "./broker.ts";
+import { Redis as UpstashClient } from "./client.ts";
 
 export { UpstashRedisBackend, upstashRedisBackend, type UpstashRedisBackendOptions } from "./backend.ts";
 export { UpstashRedisBroker, upstashRedisBroker, type UpstashRedisBrokerOptions } from "./broker.ts";
-export { ScriptCode } from "./errors.ts";
+export { DEFAULT_TIMEOUT_MS, ScriptCode } from "./errors.ts";
 export { brokerKeys, resultKeys, type BrokerKeys, type ResultKeys } from "./keys.ts";
 
 /** Options of `upstashRedis`. */
@@ -31,6 +34,10 @@ export interface UpstashRedisOptions {
   prefix?: string;
   /** Where future-ETA messages wait (see `UpstashRedisBrokerOptions.eta`). */
   eta?: "delayed" | "queue";
+  /** Deadline of every broker and backend call in ms (default 10 000). */
+  timeoutMs?: number;
+  /** Bounds of the dead-letter list (default 10 000 entries, 7 days). */
+  deadLetters?: DeadLetterLimits;
 }
 
 /** A broker and a result backend on one client: the worker acks and stores results in one request. */
@@ -58,6 +65,13 @@ export interface UpstashRedisFromEnvOptions {
   prefix?: string;
   /** Network retries of the client (default 5 with exponential backoff; `false` fails at once). */
   retry?: RedisConfigNodejs["retry"];
+  /**
+   * Deadline of every call in ms (default 10 000), retries included: each HTTP request of the
+   * client is aborted then (unless `redis.signal` is given) and the call fails retryable.
+   */
+  timeoutMs?: number;
+  /** Bounds of the dead-letter list (default 10 000 entries, 7 days). */
+  deadLetters?: DeadLetterLimits;
   /** Any other client option (`responseEncoding`, `enableAutoPipelining`, `readYourWrites`...). */
   redis?: Omit<RedisConfigNodejs, "url" | "token">;
 }
@@ -74,12 +88,15 @@ export function fromEnv(env: UpstashRedisEnv, opts: UpstashRedisFromEnvOptions =
   const token = env.UPSTASH_REDIS_REST_TOKEN;
   const missing = [!url && "UPSTASH_REDIS_REST_URL", !token && "UPSTASH_REDIS_REST_TOKEN"].filter(Boolean);
   if (missing.length) throw new ConfigError(`[upstash-redis] missing ${missing.join(" and ")} in env`);
-  const redis = new Redis({
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const redis = new UpstashClient({
     enableTelemetry: false,
+    // A function: the client takes a fresh signal per request and rethrows its abort.
+    ...(timeoutMs > 0 && timeoutMs < Infinity ? { signal: () => AbortSignal.timeout(timeoutMs) } : {}),
     ...opts.redis,
     ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
     url: String(url),
     token: String(token),
   });
-  return upstashRedis({ redis, prefix: opts.prefix ?? env.CELERIAC_REDIS_PREFIX });
+  return upstashRedis({ redis, prefix: opts.prefix ?? env.CELERIAC_REDIS_PREFIX, timeoutMs, deadLetters: opts.deadLetters });
 }

@@ -9,7 +9,7 @@
  * behaviour), and only if it is not older than the entry's starting deadline. See docs/beat.md.
  * @module
  */
-import type { Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
 import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
 import type { TaskMessage } from "../message.ts";
 import { sleep } from "../util/time.ts";
@@ -76,14 +76,14 @@ export class Beat {
   /** Slots this instance already claimed or saw claimed, by entry: saves a round trip per tick. */
   private readonly seen = new Map<string, number>();
 
-  constructor(readonly app: Celeriac) {}
+  constructor(readonly app: AppHost) {}
 
   /**
    * Send every entry whose latest slot at or before `now` has not been sent yet. Validates
    * the whole schedule first (throws `ConfigError` and sends nothing when it is invalid).
    * Spends one claim per due entry (in parallel) and one publish for all winners.
    */
-  async tick(now: Date | number = new Date()): Promise<TickReport> {
+  async tick(now: Date | number = this.app.clock.now()): Promise<TickReport> {
     const nowMs = typeof now === "number" ? now : now.getTime();
     if (!Number.isFinite(nowMs)) throw new ConfigError(`beat.tick: invalid instant ${String(now)}`);
     const { entries, timezone } = readBeatConfig(this.app.conf);
@@ -148,13 +148,13 @@ export class Beat {
     };
     while (!opts.signal?.aborted) {
       try {
-        const report = await this.tick(new Date());
+        const report = await this.tick(this.app.clock.now());
         opts.onTick?.(report);
       } catch (err) {
         onError(err);
       }
       try {
-        await sleep(this.msToNextSlot(Date.now(), maxWait), opts.signal);
+        await sleep(this.msToNextSlot(this.app.clock.now(), maxWait), opts.signal);
       } catch {
         break;
       }

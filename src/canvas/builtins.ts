@@ -4,9 +4,10 @@
  * `celery.chunks` sends its chunks as a group of `celery.starmap` tasks.
  * @module
  */
-import type { Celeriac } from "../app.ts";
-import { NotRegisteredError, ValidationError } from "../errors.ts";
-import type { Task } from "../task.ts";
+import { NotRegisteredError } from "../errors.ts";
+import { validateSchema } from "../schema.ts";
+import type { AppHost } from "../host.ts";
+import type { BoundTaskFn, Task } from "../task.ts";
 import type { SignatureDict } from "../types.ts";
 import type { TaskContext } from "../worker/context.ts";
 import { chunksDict } from "./dicts.ts";
@@ -23,7 +24,7 @@ function mapArgs(names: string[], a: unknown[]): MapArgs {
   return Object.fromEntries(names.map((n, i) => [n, a[i]])) as unknown as MapArgs;
 }
 
-function lookup(app: Celeriac, task: SignatureDict | string): Task<any, any> {
+function lookup(app: AppHost, task: SignatureDict | string): Task<any, any> {
   const name = typeof task === "string" ? task : task?.task;
   const t = app.tasks.get(name);
   if (!t) throw new NotRegisteredError(String(name));
@@ -32,32 +33,28 @@ function lookup(app: Celeriac, task: SignatureDict | string): Task<any, any> {
 
 // Call the task's function in this worker (Celery's `task(*args)`), checking its schema.
 async function callInline(t: Task<any, any>, self: TaskContext, args: unknown[]): Promise<unknown> {
-  const schema = t.options.args;
-  if (schema) {
-    const r = schema.safeParse(args);
-    if (!r.success) throw new ValidationError(t.name, `invalid args: ${r.error.issues.map((i) => i.message).join("; ")}`, r.error.issues);
-  }
+  if (t.options.args) validateSchema(t.name, "args", t.options.args, args);
   const fn = t.fn as (...a: unknown[]) => unknown;
   return await (t.options.bind ? fn(self, ...args) : fn(...args));
 }
 
-/** Register `celery.map`, `celery.starmap` and `celery.chunks` on `app`. */
-export function registerBuiltins(app: Celeriac): void {
-  app.task("celery.map", { bind: true }, async (self: TaskContext, ...a: unknown[]) => {
+/** Register `celery.map`, `celery.starmap` and `celery.chunks` (bound tasks) with `register`. */
+export function registerBuiltins(app: AppHost, register: (name: string, fn: BoundTaskFn<unknown[], unknown>) => void): void {
+  register("celery.map", async (self: TaskContext, ...a: unknown[]) => {
     const { task, it } = mapArgs(["task", "it"], a);
     const t = lookup(app, task);
     const out: unknown[] = [];
     for (const item of it ?? []) out.push(await callInline(t, self, [item]));
     return out;
   });
-  app.task("celery.starmap", { bind: true }, async (self: TaskContext, ...a: unknown[]) => {
+  register("celery.starmap", async (self: TaskContext, ...a: unknown[]) => {
     const { task, it } = mapArgs(["task", "it"], a);
     const t = lookup(app, task);
     const out: unknown[] = [];
     for (const item of it ?? []) out.push(await callInline(t, self, Array.isArray(item) ? item : [item]));
     return out;
   });
-  app.task("celery.chunks", { bind: true }, async (self: TaskContext, ...a: unknown[]) => {
+  register("celery.chunks", async (self: TaskContext, ...a: unknown[]) => {
     const { task, it, n } = mapArgs(["task", "it", "n"], a);
     const sig = typeof task === "string" ? { task, args: [], kwargs: {}, options: {}, subtask_type: null, immutable: false } : task;
     const res = await app.applySignature(chunksDict(sig, it as unknown[][], n ?? 1), [], {

@@ -1,6 +1,7 @@
 /**
- * Canvas signatures as plain data: Celery's dict shapes for chain, group, chord, map,
- * starmap and chunks, and the small pure questions the send path asks about them.
+ * Canvas signatures as plain data: Celery's dict shapes for chain, group, chord, map, starmap
+ * and chunks (the builders), and reading their parts back (the accessors). Both the signature
+ * classes and the planner stand on these.
  * @module
  */
 import { ConfigError } from "../errors.ts";
@@ -72,66 +73,4 @@ export function chunksToGroup(s: SignatureDict): SignatureDict {
   const parts: SignatureDict[] = [];
   for (let i = 0; i < it.length; i += n) parts.push(starmapDict(task, it.slice(i, i + n)));
   return groupDict(parts, { ...s.options });
-}
-
-/**
- * How many chord join entries a header member produces (Celery `chord._descend`): one per
- * task, every member of a group, the last non-empty step of a chain, the body of a chord.
- */
-export function descend(s: SignatureDict): number {
-  switch (s.subtask_type) {
-    case "group":
-      return groupTasks(s).reduce((n, t) => n + descend(t), 0);
-    case "chain": {
-      const steps = chainTasks(s);
-      for (let i = steps.length - 1; i >= 0; i--) {
-        const n = descend(steps[i]);
-        if (n > 0) return n;
-      }
-      return 0;
-    }
-    case "chord":
-      return descend(chordParts(s).body);
-    case "chunks":
-      return descend(chunksToGroup(s));
-    default:
-      return 1;
-  }
-}
-
-/** Ids of the records a handle on this (frozen) signature reads: where ChordError goes. */
-export function resultIds(s: SignatureDict): string[] {
-  switch (s.subtask_type) {
-    case "group":
-      return groupTasks(s).flatMap(resultIds);
-    case "chain": {
-      const steps = chainTasks(s);
-      return steps.length ? resultIds(steps[steps.length - 1]) : [];
-    }
-    case "chord":
-      return resultIds(chordParts(s).body);
-    default:
-      return s.options?.task_id ? [s.options.task_id] : [];
-  }
-}
-
-/** Id of the first task message a (frozen) signature sends: the canvas' root id. */
-export function firstTaskId(s: SignatureDict): string | undefined {
-  switch (s.subtask_type) {
-    case "group":
-      return groupTasks(s).map(firstTaskId).find((id) => id);
-    case "chain":
-      return chainTasks(s).map(firstTaskId).find((id) => id);
-    case "chord": {
-      const { header, body } = chordParts(s);
-      return firstTaskId(header) ?? firstTaskId(body);
-    }
-    default:
-      return s.options?.task_id;
-  }
-}
-
-/** A shallow copy with options replaced (kwargs and args shared). */
-export function withOptions(s: SignatureDict, options: SignatureOptions): SignatureDict {
-  return { ...s, options };
 }

@@ -1,9 +1,11 @@
 /**
- * Freezing (Celery `freeze`): give every task of a canvas its id before anything is sent, so
- * the result handle is known up front and later steps (sent by workers from `embed.chain` or
- * `embed.chord`) keep those ids. Freezing also brings a canvas to the shape it is sent in:
- * nested chains spliced, nested groups flattened, `group | sig` upgraded to a chord, chunks
- * turned into their group. Freezing a frozen canvas changes nothing.
+ * The planner, phase 1 (Celery `freeze`): give every task of a canvas its id before anything is
+ * sent, so the result handle is known up front and later steps (sent by workers from
+ * `embed.chain` or `embed.chord`) keep those ids. Freezing also brings a canvas to the shape it
+ * is sent in: nested chains spliced, nested groups flattened, `group | sig` upgraded to a chord,
+ * chunks turned into their group. Freezing a frozen canvas changes nothing. Then: what a frozen
+ * canvas answers (its result handle, the ids its ChordError goes to, its root id). Phase 2 is
+ * plan.ts.
  * @module
  */
 import { GroupResult } from "../group-result.ts";
@@ -141,5 +143,37 @@ export function handleOf(s: SignatureDict, host: ResultHost, parent: AsyncResult
     }
     default:
       return new AsyncResult(s.options.task_id!, host, parent);
+  }
+}
+
+/** Ids of the records a handle on this (frozen) signature reads: where ChordError goes. */
+export function resultIds(s: SignatureDict): string[] {
+  switch (s.subtask_type) {
+    case "group":
+      return groupTasks(s).flatMap(resultIds);
+    case "chain": {
+      const steps = chainTasks(s);
+      return steps.length ? resultIds(steps[steps.length - 1]) : [];
+    }
+    case "chord":
+      return resultIds(chordParts(s).body);
+    default:
+      return s.options?.task_id ? [s.options.task_id] : [];
+  }
+}
+
+/** Id of the first task message a (frozen) signature sends: the canvas' root id. */
+export function firstTaskId(s: SignatureDict): string | undefined {
+  switch (s.subtask_type) {
+    case "group":
+      return groupTasks(s).map(firstTaskId).find((id) => id);
+    case "chain":
+      return chainTasks(s).map(firstTaskId).find((id) => id);
+    case "chord": {
+      const { header, body } = chordParts(s);
+      return firstTaskId(header) ?? firstTaskId(body);
+    }
+    default:
+      return s.options?.task_id;
   }
 }

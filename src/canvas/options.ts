@@ -4,7 +4,9 @@
  * @module
  */
 import type { SignatureDict, SignatureOptions } from "../types.ts";
-import type { SignatureLike } from "./signature.ts";
+
+/** A signature object (its `toJSON()` is Celery's dict) or the plain dict. */
+export type SignatureLike = SignatureDict | { toJSON(): SignatureDict };
 
 /** Calling options in celeriac's camelCase. Seconds for durations, like Celery. */
 export interface ApplyOptions {
@@ -86,8 +88,8 @@ export function applyToOptions(o: ApplyOptions): SignatureOptions {
   if (o.timeLimit != null) out.time_limit = o.timeLimit;
   if (o.softTimeLimit != null) out.soft_time_limit = o.softTimeLimit;
   if (o.ignoreResult != null) out.ignore_result = o.ignoreResult;
-  if (o.link) out.link = dicts(o.link);
-  if (o.linkError) out.link_error = dicts(o.linkError);
+  if (o.link) out.link = toDicts(o.link);
+  if (o.linkError) out.link_error = toDicts(o.linkError);
   if (o.headers) out.headers = o.headers;
   if (o.shadow) out.shadow = o.shadow;
   if (o.group) out.group_id = o.group;
@@ -99,9 +101,12 @@ export function applyToOptions(o: ApplyOptions): SignatureOptions {
   return out;
 }
 
-// Plain deep copies of signatures (a Signature object serializes itself with toJSON).
-function dicts(s: SignatureLike | SignatureLike[]): SignatureDict[] {
-  return (Array.isArray(s) ? s : [s]).map((x) =>
-    structuredClone(typeof (x as { toJSON?: unknown }).toJSON === "function" ? (x as { toJSON(): SignatureDict }).toJSON() : x as SignatureDict)
-  );
+/** Normalise one or many signatures to plain dicts (deep copies). */
+export function toDicts(s: SignatureLike | SignatureLike[]): SignatureDict[] {
+  return (Array.isArray(s) ? s : [s]).map(toDict);
+}
+
+/** A signature's plain dict (deep-copied). */
+export function toDict(s: SignatureLike): SignatureDict {
+  return structuredClone(typeof (s as { toJSON?: unknown }).toJSON === "function" ? (s as { toJSON(): SignatureDict }).toJSON() : s as SignatureDict);
 }

@@ -7,26 +7,13 @@
 import type { AsyncResult } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
 import { uuid } from "../util/id.ts";
-import { applyToOptions, type ApplyOptions } from "./options.ts";
+import { applyToOptions, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./options.ts";
 
-export { applyToOptions, optionsToApply, type ApplyOptions } from "./options.ts";
-
-/** A signature object or its plain dict. */
-export type SignatureLike = Signature | SignatureDict;
+export { applyToOptions, optionsToApply, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./options.ts";
 
 /** What a signature needs from its app to be sent. */
 export interface SignatureHost {
   applySignature(sig: SignatureDict, args?: unknown[], opts?: ApplyOptions): Promise<AsyncResult>;
-}
-
-/** Normalise one or many signatures to plain dicts. */
-export function toDicts(s: SignatureLike | SignatureLike[]): SignatureDict[] {
-  return (Array.isArray(s) ? s : [s]).map(toDict);
-}
-
-/** A signature's plain dict (deep-copied). */
-export function toDict(s: SignatureLike): SignatureDict {
-  return structuredClone(s instanceof Signature ? s.toJSON() : s);
 }
 
 /**

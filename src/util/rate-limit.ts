@@ -17,8 +17,8 @@ export class TokenBucket {
   private next = 0;
   constructor(private readonly perSecond: number) {}
 
-  /** 0 when a token was taken, else the ms to wait before trying again. */
-  take(now: number = Date.now()): number {
+  /** 0 when a token was taken at `now` (epoch ms), else the ms to wait before trying again. */
+  take(now: number): number {
     if (this.perSecond <= 0) return 0;
     if (now >= this.next) {
       this.next = now + 1000 / this.perSecond;

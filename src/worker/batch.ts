@@ -1,91 +1,186 @@
 /**
- * One claimed batch: run its deliveries on `concurrency` lanes, keep them invisible while they
- * run, then flush what they left behind in as few round trips as the broker allows: one
- * publish for every follow-up, then acks, results, requeues and dead letters together.
+ * Claimed batches of one `drain` or `run`: run their deliveries on lanes, keep every delivery
+ * invisible until it is acked (running or finished), and flush what finished in as few round
+ * trips as the broker allows: one publish for every follow-up, then acks, results, requeues,
+ * dead letters and the visibility extension of the rest together. A finished delivery does not
+ * wait for a long batch-mate: it is flushed shortly after (`LINGER_MS`, with whatever else
+ * finished meanwhile) or with the next extension.
  * @module
  */
-import type { Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
+import { CeleriacError } from "../errors.ts";
 import type { Delivery, PullBroker, ResultWrite } from "../ports.ts";
 import type { Executor } from "./execute.ts";
+import type { Overruns } from "./limits.ts";
 import { Effects, type Execution } from "./outcome.ts";
 
 /** What a batch needs from its worker. */
 export interface BatchContext {
-  app: Celeriac;
+  app: AppHost;
   broker: PullBroker;
   executor: Executor;
   visibilityMs: number;
+  /** The worker's functions running past their hard time limit (each holds a slot). */
+  overruns: Overruns;
   report(err: unknown): void;
 }
 
-/**
- * Run a batch. Deliveries not started before `deadline` or `signal` are handed back; one whose
- * execution hit an adapter failure stays unacked, to come back after the visibility timeout.
- */
-export async function runBatch(
-  ctx: BatchContext,
-  deliveries: Delivery[],
-  concurrency: number,
-  deadline: number,
-  signal?: AbortSignal,
-): Promise<{ executions: Execution[]; published: boolean }> {
-  const effects = new Effects();
-  const done: [Delivery, Execution][] = [];
-  const released: Delivery[] = [];
-  const finished = new Set<Delivery>();
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < deliveries.length) {
-      const d = deliveries[next++];
-      if (Date.now() >= deadline || signal?.aborted) {
-        released.push(d);
-      } else {
-        try {
-          done.push([d, await ctx.executor.execute(d, effects, signal)]);
-        } catch (err) {
-          ctx.report(err);
-        }
+/** How one batch runs. */
+export interface BatchOptions {
+  /** Lanes (functions at once) for this batch. */
+  lanes: number;
+  /** Deliveries not started before this instant (epoch ms) or `signal` are handed back. */
+  deadline: number;
+  signal?: AbortSignal;
+  /** Called once per delivery when it no longer takes a lane (finished, handed back or lost). */
+  onSettled?: () => void;
+}
+
+/** A finished delivery waits this long for batch-mates before it is flushed without them. */
+const LINGER_MS = 100;
+
+interface Batch {
+  executions: Execution[];
+  published: boolean;
+  open: number;
+  error?: unknown;
+}
+
+interface Leaving {
+  d: Delivery;
+  batch: Batch;
+  /** null: handed back unstarted. */
+  exec: Execution | null;
+  effects: Effects | null;
+}
+
+/** Runs claimed batches and settles their deliveries with the broker. */
+export class BatchRunner {
+  private readonly owned = new Set<Delivery>();
+  private leaving: Leaving[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private flushing = 0;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private linger: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly ctx: BatchContext) {}
+
+  /**
+   * Run a batch and flush it. One whose execution hit an adapter failure stays unacked, to come
+   * back after the visibility timeout. A lane whose function overran its hard time limit stops
+   * (the function keeps its slot); what no lane could start is handed back.
+   */
+  async run(deliveries: Delivery[], opts: BatchOptions): Promise<{ executions: Execution[]; published: boolean }> {
+    const batch: Batch = { executions: [], published: false, open: deliveries.length };
+    if (!deliveries.length) return batch;
+    for (const d of deliveries) this.owned.add(d);
+    this.ticker ??= setInterval(() => this.tick(), Math.max(50, this.ctx.visibilityMs / 3));
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < deliveries.length) {
+        const d = deliveries[next++];
+        const overran = this.ctx.app.clock.now() >= opts.deadline || opts.signal?.aborted
+          ? this.leave({ d, batch, exec: null, effects: null })
+          : await this.execute(d, batch, opts.signal);
+        opts.onSettled?.();
+        if (overran) return;
       }
-      finished.add(d);
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.lanes, deliveries.length) }, lane));
+    while (next < deliveries.length) {
+      this.leave({ d: deliveries[next++], batch, exec: null, effects: null });
+      opts.onSettled?.();
     }
-  };
-  const stopExtending = keepVisible(ctx, deliveries, finished);
-  try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, deliveries.length) }, lane));
-  } finally {
-    stopExtending();
+    await this.flush();
+    if (batch.error !== undefined) throw batch.error;
+    return { executions: batch.executions, published: batch.published };
   }
-  await flush(ctx, effects, done, released);
-  return { executions: done.map(([, e]) => e), published: effects.publish.length > 0 };
+
+  // True when the function is still running past its hard time limit.
+  private async execute(d: Delivery, batch: Batch, signal?: AbortSignal): Promise<boolean> {
+    const effects = new Effects();
+    let exec: Execution;
+    try {
+      exec = await this.ctx.executor.execute(d, effects, signal);
+    } catch (err) {
+      this.ctx.report(err);
+      this.owned.delete(d);
+      batch.open--;
+      this.idle();
+      return false;
+    }
+    batch.executions.push(exec);
+    if (effects.publish.length) batch.published = true;
+    this.leave({ d, batch, exec, effects });
+    if (!effects.overrun) return false;
+    this.ctx.overruns.add(effects.overrun);
+    this.ctx.report(new CeleriacError(
+      "time_limit",
+      `${exec.task}[${exec.taskId}] passed its hard time limit and its function is still running; it keeps its slot until it settles`,
+    ));
+    return true;
+  }
+
+  private leave(l: Leaving): false {
+    this.leaving.push(l);
+    if (--l.batch.open > 0) this.linger ??= setTimeout(() => void this.flush(), Math.min(LINGER_MS, this.ctx.visibilityMs / 3));
+    return false;
+  }
+
+  /** Flush everything finished so far (after any flush in flight); extend the rest if asked. */
+  private flush(extend = false): Promise<void> {
+    this.flushing++;
+    return (this.chain = this.chain.then(() => this.flushNow(extend)).finally(() => this.flushing--));
+  }
+
+  // Never rejects: a failed settle is recorded on the batches it concerned.
+  private async flushNow(extend: boolean): Promise<void> {
+    clearTimeout(this.linger);
+    this.linger = undefined;
+    const out = this.leaving.splice(0);
+    const gone = new Set(out.map((l) => l.d));
+    const keep = extend && this.ctx.broker.extend ? [...this.owned].filter((d) => !gone.has(d)) : [];
+    if (!out.length && !keep.length) return;
+    const { app, broker, visibilityMs } = this.ctx;
+    try {
+      await app.publish(out.flatMap((l) => l.effects?.publish ?? []));
+      const done = out.filter((l) => l.exec);
+      const acks = done.filter((l) => l.exec!.disposition.kind === "ack").map((l) => l.d);
+      // Issued together so an auto-pipelining client (Upstash) sends them as one request.
+      await Promise.all([
+        settle(app, broker, acks, done.flatMap((l) => l.effects!.results)),
+        ...out.map(({ d, exec }) => {
+          const x = exec?.disposition ?? { kind: "requeue", delayMs: 0 };
+          return x.kind === "requeue" ? broker.requeue(d, { delayMs: x.delayMs }) : x.kind === "deadLetter" ? broker.deadLetter(d, x.reason) : null;
+        }),
+        keep.length ? broker.extend!(keep, visibilityMs).catch((err) => this.ctx.report(err)) : null,
+      ]);
+    } catch (err) {
+      for (const l of out) l.batch.error ??= err;
+    } finally {
+      for (const d of gone) this.owned.delete(d);
+      this.idle();
+    }
+  }
+
+  // Every third of the visibility timeout: push back the deadline of everything not yet acked,
+  // in the same request as a flush of what finished when none is in flight (never behind one).
+  private tick(): void {
+    if (this.leaving.length && !this.flushing) return void this.flush(true);
+    if (this.owned.size && this.ctx.broker.extend) {
+      this.ctx.broker.extend([...this.owned], this.ctx.visibilityMs).catch((err) => this.ctx.report(err));
+    }
+  }
+
+  private idle(): void {
+    if (this.owned.size || !this.ticker) return;
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
 }
 
-async function flush(ctx: BatchContext, effects: Effects, done: [Delivery, Execution][], released: Delivery[]): Promise<void> {
-  const { app, broker } = ctx;
-  await app.publish(effects.publish);
-  const acks = done.filter(([, e]) => e.disposition.kind === "ack").map(([d]) => d);
-  // Issued together so an auto-pipelining client (Upstash) sends them as one request.
-  await Promise.all([
-    settle(app, broker, acks, effects.results),
-    ...done.map(([d, { disposition: x }]) =>
-      x.kind === "requeue" ? broker.requeue(d, { delayMs: x.delayMs }) : x.kind === "deadLetter" ? broker.deadLetter(d, x.reason) : null
-    ),
-    ...released.map((d) => broker.requeue(d, { delayMs: 0 })),
-  ]);
-}
-
-async function settle(app: Celeriac, broker: PullBroker, acks: Delivery[], results: ResultWrite[]): Promise<void> {
+async function settle(app: AppHost, broker: PullBroker, acks: Delivery[], results: ResultWrite[]): Promise<void> {
   if (results.length && broker.storesResultsFor?.(app.backend)) return broker.ack(acks, results);
   if (results.length) await app.backend.set(results);
   if (acks.length) await broker.ack(acks);
-}
-
-// While a batch runs longer than half the visibility timeout, push the deadline back.
-function keepVisible(ctx: BatchContext, deliveries: Delivery[], finished: Set<Delivery>): () => void {
-  const { broker, visibilityMs } = ctx;
-  if (!broker.extend) return () => {};
-  const timer = setInterval(() => {
-    const running = deliveries.filter((d) => !finished.has(d));
-    if (running.length) broker.extend!(running, visibilityMs).catch((err) => ctx.report(err));
-  }, Math.max(50, visibilityMs / 2));
-  return () => clearInterval(timer);
 }

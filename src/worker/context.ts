@@ -87,18 +87,22 @@ export class TaskContext {
   readonly name: string;
   private readonly defaults: RetryDefaults;
   private readonly store: (state: string, meta: unknown) => Promise<void>;
+  private readonly clock: { now(): number };
 
   constructor(init: {
     request: TaskRequest;
     signal: AbortSignal;
     defaults: RetryDefaults;
     store: (state: string, meta: unknown) => Promise<void>;
+    /** The app's clock (retry countdowns count from it). */
+    clock?: { now(): number };
   }) {
     this.request = init.request;
     this.signal = init.signal;
     this.name = init.request.task;
     this.defaults = init.defaults;
     this.store = init.store;
+    this.clock = init.clock ?? { now: () => Date.now() };
   }
 
   /** Maximum retries of this task (null = unlimited). */
@@ -119,7 +123,7 @@ export class TaskContext {
         `Can't retry ${this.name}[${this.request.id}] args:${JSON.stringify(this.request.args)} kwargs:${JSON.stringify(this.request.kwargs)}`,
       );
     }
-    const when = opts.eta ?? new Date(Date.now() + 1000 * (opts.countdown ?? this.defaults.defaultRetryDelay));
+    const when = opts.eta ?? new Date(this.clock.now() + 1000 * (opts.countdown ?? this.defaults.defaultRetryDelay));
     throw new Retry(when, opts.exc);
   }
 

@@ -4,12 +4,14 @@
  * Never throws for a bad message: it ends in a state and a disposition.
  * @module
  */
-import { validateAgainst, type Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
+import { validateAgainst } from "../send.ts";
 import {
   CeleriacError, Ignore, MessageError, NotRegisteredError, Retry, TaskRevokedError,
 } from "../errors.ts";
 import { toExceptionInfo, tracebackOf } from "../exceptions.ts";
-import { buildMessage, decodeMessage, type TaskMessage } from "../message.ts";
+import { decodeIncoming, refusedResult } from "../decode.ts";
+import { buildMessage, type TaskMessage } from "../message.ts";
 import { FAILURE, RETRY, REVOKED, STARTED, SUCCESS } from "../states.ts";
 import type { ErrorMatcher, Task } from "../task.ts";
 import { backoffCountdown } from "../util/backoff.ts";
@@ -18,6 +20,7 @@ import { parseInstant } from "../util/time.ts";
 import { customHeaders, requestOf, TaskContext } from "./context.ts";
 import { onChordPart, onFailure, onSuccess } from "./follow-up.ts";
 import { runWithLimits } from "./limits.ts";
+import { watchSoftLimit } from "./soft-limit.ts";
 import { resultWrite, type Effects, type Execution } from "./outcome.ts";
 import { exceptionRepr, type TaskEvent, type TaskEventListener } from "./events.ts";
 
@@ -34,7 +37,7 @@ export class Executor {
   private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
-    private readonly app: Celeriac,
+    private readonly app: AppHost,
     private readonly hostname: string,
     private readonly listener?: TaskEventListener,
   ) {}
@@ -44,7 +47,7 @@ export class Executor {
     try {
       this.listener({
         type, uuid: msg?.headers.id ?? null, name: msg?.headers.task ?? null, hostname: this.hostname,
-        timestamp: Date.now() / 1000, ...(msg ? { retries: msg.headers.retries } : {}), ...extra,
+        timestamp: this.app.clock.now() / 1000, ...(msg ? { retries: msg.headers.retries } : {}), ...extra,
       });
     } catch { /* a failing listener must not fail the task */ }
   }
@@ -53,11 +56,14 @@ export class Executor {
   async execute(d: Incoming, effects: Effects, signal?: AbortSignal): Promise<Execution> {
     let msg: TaskMessage;
     try {
-      msg = decodeMessage(d.payload);
+      msg = await decodeIncoming(d.payload);
     } catch (err) {
       const reason = err instanceof MessageError ? err.message.replace(/^\[celeriac\] /, "") : String(err);
       this.emit("task-rejected", null, { reason });
-      return { taskId: null, task: null, state: null, disposition: { kind: "deadLetter", reason } };
+      // The id is readable: store the refusal so the caller's .get() ends (src/decode.ts).
+      const refused = refusedResult(this.app, d.payload, err);
+      if (refused) effects.results.push(refused.write);
+      return { taskId: refused?.id ?? null, task: refused?.task ?? null, state: refused ? FAILURE : null, disposition: { kind: "deadLetter", reason } };
     }
     const h = msg.headers;
     const done = (state: string | null, disposition: Execution["disposition"] = { kind: "ack" }): Execution =>
@@ -70,10 +76,11 @@ export class Executor {
     }
     this.emit("task-received", msg, h.eta ? { eta: h.eta } : {});
     if (await this.isRevoked(d, h.id)) return this.revoked(msg, "revoked", effects, done);
-    if (h.expires && parseInstant(h.expires) <= Date.now()) return this.revoked(msg, "expired", effects, done);
+    const now = this.app.clock.now();
+    if (h.expires && parseInstant(h.expires) <= now) return this.revoked(msg, "expired", effects, done);
     const eta = h.eta ? parseInstant(h.eta) : 0;
-    if (eta > Date.now()) return done(null, { kind: "requeue", delayMs: eta - Date.now() });
-    const wait = this.bucket(task)?.take() ?? 0;
+    if (eta > now) return done(null, { kind: "requeue", delayMs: eta - now });
+    const wait = this.bucket(task)?.take(now) ?? 0;
     if (wait > 0) return done(null, { kind: "requeue", delayMs: wait });
     try {
       if (task.options.args) validateAgainst(h.task, "args", task.options.args, msg.args);
@@ -93,13 +100,14 @@ export class Executor {
     const o = task.options;
     const ignore = h.ignore_result || o.ignoreResult === true;
     const ctrl = new AbortController();
+    const softLimit = watchSoftLimit(ctrl.signal);
     const onStop = (): void => ctrl.abort(signal?.reason);
     signal?.addEventListener("abort", onStop, { once: true });
     const store = async (state: string, meta: unknown): Promise<void> => {
       await this.app.backend.set([resultWrite(this.app, h.id, state, meta, { parentId: h.parent_id, groupId: h.group })]);
     };
     const ctx = new TaskContext({
-      request: requestOf(msg, this.hostname, redelivered), signal: ctrl.signal, store,
+      request: requestOf(msg, this.hostname, redelivered), signal: ctrl.signal, store, clock: this.app.clock,
       defaults: { maxRetries: o.maxRetries === undefined ? 3 : o.maxRetries, defaultRetryDelay: o.defaultRetryDelay ?? 180 },
     });
     // Adapter failures outside the task call (STARTED, follow-ups, chord join) propagate to the
@@ -112,15 +120,18 @@ export class Executor {
     const [hard, soft] = h.timelimit;
     let retval: unknown;
     this.emit("task-started", msg);
-    const t0 = performance.now();
+    const t0 = this.app.clock.now();
     try {
-      retval = jsonSafe(await runWithLimits(call, { hard: hard ?? o.timeLimit ?? null, soft: soft ?? o.softTimeLimit ?? null }, ctrl));
+      const limits = { hard: hard ?? o.timeLimit ?? null, soft: soft ?? o.softTimeLimit ?? null };
+      retval = jsonSafe(await runWithLimits(call, limits, ctrl, (running) => (effects.overrun = running)));
     } catch (err) {
-      return await this.handleError(task, msg, err, ignore, effects, (performance.now() - t0) / 1000);
+      return await this.handleError(task, msg, err, ignore, effects, (this.app.clock.now() - t0) / 1000);
     } finally {
       signal?.removeEventListener("abort", onStop);
     }
-    this.emit("task-succeeded", msg, { runtime: (performance.now() - t0) / 1000, result: retval });
+    // Returned normally past the soft limit without seeing it: Celery's FAILURE (src/worker/soft-limit.ts).
+    if (softLimit.ignored()) return await this.handleError(task, msg, ctrl.signal.reason, ignore, effects, (this.app.clock.now() - t0) / 1000);
+    this.emit("task-succeeded", msg, { runtime: (this.app.clock.now() - t0) / 1000, result: retval });
     const children = await onSuccess(this.app, msg, retval, effects);
     if (!ignore) effects.results.push(this.write(msg, SUCCESS, retval, null, children));
     await onChordPart(this.app, msg, SUCCESS, retval);
@@ -138,7 +149,7 @@ export class Executor {
     if (err instanceof Ignore) return null;
     const retry = err instanceof Retry ? err : this.autoretry(task, msg, err);
     if (retry) {
-      effects.publish.push(retried(msg, retry.when.getTime()));
+      effects.publish.push(retried(msg, retry.when.getTime(), this.app.clock.now()));
       const exc = retry.exc ?? retry;
       this.emit("task-retried", msg, { runtime, exception: exceptionRepr(exc), eta: retry.when.toISOString() });
       if (!ignore) effects.results.push(this.write(msg, RETRY, toExceptionInfo(exc), tracebackOf(exc)));
@@ -164,7 +175,7 @@ export class Executor {
         jitter: o.retryJitter ?? true,
       })
       : o.retryKwargs?.countdown ?? o.defaultRetryDelay ?? 180;
-    return new Retry(new Date(Date.now() + countdown * 1000), err);
+    return new Retry(new Date(this.app.clock.now() + countdown * 1000), err);
   }
 
   private async revoked(msg: TaskMessage, reason: string, effects: Effects, done: (s: string) => Execution): Promise<Execution> {
@@ -220,12 +231,12 @@ function jsonSafe(v: unknown): unknown {
 }
 
 /** The same task again with `retries + 1` and an ETA (same id; parent is the attempt that retried). */
-function retried(msg: TaskMessage, eta: number): TaskMessage {
+function retried(msg: TaskMessage, eta: number, now: number): TaskMessage {
   const h = msg.headers;
   return buildMessage({
     task: h.task, id: h.id, args: msg.args, kwargs: msg.kwargs, queue: msg.properties.delivery_info.routing_key,
     priority: msg.properties.priority, eta, expires: h.expires ? parseInstant(h.expires) : null, retries: h.retries + 1,
     rootId: h.root_id, parentId: h.id, group: h.group, groupIndex: h.group_index, timeLimit: h.timelimit,
-    ignoreResult: h.ignore_result, shadow: h.shadow, origin: h.origin, embed: msg.embed, headers: customHeaders(h),
+    ignoreResult: h.ignore_result, shadow: h.shadow, origin: h.origin, embed: msg.embed, headers: customHeaders(h), now,
   });
 }

@@ -5,11 +5,9 @@
  * A completed chord is the exception: its body (or its ChordError) goes out at once.
  * @module
  */
-import type { Celeriac } from "../app.ts";
-import { storeChordSizes } from "../canvas/apply.ts";
-import { resultIds } from "../canvas/dicts.ts";
-import { freeze } from "../canvas/freeze.ts";
-import { Batch, prepare } from "../canvas/prepare.ts";
+import type { AppHost } from "../host.ts";
+import { freeze, resultIds } from "../canvas/freeze.ts";
+import { Plan, plan, sendPlan, storeChordSizes } from "../canvas/plan.ts";
 import type { ApplyOptions } from "../canvas/signature.ts";
 import { ChordError } from "../errors.ts";
 import { isExceptionInfo, toExceptionInfo } from "../exceptions.ts";
@@ -19,9 +17,9 @@ import type { SignatureDict } from "../types.ts";
 import { resultWrite, type Effects } from "./outcome.ts";
 
 /** Queue a signature (of any kind) in the batch's effects. Returns the id of its result. */
-export async function dispatch(app: Celeriac, sig: SignatureDict, args: unknown[], opts: ApplyOptions, effects: Effects): Promise<string> {
-  const batch = new Batch();
-  const result = prepare(app, sig, args, opts, batch);
+export async function dispatch(app: AppHost, sig: SignatureDict, args: unknown[], opts: ApplyOptions, effects: Effects): Promise<string> {
+  const batch = new Plan();
+  const result = plan(app, sig, args, opts, batch);
   await storeChordSizes(app, batch);
   effects.publish.push(...batch.messages);
   return result.id;
@@ -31,15 +29,14 @@ export async function dispatch(app: Celeriac, sig: SignatureDict, args: unknown[
  * Send a signature at once instead of with the batch: for a chord body, whose join keys are
  * already gone, so a worker dying before the batch flush must not take the body with it.
  */
-async function dispatchNow(app: Celeriac, sig: SignatureDict, args: unknown[], opts: ApplyOptions): Promise<void> {
-  const batch = new Batch();
-  prepare(app, sig, args, opts, batch);
-  await storeChordSizes(app, batch);
-  await app.publish(batch.messages);
+async function dispatchNow(app: AppHost, sig: SignatureDict, args: unknown[], opts: ApplyOptions): Promise<void> {
+  const p = new Plan();
+  plan(app, sig, args, opts, p);
+  await sendPlan(app, p);
 }
 
 /** Apply callbacks and the next chain step with the return value. Returns the child ids. */
-export async function onSuccess(app: Celeriac, msg: TaskMessage, retval: unknown, effects: Effects): Promise<string[]> {
+export async function onSuccess(app: AppHost, msg: TaskMessage, retval: unknown, effects: Effects): Promise<string[]> {
   const h = msg.headers;
   const base: ApplyOptions = { parentId: h.id, rootId: h.root_id };
   const children: string[] = [];
@@ -51,7 +48,7 @@ export async function onSuccess(app: Celeriac, msg: TaskMessage, retval: unknown
 }
 
 /** Send errbacks with the failed task's id (Celery's old-style errback call). */
-export async function onFailure(app: Celeriac, msg: TaskMessage, effects: Effects): Promise<void> {
+export async function onFailure(app: AppHost, msg: TaskMessage, effects: Effects): Promise<void> {
   const h = msg.headers;
   for (const eb of msg.embed.errbacks ?? []) await dispatch(app, eb, [h.id], { parentId: h.id, rootId: h.root_id }, effects);
 }
@@ -63,7 +60,7 @@ export async function onFailure(app: Celeriac, msg: TaskMessage, effects: Effect
  * deleted only after that, so a failure in between loses nothing (the body may then be sent
  * twice, the at-least-once trade every follow-up makes).
  */
-export async function onChordPart(app: Celeriac, msg: TaskMessage, state: string, result: unknown): Promise<void> {
+export async function onChordPart(app: AppHost, msg: TaskMessage, state: string, result: unknown): Promise<void> {
   const gid = msg.headers.group;
   if (!msg.embed.chord || !gid) return;
   const body = freeze(msg.embed.chord);
@@ -76,7 +73,7 @@ export async function onChordPart(app: Celeriac, msg: TaskMessage, state: string
   await app.backend.chordDone(gid);
 }
 
-async function fireBody(app: Celeriac, msg: TaskMessage, body: SignatureDict, entries: string[]): Promise<void> {
+async function fireBody(app: AppHost, msg: TaskMessage, body: SignatureDict, entries: string[]): Promise<void> {
   const parts = entries.map((e) => JSON.parse(e) as [number, string, string, unknown]);
   const base: ApplyOptions = { parentId: msg.headers.id, rootId: msg.headers.root_id };
   const failed = parts.find(([, , s]) => s === FAILURE || s === REVOKED);

@@ -1,17 +1,19 @@
 /**
  * The worker as a web-standard request handler, for routes (Hono, Workers `fetch`) and push
  * deliveries: `POST` with a Celery envelope runs that message; `POST` with an empty body drains
- * a pull broker within a budget.
+ * a pull broker within a budget. Closed by default: without a verifier (or an explicit
+ * `insecureNoVerify: true`) every POST is refused.
  * @module
  */
 import { SignatureError } from "../errors.ts";
-import { isPullBroker, type Broker } from "../ports.ts";
-import type { DrainOptions, DrainReport } from "./worker.ts";
-import type { Execution } from "./outcome.ts";
+import { decodeMessage, toOutbound } from "../message.ts";
+import { isPullBroker, type Broker, type ResultBackend } from "../ports.ts";
+import { READY_STATES, REVOKED } from "../states.ts";
+import type { DrainOptions, DrainReport, Execution } from "./outcome.ts";
 
 /** What the handler needs from a worker. */
 export interface HandlerHost {
-  readonly app: { readonly broker: Broker };
+  readonly app: { readonly broker: Broker; readonly clock?: { now(): number } };
   drain(opts?: DrainOptions): Promise<DrainReport>;
   handle(payload: string, opts?: { redelivered?: boolean; signal?: AbortSignal }): Promise<Execution>;
 }
@@ -19,28 +21,102 @@ export interface HandlerHost {
 /** Options of the request handler. */
 export interface HandlerOptions {
   /**
-   * Verify the request and return its body (e.g. a QStash signature check). Throwing rejects
-   * the request with 401. Without it every request is accepted: protect the route yourself.
+   * Verify the request and return its body (e.g. `qstashVerifier(env)` from
+   * `celeriac/adapters/qstash`). Throwing rejects the request with 401 before anything runs.
+   * It receives a copy of the request whose body was already read within `maxBodyBytes`.
    */
   verify?: (request: Request) => Promise<string>;
+  /**
+   * Accept unverified requests (anyone who can reach the route can run any registered task).
+   * Only for routes protected otherwise (private network, a framework's auth middleware).
+   */
+  insecureNoVerify?: boolean;
+  /** Largest accepted body in bytes (default 1 MiB); larger requests get 413 unread. */
+  maxBodyBytes?: number;
   /** Limits of a drain triggered by an empty POST (query `?maxTasks=&budgetMs=` may lower them). */
   drain?: DrainOptions;
 }
 
+/** Default `maxBodyBytes`: 1 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
+
+const CLOSED = "worker.fetch refuses unverified requests: pass app.worker({ http: { verify } }) " +
+  "(e.g. qstashVerifier(env)), or http: { insecureNoVerify: true } if the route is protected otherwise";
+
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 
+/** Read a body as bytes, giving up (null) as soon as it exceeds `max`: never buffers more. */
+export async function readCapped(request: Request, max: number): Promise<Uint8Array<ArrayBuffer> | null> {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > max || !request.body) {
+    await request.body?.cancel().catch(() => {});
+    return declared > max ? null : new Uint8Array(0);
+  }
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) out.set(c, at), at += c.byteLength;
+  return out;
+}
+
+/** The task id and name of an envelope, without validating it (nulls when unreadable). */
+export function peekIds(payload: string): { taskId: string | null; task: string | null } {
+  try {
+    const h = (JSON.parse(payload) as { headers?: { id?: unknown; task?: unknown } })?.headers;
+    return { taskId: typeof h?.id === "string" && h.id ? h.id : null, task: typeof h?.task === "string" ? h.task : null };
+  } catch {
+    return { taskId: null, task: null };
+  }
+}
+
 /**
- * Answer one request. Status codes: 200 ran (whatever the task's outcome) or drained;
- * 401 verification failed; 405 not POST; 422 malformed or unknown message (the platform's
- * retry/dead-letter policy takes over, the reason is in the body); 503 + `Retry-After` when the
- * message is not due yet (ETA, rate limit).
+ * The stored state of a pushed message's id, read before it runs, so a finished id (SUCCESS,
+ * FAILURE) is not run again, whoever replays it. Null when unknown or not parseable.
+ */
+export async function storedStatus(backend: ResultBackend, payload: string): Promise<string | null> {
+  const { taskId } = peekIds(payload);
+  return taskId ? (await backend.get(taskId))?.status ?? null : null;
+}
+
+/** True for a stored state after which a pushed copy is answered without running. */
+export const isFinished = (status: string | null): boolean => status != null && status !== REVOKED && READY_STATES.has(status);
+
+/**
+ * Answer one request. Status codes: 200 ran (whatever the task's outcome: SUCCESS, FAILURE,
+ * RETRY with the retry republished, an id that had already finished) or drained; 401 not
+ * verified (or no verifier configured); 405 not POST; 413 body over `maxBodyBytes`;
+ * 489 + `Upstash-NonRetryable-Error: true` malformed or unknown message (the platform's
+ * dead-letter queue keeps it, the reason is in the body); 503 our broker/backend failed (the
+ * platform redelivers) or, on pull brokers, the message is not due yet (`Retry-After`). On a
+ * push broker a message that is not due yet is republished for its time and answered 200.
  */
 export async function handleRequest(w: HandlerHost, request: Request, opts: HandlerOptions = {}): Promise<Response> {
   if (request.method !== "POST") return json(405, { error: "use POST" }, { allow: "POST" });
+  if (!opts.verify && opts.insecureNoVerify !== true) {
+    await request.body?.cancel().catch(() => {});
+    return json(401, { error: CLOSED });
+  }
+  const max = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const bytes = await readCapped(request, max);
+  if (!bytes) return json(413, { error: `body over ${max} bytes (http.maxBodyBytes)` });
   let body: string;
   try {
-    body = opts.verify ? await opts.verify(request) : await request.text();
+    body = opts.verify
+      ? await opts.verify(new Request(request.url, { method: "POST", headers: request.headers, body: bytes }))
+      : new TextDecoder().decode(bytes);
   } catch (err) {
     const reason = err instanceof SignatureError ? err.message : "request verification failed";
     return json(401, { error: reason });
@@ -56,11 +132,25 @@ export async function handleRequest(w: HandlerHost, request: Request, opts: Hand
     return json(200, await w.drain({ ...opts.drain, maxTasks: limit("maxTasks"), budgetMs: limit("budgetMs"), signal: request.signal }));
   }
   const redelivered = Number(request.headers.get("upstash-retried") ?? 0) > 0;
-  const exec = await w.handle(body, { redelivered, signal: request.signal });
-  const d = exec.disposition;
-  if (d.kind === "deadLetter") return json(422, { error: d.reason, taskId: exec.taskId });
-  if (d.kind === "requeue") {
-    return json(503, { taskId: exec.taskId, retryInMs: d.delayMs }, { "retry-after": String(Math.ceil(d.delayMs / 1000)) });
+  try {
+    const exec = await w.handle(body, { redelivered, signal: request.signal });
+    const d = exec.disposition;
+    if (d.kind === "deadLetter") {
+      return json(489, { error: d.reason, taskId: exec.taskId }, { "upstash-nonretryable-error": "true" });
+    }
+    if (d.kind === "requeue") {
+      if (isPullBroker(w.app.broker)) {
+        return json(503, { taskId: exec.taskId, retryInMs: d.delayMs }, { "retry-after": String(Math.ceil(d.delayMs / 1000)) });
+      }
+      // Not due yet (an ETA beyond the platform's delay cap, a rate limit): send it again for later.
+      const out = toOutbound(decodeMessage(body));
+      out.notBefore = (w.app.clock?.now() ?? Date.now()) + d.delayMs;
+      await w.app.broker.publish([out]);
+      return json(200, { taskId: exec.taskId, state: null, delayedUntil: out.notBefore });
+    }
+    return json(200, { taskId: exec.taskId, state: exec.state });
+  } catch (err) {
+    // Our broker or backend failed: nothing was acknowledged, so let the platform redeliver.
+    return json(503, { error: `worker failed: ${(err as Error)?.message ?? String(err)}`.slice(0, 500) });
   }
-  return json(200, { taskId: exec.taskId, state: exec.state });
 }

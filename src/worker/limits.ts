@@ -3,28 +3,82 @@ import { SoftTimeLimitExceeded, TimeLimitExceeded } from "../errors.ts";
 /**
  * Run `fn` under Celery's time limits (seconds). At the soft limit `ctrl` aborts with
  * SoftTimeLimitExceeded so the task can clean up; at the hard limit the promise rejects with
- * TimeLimitExceeded (JS cannot kill the function; its signal is aborted too).
+ * TimeLimitExceeded and its signal is aborted too. JS cannot kill the function: when it is
+ * still running at the hard limit, `onOverrun` gets its promise, so the worker can keep its slot
+ * taken until it settles.
  */
 export function runWithLimits<T>(
   fn: () => Promise<T>,
   limits: { hard: number | null; soft: number | null },
   ctrl: AbortController,
+  onOverrun?: (running: Promise<unknown>) => void,
 ): Promise<T> {
   const timers: ReturnType<typeof setTimeout>[] = [];
   const clear = (): void => timers.forEach(clearTimeout);
   if (limits.soft != null && limits.soft > 0) {
     timers.push(setTimeout(() => ctrl.abort(new SoftTimeLimitExceeded(limits.soft!)), limits.soft * 1000));
   }
-  const hard = limits.hard != null && limits.hard > 0
-    ? new Promise<never>((_, reject) => {
-      timers.push(setTimeout(() => {
-        const err = new TimeLimitExceeded(limits.hard!);
-        if (!ctrl.signal.aborted) ctrl.abort(err);
-        reject(err);
-      }, limits.hard! * 1000));
-    })
-    : null;
   const run = fn();
-  const raced = hard ? Promise.race([run, hard]) : run;
-  return raced.finally(clear);
+  if (!(limits.hard != null && limits.hard > 0)) return run.finally(clear);
+  let settled = false;
+  run.then(() => (settled = true), () => (settled = true));
+  const hard = new Promise<never>((_, reject) => {
+    timers.push(setTimeout(() => {
+      const err = new TimeLimitExceeded(limits.hard!);
+      if (!ctrl.signal.aborted) ctrl.abort(err);
+      if (!settled) onOverrun?.(run);
+      reject(err);
+    }, limits.hard! * 1000));
+  });
+  return Promise.race([run, hard]).finally(clear);
+}
+
+/** A wake-up call: `wait()` resolves at the next `notify()`. */
+export class Wakeup {
+  private next: { promise: Promise<void>; resolve: () => void } | undefined;
+
+  wait(): Promise<void> {
+    if (!this.next) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.next = { promise, resolve };
+    }
+    return this.next.promise;
+  }
+
+  notify(): void {
+    const n = this.next;
+    this.next = undefined;
+    n?.resolve();
+  }
+}
+
+/**
+ * Task functions that passed their hard time limit and still run. Each one keeps counting
+ * against its worker's concurrency until it settles, so a worker never runs more than
+ * `concurrency` functions at once.
+ */
+export class Overruns {
+  private readonly live = new Set<Promise<void>>();
+  private readonly listeners = new Set<() => void>();
+
+  /** How many are still running. */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Hold a slot for `running` until it settles (its outcome is ignored: the task already failed). */
+  add(running: Promise<unknown>): void {
+    const held: Promise<void> = running.then(() => {}, () => {}).then(() => {
+      this.live.delete(held);
+      for (const l of this.listeners) l();
+    });
+    this.live.add(held);
+  }
+
+  /** Call `listener` whenever one settles; returns the unsubscribe function. */
+  onSettled(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
 }

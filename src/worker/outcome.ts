@@ -1,18 +1,21 @@
 /**
  * What one execution leaves behind: result records to store and messages to publish. The
- * worker collects them over a batch and flushes them in one publish + one ack/store round trip.
+ * worker flushes those of every finished execution together, in one publish + one ack/store
+ * round trip.
  * @module
  */
-import type { Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
 import type { TaskMessage } from "../message.ts";
 import type { ResultWrite } from "../ports.ts";
 import { READY_STATES } from "../states.ts";
 import { naiveUtc } from "../util/time.ts";
 
-/** Effects collected during a batch. */
+/** What one execution leaves behind, flushed with its ack. */
 export class Effects {
   readonly results: ResultWrite[] = [];
   readonly publish: TaskMessage[] = [];
+  /** The task function, when it was still running at its hard time limit (it keeps its slot). */
+  overrun: Promise<unknown> | null = null;
 }
 
 /** What the worker does with the delivery after an execution. */
@@ -32,7 +35,7 @@ export interface Execution {
 
 /** A result record in Celery's shape. */
 export function resultWrite(
-  app: Celeriac,
+  app: AppHost,
   id: string,
   status: string,
   result: unknown,
@@ -40,9 +43,29 @@ export function resultWrite(
 ): ResultWrite {
   const meta: ResultWrite["meta"] = {
     status, result, traceback: extra.traceback ?? null, children: extra.children ?? [],
-    date_done: READY_STATES.has(status) ? naiveUtc(Date.now()) : null, task_id: id,
+    date_done: READY_STATES.has(status) ? naiveUtc(app.clock.now()) : null, task_id: id,
   };
   if (extra.groupId) meta.group_id = extra.groupId;
   if (extra.parentId) meta.parent_id = extra.parentId;
   return { meta, ttlMs: app.resultTtlMs() };
+}
+
+/** Options of `drain`. */
+export interface DrainOptions {
+  /** Stop after this many messages. */
+  maxTasks?: number;
+  /** Stop taking new work once this many ms have passed. */
+  budgetMs?: number;
+  signal?: AbortSignal;
+}
+
+/** What a drain did. */
+export interface DrainReport {
+  processed: number;
+  succeeded: number;
+  failed: number;
+  retried: number;
+  revoked: number;
+  deadLettered: number;
+  requeued: number;
 }

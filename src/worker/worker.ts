@@ -5,16 +5,19 @@
  * ack-with-results round trip.
  * @module
  */
-import type { Celeriac } from "../app.ts";
+import type { AppHost } from "../host.ts";
 import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
 import { isPullBroker, type Delivery, type PullBroker } from "../ports.ts";
 import { FAILURE, RETRY, REVOKED, SUCCESS } from "../states.ts";
 import { sleep } from "../util/time.ts";
-import { runBatch, type BatchContext } from "./batch.ts";
+import { BatchRunner, type BatchContext } from "./batch.ts";
 import { Executor } from "./execute.ts";
 import type { TaskEventListener } from "./events.ts";
-import { Effects, type Execution } from "./outcome.ts";
-import { handleRequest, type HandlerOptions } from "./http.ts";
+import { Overruns, Wakeup } from "./limits.ts";
+import { Effects, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
+import { handleRequest, isFinished, peekIds, storedStatus, type HandlerOptions } from "./http.ts";
+
+export type { DrainOptions, DrainReport } from "./outcome.ts";
 
 /** Worker options. */
 export interface WorkerOptions {
@@ -41,15 +44,6 @@ export interface WorkerOptions {
   onEvent?: TaskEventListener;
 }
 
-/** Options of `drain`. */
-export interface DrainOptions {
-  /** Stop after this many messages. */
-  maxTasks?: number;
-  /** Stop taking new work once this many ms have passed. */
-  budgetMs?: number;
-  signal?: AbortSignal;
-}
-
 /** Options of `run`. */
 export interface RunOptions {
   /** Stop: no new claims, running tasks finish (Celery's warm shutdown). */
@@ -64,26 +58,16 @@ export interface RunOptions {
   pollIntervalMs?: number;
 }
 
-/** What a drain did. */
-export interface DrainReport {
-  processed: number;
-  succeeded: number;
-  failed: number;
-  retried: number;
-  revoked: number;
-  deadLettered: number;
-  requeued: number;
-}
-
 /** A celeriac worker. Create with `app.worker(opts)`. */
 export class Worker {
-  readonly app: Celeriac;
+  readonly app: AppHost;
   readonly hostname: string;
   private readonly opts: WorkerOptions;
   private readonly executor: Executor;
+  private readonly overruns = new Overruns();
   private rotation = 0;
 
-  constructor(app: Celeriac, opts: WorkerOptions = {}) {
+  constructor(app: AppHost, opts: WorkerOptions = {}) {
     this.app = app;
     this.opts = opts;
     this.hostname = opts.hostname ?? `celeriac@${app.name}`;
@@ -111,18 +95,25 @@ export class Worker {
     return b;
   }
 
-  /** Claim and run messages until the queues are empty, `maxTasks` ran or the budget is spent. */
+  /**
+   * Claim and run messages until the queues are empty, `maxTasks` ran or the budget is spent.
+   * A task function still running past its hard time limit keeps its slot: drain does not wait
+   * for it, hands back what it cannot start and claims nothing while no slot is free.
+   */
   async drain(opts: DrainOptions = {}): Promise<DrainReport> {
     const report: DrainReport = { processed: 0, succeeded: 0, failed: 0, retried: 0, revoked: 0, deadLettered: 0, requeued: 0 };
-    const deadline = opts.budgetMs != null ? Date.now() + opts.budgetMs : Infinity;
+    const deadline = opts.budgetMs != null ? this.app.clock.now() + opts.budgetMs : Infinity;
     const max = opts.maxTasks ?? Infinity;
     const concurrency = Math.max(1, this.opts.concurrency ?? 1);
     const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
-    while (report.processed < max && Date.now() < deadline && !opts.signal?.aborted) {
+    const runner = new BatchRunner(this.batchContext());
+    while (report.processed < max && this.app.clock.now() < deadline && !opts.signal?.aborted) {
+      const lanes = concurrency - this.overruns.size;
+      if (lanes <= 0) break;
       const asked = Math.min(prefetch, max - report.processed);
       const deliveries = await this.claim(asked);
       if (!deliveries.length) break;
-      const { executions, published } = await runBatch(this.batchContext(), deliveries, concurrency, deadline, opts.signal);
+      const { executions, published } = await runner.run(deliveries, { lanes, deadline, signal: opts.signal });
       tally(report, executions);
       // Only messages that did not move (ETA not due, rate-limited) remain: stop to avoid spinning.
       if (executions.every((e) => e.disposition.kind === "requeue")) break;
@@ -134,8 +125,10 @@ export class Worker {
 
   /**
    * Run until `signal` aborts, then wait for running tasks. Claims only as many messages as
-   * there are free slots, as soon as a slot frees up, so no message waits behind a long task
-   * (Celery's -Ofair with prefetch 1). Survives broker outages (reported to `onError`).
+   * there are free slots, as soon as a slot frees up (the moment its task settles, whatever its
+   * batch-mates do), so no message waits behind a long task (Celery's -Ofair with prefetch 1).
+   * A task function running past its hard time limit keeps its slot until it settles.
+   * Survives broker outages (reported to `onError`).
    */
   async run(opts: RunOptions = {}): Promise<void> {
     const concurrency = Math.max(1, opts.concurrency ?? this.opts.concurrency ?? 1);
@@ -149,28 +142,36 @@ export class Worker {
       if (opts.shutdownTimeoutMs != null) grace = setTimeout(() => tasks.abort(opts.signal?.reason), opts.shutdownTimeoutMs);
     };
     opts.signal?.addEventListener("abort", onStop, { once: true });
+    const runner = new BatchRunner(this.batchContext());
+    // One wake-up for a settled task, a settled overrun or the stop signal.
+    const freed = new Wakeup();
+    const wake = (): void => freed.notify();
+    const unsubscribe = this.overruns.onSettled(wake);
+    opts.signal?.addEventListener("abort", wake, { once: true });
     let busy = 0;
     let failures = 0;
     while (!opts.signal?.aborted) {
-      const free = Math.min(concurrency - busy, prefetch);
+      const free = Math.min(concurrency - busy - this.overruns.size, prefetch);
       if (free <= 0) {
-        await Promise.race(running);
+        await freed.wait();
         continue;
       }
       try {
-        const deliveries = await this.claim(free);
+        // Stopping does not wait for a claim in flight: what it took comes back by visibility timeout.
+        const deliveries = await untilStopped(this.claim(free), opts.signal);
         failures = 0;
         if (!deliveries.length) {
           await this.idle(poll, opts.signal).catch(() => {});
           continue;
         }
         busy += deliveries.length;
-        const batch: Promise<void> = runBatch(this.batchContext(), deliveries, deliveries.length, Infinity, tasks.signal)
+        const onSettled = (): void => {
+          busy--;
+          wake();
+        };
+        const batch: Promise<void> = runner.run(deliveries, { lanes: deliveries.length, deadline: Infinity, signal: tasks.signal, onSettled })
           .then(() => {}, (err) => this.report(err))
-          .finally(() => {
-            busy -= deliveries.length;
-            running.delete(batch);
-          });
+          .finally(() => running.delete(batch));
         running.add(batch);
       } catch (err) {
         this.report(err);
@@ -180,7 +181,9 @@ export class Worker {
     }
     await Promise.all(running);
     clearTimeout(grace);
+    unsubscribe();
     opts.signal?.removeEventListener("abort", onStop);
+    opts.signal?.removeEventListener("abort", wake);
   }
 
   /**
@@ -189,8 +192,13 @@ export class Worker {
    * request from the returned execution (`disposition`).
    */
   async handle(payload: string, opts: { redelivered?: boolean; signal?: AbortSignal } = {}): Promise<Execution> {
+    // A pushed id that already finished is never run again (replays, redeliveries after a lost answer).
+    const stored = await storedStatus(this.app.backend, payload);
+    if (isFinished(stored)) return { ...peekIds(payload), state: stored, disposition: { kind: "ack" } };
     const effects = new Effects();
-    const exec = await this.executor.execute({ payload, redelivered: opts.redelivered ?? false }, effects, opts.signal);
+    const incoming = { payload, redelivered: opts.redelivered ?? false, revoked: stored === REVOKED };
+    const exec = await this.executor.execute(incoming, effects, opts.signal);
+    if (effects.overrun) this.report(new CeleriacError("time_limit", `${exec.task}[${exec.taskId}] passed its hard time limit and its function is still running`));
     await this.app.publish(effects.publish);
     if (effects.results.length) await this.app.backend.set(effects.results);
     return exec;
@@ -200,7 +208,7 @@ export class Worker {
    * A web-standard handler: `POST` a Celery envelope to run it (push brokers), or an empty
    * `POST` to drain a pull broker. See `handleRequest` for the status codes.
    * @example
-   * honoApp.post("/tasks", (c) => app.worker({ http: { drain: { budgetMs: 20_000 } } }).fetch(c.req.raw));
+   * honoApp.post("/tasks", (c) => app.worker({ http: { verify: qstashVerifier(env) } }).fetch(c.req.raw));
    */
   fetch(request: Request): Promise<Response> {
     return handleRequest(this, request, this.opts.http);
@@ -208,7 +216,7 @@ export class Worker {
 
   private batchContext(): BatchContext {
     return {
-      app: this.app, broker: this.broker, executor: this.executor, report: (err) => this.report(err),
+      app: this.app, broker: this.broker, executor: this.executor, overruns: this.overruns, report: (err) => this.report(err),
       visibilityMs: (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000,
     };
   }
@@ -230,7 +238,7 @@ export class Worker {
   private async claim(max: number): Promise<Delivery[]> {
     const visibilityMs = (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000;
     try {
-      return await this.broker.claim(this.claimOrder(), { max, visibilityMs });
+      return await this.broker.claim(this.claimOrder(), { max, visibilityMs, now: this.app.clock.now() });
     } catch (cause) {
       if (cause instanceof CeleriacError) throw cause;
       throw new AdapterError(this.app.broker.name, `claim failed: ${(cause as Error)?.message ?? cause}`, { cause });
@@ -256,4 +264,15 @@ function tally(r: DrainReport, execs: Execution[]): void {
     else if (e.state === RETRY) r.retried++;
     else if (e.state === REVOKED) r.revoked++;
   }
+}
+
+// `claim`, or no deliveries as soon as `signal` aborts (a late reply is left to its visibility timeout).
+function untilStopped(claim: Promise<Delivery[]>, signal: AbortSignal | undefined): Promise<Delivery[]> {
+  if (!signal) return claim;
+  if (signal.aborted) return Promise.resolve([]);
+  return new Promise<Delivery[]>((resolve, reject) => {
+    const stop = (): void => resolve([]);
+    signal.addEventListener("abort", stop, { once: true });
+    claim.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
+  });
 }

@@ -2,5 +2,5 @@ import { memoryBackend, memoryBroker } from "../../adapters/memory/mod.ts";
 import type { Fixture } from "./harness.ts";
 
 export function memoryFixture(): Fixture {
-  return { name: "memory", broker: () => memoryBroker(), backend: () => memoryBackend() };
+  return { name: "memory", broker: (opts) => memoryBroker(opts), backend: () => memoryBackend() };
 }

@@ -1,5 +1,5 @@
-import { Celeriac, type CeleriacConf } from "../../mod.ts";
-import type { PullBroker, ResultBackend } from "../../src/ports.ts";
+import { Celeriac, type CeleriacConf, type Clock } from "../../mod.ts";
+import type { DeadLetterLimits, PullBroker, ResultBackend } from "../../src/ports.ts";
 
 /** One conformance case; `fn` throws on failure. */
 export interface Case {
@@ -14,9 +14,10 @@ export interface Case {
  * `visibilityTimeout` (an unacked claim comes back after a time; `extend`), `revocation`
  * (`capabilities.revocation`), `claimAll` (one claim takes across queues in the requested order),
  * `lowPriorityFirst` (kombu Redis priorities), `expiresRevoked` (an expired message reaches the
- * worker, which stores REVOKED, instead of being dropped by the broker as RabbitMQ does).
+ * worker, which stores REVOKED, instead of being dropped by the broker as RabbitMQ does),
+ * `injectedClock` (delays follow the broker's `now` option, not the server's clock).
  */
-export type Trait = "visibilityTimeout" | "revocation" | "claimAll" | "lowPriorityFirst" | "expiresRevoked";
+export type Trait = "visibilityTimeout" | "revocation" | "claimAll" | "lowPriorityFirst" | "expiresRevoked" | "injectedClock";
 
 /**
  * How a suite gets fresh adapters. Every call to `broker()`/`backend()` must return an
@@ -25,16 +26,32 @@ export type Trait = "visibilityTimeout" | "revocation" | "claimAll" | "lowPriori
  */
 export interface Fixture {
   name: string;
-  broker(): PullBroker;
+  /** `now`: the broker's own clock (tests give it the app's, so both read one time). */
+  broker(opts?: BrokerOptions): PullBroker;
   backend(): ResultBackend;
   /** Traits this adapter does not have: cases that need them are left out (see `Trait`). */
   lacks?: Trait[];
 }
 
-/** A fresh app on the fixture's adapters; two apps made from one `pair` share storage. */
-export function makeApp(f: Fixture, conf: Partial<CeleriacConf> = {}, pair?: { broker: PullBroker; backend: ResultBackend }): Celeriac {
-  const p = pair ?? { broker: f.broker(), backend: f.backend() };
-  return new Celeriac("conformance", { broker: p.broker, backend: p.backend, conf });
+/** Options every pull-broker fixture passes to its adapter factory. */
+export interface BrokerOptions {
+  /** The broker's clock (epoch ms). */
+  now?: () => number;
+  deadLetters?: DeadLetterLimits;
+}
+
+/**
+ * A fresh app on the fixture's adapters; two apps made from one `pair` share storage. With
+ * `clock`, the app and a broker made here read the same (test-controlled) time.
+ */
+export function makeApp(
+  f: Fixture,
+  conf: Partial<CeleriacConf> = {},
+  pair?: { broker: PullBroker; backend: ResultBackend },
+  clock?: Clock,
+): Celeriac {
+  const p = pair ?? { broker: f.broker(clock ? { now: () => clock.now() } : undefined), backend: f.backend() };
+  return new Celeriac("conformance", { broker: p.broker, backend: p.backend, conf, clock });
 }
 
 /** A pair of adapters for several apps that must see the same queues and results. */

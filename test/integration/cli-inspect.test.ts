@@ -4,6 +4,7 @@
 // key prefix per test).
 import { describe, expect, it } from "vitest";
 import type { DrainReport } from "../../mod.ts";
+import type { PullBroker } from "../../src/ports.ts";
 import { APP, useCli, type Ran } from "../support/cli.ts";
 
 const { run, testApp: newApp } = useCli("cli-inspect");
@@ -69,6 +70,31 @@ describe("celeriac inspect", () => {
     expect(entries).toContainEqual(expect.objectContaining({ task: "cli.nope", id: unknown.id, reason: expect.stringMatching(/unknown task/) }));
     expect(one.json).toHaveLength(1);
   });
+
+  it("dead-letters --redrive puts dead letters back on their queues (-Q one queue, --limit N), and the worker runs them", async () => {
+    const { prefix, app } = testApp();
+    const broker = app.broker as PullBroker;
+    await broker.publish([1, 2].map((i) => ({ id: `o${i}`, queue: "other", priority: 0, payload: `other ${i}` })));
+    for (const d of await broker.claim(["other"], { max: 2, visibilityMs: 60_000 })) await broker.deadLetter(d, "test");
+    const sent = await app.sendTask("cli.add", [2, 2]);
+    const first = await broker.claim(["celery"], { max: 1, visibilityMs: 60_000 });
+    await broker.deadLetter(first[0], "worker was broken");
+    const one = await inspect(prefix, "dead-letters", "--redrive", "-Q", "other", "--limit", "1", "--json");
+    expect(one.json).toEqual({ redriven: 1 });
+    expect((await inspect(prefix, "queues", "celery", "other", "--json")).json).toEqual({ celery: 0, other: 1 });
+    const rest = await inspect(prefix, "dead-letters", "--redrive");
+    expect(rest.stdout.trim()).toBe("redrove 2 dead letters");
+    expect((await inspect(prefix, "queues", "celery", "other", "--json")).json).toEqual({ celery: 1, other: 2 });
+    expect((await inspect(prefix, "dead-letters", "--json")).json).toEqual([]);
+    expect(await drain(prefix)).toMatchObject({ succeeded: 1 });
+    expect(await app.AsyncResult(sent.id).get({ timeout: 5000 })).toBe(4);
+    const [noRedrive, zero] = await Promise.all([
+      run(["inspect", "-A", APP, "dead-letters", "-Q", "other"], prefix), run(["inspect", "-A", APP, "dead-letters", "--redrive", "--limit", "0"], prefix),
+    ]);
+    expect(noRedrive.code).toBe(2);
+    expect(noRedrive.stderr).toMatch(/-Q\/--queue applies to dead-letters --redrive only/);
+    expect(zero.code).toBe(2);
+  }, 90_000);
 
   it("result shows a drained task's state and value, a failure's exception, and PENDING for an unknown id", async () => {
     const { prefix, app } = testApp();

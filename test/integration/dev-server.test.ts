@@ -153,13 +153,13 @@ describe("scripts", () => {
 describe("errors and auth", () => {
   it("rejects a wrong token with 401 and the client throws", async () => {
     const redis = new Redis({ url: server.url, token: "wrong-token", enableTelemetry: false, retry: false });
-    await expect(redis.get("celeriac-test:anything")).rejects.toThrow(/Unauthorized/);
+    await expect(redis.get("celeriac-test:anything")).rejects.toThrow(/WRONGPASS/);
   });
 
   it("answers 401 without a token, 400 for non-array bodies, 404/405 for other routes", async () => {
     const noToken = await fetch(server.url, { method: "POST", body: '["PING"]' });
     expect(noToken.status).toBe(401);
-    expect(await noToken.json()).toEqual({ error: "Unauthorized" });
+    expect(await noToken.json()).toEqual({ error: "WRONGPASS invalid or missing auth token" });
 
     expect((await fetch(`${server.url}/?_token=${server.token}`, { method: "POST", body: '["PING"]' })).status).toBe(200);
     for (const body of ['{"cmd":"PING"}', '"PING"', "[]", "not json", '["GET",null]']) {

@@ -1,12 +1,13 @@
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Celeriac, type Celeriac as App } from "../../mod.ts";
-import { upstashRedis } from "../../adapters/upstash-redis/mod.ts";
+import { upstashRedis, upstashRedisBackend, upstashRedisBroker } from "../../adapters/upstash-redis/mod.ts";
 import type { PullBroker } from "../../src/ports.ts";
+import { manualClock } from "../support/clock.ts";
 import { startUpstash, type UpstashEnv } from "../support/upstash.ts";
 
 // What the adapter leaves in Redis, read back with a plain TCP client: kombu's and Celery's layout
-// (docs/celery-reference.md §2.2–2.4), so Python Celery shares the same keys.
+// (docs/wire-format.md §1, §3, §4), so Python Celery shares the same keys.
 let env: UpstashEnv;
 let raw: IORedis;
 
@@ -27,7 +28,10 @@ function newApp(prefix: string): App {
 describe("upstash-redis kombu layout", () => {
   it("upstash-redis: with eta: \"queue\" a countdown task waits on the list, as Celery sends it, and runs once when due", async () => {
     const p = env.prefix("etaq");
-    const app = new Celeriac("layout", { ...upstashRedis({ redis: env.client(), prefix: p, eta: "queue" }) });
+    const clock = manualClock(); // the countdown comes due when the test advances it, not under load
+    const redis = env.client();
+    const broker = upstashRedisBroker({ redis, prefix: p, eta: "queue", now: clock.now });
+    const app = new Celeriac("layout", { broker, backend: upstashRedisBackend({ redis, prefix: p }), clock });
     let runs = 0;
     const t = app.task("tasks.later", () => ++runs);
     const r = await t.applyAsync([], { countdown: 0.5 });
@@ -35,7 +39,7 @@ describe("upstash-redis kombu layout", () => {
     expect(await raw.zcard(`${p}_celeriac.delayed`)).toBe(0);
     expect((await app.worker().drain()).requeued).toBe(1); // claimed early: moved to the delayed set
     expect(await raw.llen(`${p}celery`)).toBe(0);
-    await new Promise((res) => setTimeout(res, 600));
+    clock.advance(600);
     await app.worker().drain();
     await app.worker().drain();
     expect(await r.get({ timeout: 1000 })).toBe(1);
@@ -90,9 +94,10 @@ describe("upstash-redis kombu layout", () => {
     expect(score).toBeGreaterThanOrEqual(Math.floor(before));
     expect(score).toBeLessThan(before + 5);
     await new Promise((r) => setTimeout(r, 250));
-    await (app.broker as PullBroker).claim(["other"], { max: 1, visibilityMs: 200 });
-    expect(await raw.hlen(`${p}unacked`)).toBe(0);
-    const head = JSON.parse((await raw.lrange(`${p}celery`, -1, -1))[0]!);
+    // Restored to the head of its queue (only a claim on that queue restores it), so claimed first.
+    const [again] = await (app.broker as PullBroker).claim(["celery"], { max: 1, visibilityMs: 200 });
+    expect(await raw.hlen(`${p}unacked`)).toBe(1);
+    const head = JSON.parse(again!.payload);
     expect(head.headers.redelivered).toBe(true);
     expect(head.properties.delivery_info.redelivered).toBe(true);
     delete head.headers.redelivered;

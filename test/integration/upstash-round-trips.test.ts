@@ -37,6 +37,7 @@ describe("upstash-redis round trips", () => {
   it("upstash-redis: delay costs one request and one command", async () => {
     const app = newApp();
     const add = app.task("tasks.add", (a: number, b: number) => a + b);
+    await add.delay(0, 0); // a queue's first publish also writes its _kombu.binding set (one SADD in the same request)
     expect(await count(() => add.delay(1, 2))).toEqual({ requests: 1, commands: 1 });
   });
 
@@ -47,7 +48,7 @@ describe("upstash-redis round trips", () => {
     );
     const c = await count(() => app.publish(msgs));
     expect(c.requests).toBe(1);
-    expect(c.commands).toBeLessThanOrEqual(9); // one LPUSH per list + one ZADD
+    expect(c.commands).toBeLessThanOrEqual(11); // one LPUSH per list + one ZADD + a first use's SADD per queue
   });
 
   it("upstash-redis: draining N tasks is one claim and one ack-with-results request", async () => {

@@ -2,7 +2,7 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Celeriac, chain, chord, TaskError } from "../../mod.ts";
+import { Celeriac, chain, chord, TaskError, type GroupResult } from "../../mod.ts";
 import { upstashRedisBackend, upstashRedisBroker } from "../../adapters/upstash-redis/mod.ts";
 import { startDevServer, type DevServer } from "../../workers/node/dev-server.ts";
 import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "../support/redis.ts";
@@ -26,7 +26,9 @@ function pyEnv(): NodeJS.ProcessEnv {
 }
 
 async function py(...args: string[]): Promise<string> {
-  const { stdout } = await run(PY, ["pyclient.py", ...args], { cwd, env: pyEnv(), timeout: 60_000 });
+  const { stdout, stderr } = await run(PY, ["pyclient.py", ...args], { cwd, env: pyEnv(), timeout: 60_000 });
+  // Every task id of a canvas Python sent, so afterAll deletes their (unprefixed) results too.
+  for (const m of stderr.matchAll(/^ids: (.*)$/gm)) resultIds.push(...m[1]!.trim().split(/\s+/));
   return stdout.trim();
 }
 
@@ -71,7 +73,10 @@ afterAll(async () => {
   }
   if (redis) {
     await deleteByPrefix(redis.url, prefix);
-    for (const id of resultIds) await deleteByPrefix(redis.url, `celery-task-meta-${id}`);
+    for (const id of resultIds) {
+      await deleteByPrefix(redis.url, `celery-task-meta-${id}`);
+      await deleteByPrefix(redis.url, `celery-taskset-meta-${id}`);
+    }
   }
   await server?.close();
   await redis?.stop();
@@ -120,7 +125,7 @@ describe("interop with Python Celery 5.2", () => {
     expect(await c.get({ timeout: 30_000 })).toBe(30);
     app.task("ts.xsum", (xs: number[]) => xs.reduce((a, b) => a + b, 0));
     const body = await chord([pyAdd.clone([1, 1]), pyAdd.clone([2, 2]), pyAdd.clone([3, 3])], app.signature("ts.xsum")).delay();
-    resultIds.push(c.id, body.id);
+    resultIds.push(c.id, c.parent!.id, body.id, body.parent!.id, ...(body.parent as GroupResult).results.map((r) => r.id));
     for (let i = 0; i < 100 && !(await body.ready()); i++) {
       await app.worker().drain();
       await new Promise((r) => setTimeout(r, 100));

@@ -33,12 +33,18 @@ export interface Ran {
 
 /** What `useCli` gives a test file. */
 export interface CliHarness {
-  /** Start `celeriac <args>` in its own process group (afterAll kills leftovers). */
-  cli(args: string[], prefix: string, env?: Record<string, string>): Cli;
+  /**
+   * Start `celeriac <args>` in its own process group (afterAll kills leftovers). Through the tsx
+   * wrapper by default; `{ inProcess: true }` loads tsx into the CLI's own process (`node --import
+   * tsx`), so signals reach the CLI alone, without the wrapper's timed relay.
+   */
+  cli(args: string[], prefix: string, env?: Record<string, string>, opts?: { inProcess?: boolean }): Cli;
   /** `celeriac <args>` to completion. */
   run(args: string[], prefix?: string, env?: Record<string, string>): Promise<Ran>;
   /** A fresh key prefix and an app on it for the test process. */
   testApp(name: string): { prefix: string; app: Celeriac };
+  /** The local Upstash-compatible endpoint the children talk to. */
+  endpoint(): { url: string; token: string };
 }
 
 /** Start Redis and the endpoint in beforeAll; kill children and delete keys in afterAll. */
@@ -65,8 +71,9 @@ export function useCli(name: string): CliHarness {
     await redis?.stop();
   });
 
-  const cli = (args: string[], prefix: string, env: Record<string, string> = {}): Cli => {
-    const child = spawn("node_modules/.bin/tsx", ["workers/node/cli.ts", ...args], {
+  const cli = (args: string[], prefix: string, env: Record<string, string> = {}, opts: { inProcess?: boolean } = {}): Cli => {
+    const [cmd, pre] = opts.inProcess ? [process.execPath, ["--import", "tsx"]] : ["node_modules/.bin/tsx", []];
+    const child = spawn(cmd, [...pre, "workers/node/cli.ts", ...args], {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
       env: {
@@ -100,6 +107,7 @@ export function useCli(name: string): CliHarness {
       const c = cli(args, prefix, env);
       return { code: await c.exited, ...c.out };
     },
+    endpoint: () => ({ url: server.url, token: server.token }),
     testApp: (appName) => {
       const prefix = `${runPrefix}${++n}:`;
       const client = new Redis({ url: server.url, token: server.token, enableTelemetry: false });

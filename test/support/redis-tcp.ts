@@ -47,8 +47,8 @@ export function redisTcpFixture(env: () => RedisTcpEnv): Fixture {
   let last: string | undefined;
   return {
     name: "redis",
-    broker: () => {
-      const b = redisBroker(env().client, { prefix: (last = env().prefix("c")) });
+    broker: (opts) => {
+      const b = redisBroker(env().client, { ...opts, prefix: (last = env().prefix("c")) });
       env().brokers.push(b);
       return b;
     },

@@ -82,11 +82,15 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** A throw-away `redis-server` on a free port (for tests that need INFO, MONITOR or CLIENT KILL). */
-export async function spawnRedis(): Promise<TestRedis> {
+/**
+ * A throw-away `redis-server` of this test alone, on a free port (`extraArgs` are added to its
+ * command line): for tests that need INFO, MONITOR or CLIENT KILL, or send FLUSHALL, CONFIG,
+ * SHUTDOWN or scripts that never end.
+ */
+export async function spawnRedis(extraArgs: string[] = []): Promise<TestRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extraArgs], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

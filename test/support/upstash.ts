@@ -53,7 +53,7 @@ export function upstashFixture(env: () => UpstashEnv): Fixture {
   const redis = (): Redis => (client ??= env().client());
   return {
     name: "upstash-redis",
-    broker: () => upstashRedisBroker({ redis: redis(), prefix: (last = env().prefix("c")) }),
+    broker: (opts) => upstashRedisBroker({ ...opts, redis: redis(), prefix: (last = env().prefix("c")) }),
     backend: () => upstashRedisBackend({ redis: redis(), prefix: last ?? env().prefix("c") }),
   };
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { Celeriac } from "../../mod.ts";
 import { chain, chord, group, Chain, Chord, Group, GroupResult } from "../../src/canvas/mod.ts";
-import { chainDict, chordDict, descend, groupDict, resultIds } from "../../src/canvas/dicts.ts";
-import { freeze, handleOf, normalizeChain } from "../../src/canvas/freeze.ts";
-import { Batch, mergeOptions, prepare } from "../../src/canvas/prepare.ts";
+import { chainDict, chordDict, groupDict } from "../../src/canvas/dicts.ts";
+import { freeze, handleOf, normalizeChain, resultIds } from "../../src/canvas/freeze.ts";
+import { descend, mergeOptions, Plan, plan } from "../../src/canvas/plan.ts";
 import { applyToOptions, optionsToApply, Signature } from "../../src/canvas/signature.ts";
 import type { SignatureDict } from "../../src/types.ts";
 
@@ -115,7 +115,7 @@ describe("freeze", () => {
   });
 });
 
-describe("prepare", () => {
+describe("plan", () => {
   it("merges options: the caller wins, callbacks and chains add up", () => {
     const o = mergeOptions({ queue: "a", link: [plain("l1")], chain: [plain("own")] }, { queue: "b", link: plain("l2"), chain: [plain("outer")] });
     expect(o.queue).toBe("b");
@@ -125,8 +125,8 @@ describe("prepare", () => {
 
   it("prepares a chord as members with group, index and the body, plus one chord size", () => {
     const { app, add, xsum } = tasks();
-    const batch = new Batch();
-    const r = prepare(app, chord([add.s(1, 1), group([add.s(2, 2), add.s(3, 3)])], xsum.s()).set({ queue: "q", countdown: 9 }), [], {}, batch);
+    const batch = new Plan();
+    const r = plan(app, chord([add.s(1, 1), group([add.s(2, 2), add.s(3, 3)])], xsum.s()).set({ queue: "q", countdown: 9 }), [], {}, batch);
     expect(batch.chordSizes).toEqual([{ groupId: r.parent!.id, size: 3 }]);
     expect(batch.messages.map((m) => [m.headers.group, m.headers.group_index, m.embed.chord?.options.task_id])).toEqual(
       [0, 1, 2].map((i) => [r.parent!.id, i, r.id]),
@@ -139,8 +139,8 @@ describe("prepare", () => {
 
   it("puts chain membership of a group member on the chain's last step", () => {
     const { app, add, mul, xsum } = tasks();
-    const batch = new Batch();
-    const r = prepare(app, chord([chain(add.s(1, 1), mul.s(2)), add.s(5, 5)], xsum.s()), [], {}, batch);
+    const batch = new Plan();
+    const r = plan(app, chord([chain(add.s(1, 1), mul.s(2)), add.s(5, 5)], xsum.s()), [], {}, batch);
     const [first, second] = batch.messages;
     expect(first.headers.group).toBeNull();
     expect(first.embed.chain![0].options).toMatchObject({ group_id: r.parent!.id, group_index: 0, chord: { task: "tasks.xsum" } });
@@ -149,18 +149,18 @@ describe("prepare", () => {
 
   it("sends an empty chord's body with [] and refuses an empty chain", () => {
     const { app, xsum } = tasks();
-    const batch = new Batch();
-    prepare(app, chord([], xsum.s()), [], {}, batch);
+    const batch = new Plan();
+    plan(app, chord([], xsum.s()), [], {}, batch);
     expect(batch.messages.map((m) => [m.headers.task, m.args])).toEqual([["tasks.xsum", [[]]]]);
     expect(batch.chordSizes).toEqual([]);
-    expect(() => prepare(app, chain([]), [], {}, new Batch())).toThrow(/empty chain/);
+    expect(() => plan(app, chain([]), [], {}, new Plan())).toThrow(/empty chain/);
   });
 
   it("routes celery.map like the task it maps", () => {
     const app = new Celeriac("unit", { conf: { taskRoutes: { "math.*": "math" } } });
     const add = app.task("math.add", (a: number, b: number) => a + b);
-    const batch = new Batch();
-    prepare(app, add.starmap([[1, 2]]), [], {}, batch);
+    const batch = new Plan();
+    plan(app, add.starmap([[1, 2]]), [], {}, batch);
     expect(batch.messages[0].properties.delivery_info.routing_key).toBe("math");
     expect(batch.messages[0].args).toEqual([]);
   });

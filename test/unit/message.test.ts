@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildMessage, decodeMessage, encodeMessage, MessageError, toOutbound } from "../../mod.ts";
 
-// Captured from Redis with Celery 5.2.6 (docs/celery-reference.md §2.2).
+// Captured from Redis with Celery 5.2.6 (docs/wire-format.md §1).
 const CAPTURED = JSON.stringify({
   body: "W1sxLCAxXSwge30sIHsiY2FsbGJhY2tzIjogbnVsbCwgImVycmJhY2tzIjogbnVsbCwgImNoYWluIjogbnVsbCwgImNob3JkIjogbnVsbH1d",
   "content-encoding": "utf-8",

@@ -3,16 +3,31 @@
  * for the app exported by the user's module (see docs/cli.md).
  * @module
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import type { Celeriac, TaskEvent } from "../../mod.ts";
+import type { Celeriac, PullBroker, TaskEvent, Worker } from "../../mod.ts";
 import { useUrls } from "./broker-url.ts";
-import { loadApp, log, numberFlag, stopOnSignals, UsageError, type Subcommand } from "./cli-kit.ts";
+import { loadApp, log, numberFlag, setLogLevel, stopOnSignals, UsageError, type Subcommand } from "./cli-kit.ts";
 
 const APP_FLAG = `  -A, --app MODULE[:EXPORT]  module exporting your Celeriac app (path from the current directory;
                              export "app", else "default", else the module's only Celeriac export)
-  -b, --broker URL           use this broker instead of the app's (redis://, rediss://, amqp://)
-  --result-backend URL       use this result backend instead of the app's (redis://, rediss://)`;
-const URL_FLAGS = { broker: { type: "string", short: "b" }, "result-backend": { type: "string" } } as const;
+  -b, --broker URL           use this broker instead of the app's (redis://, amqp://, or Upstash https://TOKEN@host)
+  --result-backend URL       use this result backend instead of the app's (redis:// or Upstash https://TOKEN@host)
+  -l, --loglevel LEVEL       debug, info (default), warning, error or critical`;
+
+// Celery's spellings shared by worker and beat.
+const COMMON = {
+  app: { type: "string", short: "A" }, broker: { type: "string", short: "b" }, "result-backend": { type: "string" },
+  loglevel: { type: "string", short: "l" },
+} as const;
+
+async function setUp(v: { app?: string; broker?: string; "result-backend"?: string; loglevel?: string }): Promise<Celeriac> {
+  setLogLevel(v.loglevel);
+  const app = await loadApp(v.app);
+  await useUrls(app, v.broker, v["result-backend"]);
+  warnIfInProcess(app);
+  return app;
+}
 
 /** `celeriac worker`: `worker.run` until SIGINT/SIGTERM, or one `worker.drain` with `--drain`. */
 export const workerCommand: Subcommand = {
@@ -29,9 +44,10 @@ ${APP_FLAG}
   --drain                    run what is queued once, print the DrainReport as JSON, exit 0
   --max-tasks N              with --drain: stop after N messages
   --budget MS                with --drain: stop taking new work after MS milliseconds
+  -E, --task-events          accepted for Celery's sake: events are logged here, not broadcast yet
 
 SIGINT/SIGTERM: warm shutdown (stop claiming, hand unstarted messages back, wait for running
-tasks, exit 0). A second signal exits 1 at once; its claimed messages come back after the
+tasks, exit 0). A second signal exits 130/143 at once; its claimed messages come back after the
 visibility timeout.`,
   run: runWorker,
 };
@@ -46,7 +62,7 @@ ${APP_FLAG}
   --once                     tick once, print the TickReport as JSON, exit 0
 
 Any number of beat processes (and other triggers) may run: each slot is sent once.
-SIGINT/SIGTERM: stop after the current tick, exit 0; a second signal exits 1 at once.`,
+SIGINT/SIGTERM: stop after the current tick, exit 0; a second signal exits 130/143 at once.`,
   run: runBeat,
 };
 
@@ -54,10 +70,10 @@ async function runWorker(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
-      app: { type: "string", short: "A" }, queues: { type: "string", short: "Q", multiple: true },
+      ...COMMON, "task-events": { type: "boolean", short: "E" }, queues: { type: "string", short: "Q", multiple: true },
       concurrency: { type: "string", short: "c" }, prefetch: { type: "string" }, hostname: { type: "string", short: "n" },
       "visibility-timeout": { type: "string" }, "poll-interval": { type: "string" },
-      drain: { type: "boolean" }, "max-tasks": { type: "string" }, budget: { type: "string" }, ...URL_FLAGS,
+      drain: { type: "boolean" }, "max-tasks": { type: "string" }, budget: { type: "string" },
     },
   });
   if (!v.drain && (v["max-tasks"] !== undefined || v.budget !== undefined)) throw new UsageError("--max-tasks and --budget need --drain");
@@ -71,9 +87,8 @@ async function runWorker(argv: string[]): Promise<number> {
   const maxTasks = numberFlag(v["max-tasks"], "--max-tasks");
   const budgetMs = numberFlag(v.budget, "--budget");
 
-  const app = await loadApp(v.app);
-  await useUrls(app, v.broker, v["result-backend"]);
-  warnIfInProcess(app);
+  const app = await setUp(v);
+  if (v["task-events"]) log("worker: -E: task events are logged below; sending them to monitors (flower) is not supported yet", "warning");
   if (typeof (app.broker as { claim?: unknown }).claim !== "function") {
     console.error(`celeriac worker: broker ${app.broker.name} pushes messages; serve worker.fetch(request) instead`);
     return 1;
@@ -89,8 +104,10 @@ async function runWorker(argv: string[]): Promise<number> {
     `celeriac worker ${worker.hostname}: app "${app.name}"\n` +
       `  broker ${app.broker.name}, backend ${app.backend.name}\n` +
       `  queues ${worker.queues.join(", ")}; concurrency ${concurrency ?? 1}\n` +
-      `  tasks ${tasks.join(", ") || "(none registered)"}\nready (Ctrl+C: warm shutdown)`,
+      `  tasks ${tasks.join(", ") || "(none registered)"}\nconnecting to ${app.broker.name} ...`,
   );
+  if (!(await reachBroker(app.broker as PullBroker, worker, signal))) return 0;
+  console.error("ready (Ctrl+C: warm shutdown)");
   await worker.run({ signal, concurrency, pollIntervalMs });
   log("worker: stopped");
   return 0;
@@ -99,13 +116,11 @@ async function runWorker(argv: string[]): Promise<number> {
 async function runBeat(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({
     args: argv,
-    options: { app: { type: "string", short: "A" }, interval: { type: "string" }, once: { type: "boolean" }, ...URL_FLAGS },
+    options: { ...COMMON, interval: { type: "string" }, once: { type: "boolean" } },
   });
   if (v.once && v.interval !== undefined) throw new UsageError("--interval applies to the loop, not to --once");
   const intervalMs = numberFlag(v.interval, "--interval");
-  const app = await loadApp(v.app);
-  await useUrls(app, v.broker, v["result-backend"]);
-  warnIfInProcess(app);
+  const app = await setUp(v);
   if (v.once) {
     console.log(JSON.stringify(await app.beat.tick(new Date())));
     return 0;
@@ -135,21 +150,35 @@ async function runBeat(argv: string[]): Promise<number> {
 }
 
 function warnIfInProcess(app: Celeriac): void {
-  if (app.broker.name === "memory") log(`warning: app "${app.name}" uses the in-process memory broker: no other process sees its queues`);
+  if (app.broker.name === "memory") log(`warning: app "${app.name}" uses the in-process memory broker: no other process sees its queues`, "warning");
+}
+
+/** "ready" only once the broker answered (one cheap read); retries, as Celery does, until stopped. */
+async function reachBroker(broker: PullBroker, worker: Worker, signal: AbortSignal): Promise<boolean> {
+  for (let waitMs = 1000; ; waitMs = Math.min(waitMs * 2, 16_000)) {
+    try {
+      await broker.size(worker.queues[0]);
+      return true;
+    } catch (err) {
+      logError("worker")(err);
+      log(`worker: cannot reach broker ${broker.name}, trying again in ${waitMs / 1000} s`, "error");
+    }
+    if (!(await sleep(waitMs, true, { signal }).catch(() => false))) return false;
+  }
 }
 
 const logError = (what: string) => (err: unknown): void => {
   const cause = (err as { cause?: unknown })?.cause;
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  log(`${what} error: ${text}${cause instanceof Error && !text.includes(cause.message) ? ` (cause: ${cause.message})` : ""}`);
+  log(`${what} error: ${text}${cause instanceof Error && !text.includes(cause.message) ? ` (cause: ${cause.message})` : ""}`, "error");
 };
 
 // Celery's worker log lines for the task events that matter.
 function logEvent(e: TaskEvent): void {
   const t = `Task ${e.name}[${e.uuid}]`;
   if (e.type === "task-succeeded") log(`${t} succeeded in ${e.runtime!.toFixed(3)}s: ${JSON.stringify(e.result)?.slice(0, 200)}`);
-  else if (e.type === "task-failed") log(`${t} raised unexpected: ${e.exception}`);
+  else if (e.type === "task-failed") log(`${t} raised unexpected: ${e.exception}`, "error");
   else if (e.type === "task-retried") log(`${t} retry: retry at ${e.eta}: ${e.exception}`);
   else if (e.type === "task-revoked") log(`Discarding ${e.reason} task: ${e.name}[${e.uuid}]`);
-  else if (e.type === "task-rejected") log(`Rejected message to the dead-letter list: ${e.reason}`);
+  else if (e.type === "task-rejected") log(`Rejected message to the dead-letter list: ${e.reason}`, "warning");
 }

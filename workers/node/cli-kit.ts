@@ -7,8 +7,8 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import process from "node:process";
-import { pathToFileURL } from "node:url";
 import { Celeriac } from "../../mod.ts";
+import { esmOnlyHint, importUserModule, NoLoaderError } from "./runtime.ts";
 
 /** One subcommand: `run` resolves to an exit code, or to undefined when it keeps running (a server). */
 export interface Subcommand {
@@ -41,7 +41,7 @@ export function numberFlag(text: string | undefined, flag: string, min = 1, frac
 
 /**
  * Aborted by the first SIGINT/SIGTERM (or by the caller); a signal more than a second later exits
- * 1 at once. Closer ones are the first one again: a Ctrl+C or a systemd stop reaches both a
+ * at once with 130 (SIGINT) or 143 (SIGTERM). Closer ones are the first one again: a Ctrl+C or a systemd stop reaches both a
  * wrapper (tsx) and this process, and the wrapper may relay it once more.
  */
 export function stopOnSignals(what: string, doing: string): AbortController {
@@ -51,8 +51,8 @@ export function stopOnSignals(what: string, doing: string): AbortController {
     if (first && Date.now() - first < 1000) return;
     first ||= Date.now();
     if (ctrl.signal.aborted) {
-      log(`${what}: ${sig} again, cold shutdown`);
-      process.exit(1);
+      log(`${what}: ${sig} again, cold shutdown`, "warning");
+      process.exit(sig === "SIGINT" ? 130 : 143); // what a shell (and npx) reports for the signal
     }
     log(`${what}: ${sig}, warm shutdown: ${doing} (send it again to quit at once)`);
     ctrl.abort();
@@ -65,9 +65,23 @@ export function stopOnSignals(what: string, doing: string): AbortController {
   return ctrl;
 }
 
+/** Celery's log levels, least severe first (`-l/--loglevel`). */
+export const LEVELS = ["debug", "info", "warning", "error", "critical"] as const;
+/** One of {@link LEVELS}. */
+export type Level = (typeof LEVELS)[number];
+let threshold = 1;
+
+/** `-l/--loglevel`: lines below `level` are not printed (case-insensitive, as in Celery). */
+export function setLogLevel(level: string | undefined): void {
+  if (level === undefined) return;
+  const i = LEVELS.indexOf(level.toLowerCase() as Level);
+  if (i < 0) throw new UsageError(`-l/--loglevel must be one of ${LEVELS.join(", ")}, got "${level}"`);
+  threshold = i;
+}
+
 /** One log line on stderr (stdout carries only the JSON of --drain and --once). */
-export function log(line: string): void {
-  console.error(`[${new Date().toISOString()}] ${line}`);
+export function log(line: string, level: Level = "info"): void {
+  if (LEVELS.indexOf(level) >= threshold) console.error(`[${new Date().toISOString()}] ${line}`);
 }
 
 // Celery's `-A proj` names a module without its extension: try the usual ones, then an index file.
@@ -76,8 +90,9 @@ const CANDIDATES = ["", ".ts", ".mts", ".js", ".mjs", "/index.ts", "/index.js"];
 /**
  * Import the module named by `-A MODULE[:EXPORT]` (a path relative to `cwd`) and return its app:
  * the export named after `:`, else `app`, else `default`, else the module's only Celeriac
- * export. Throws {@link UsageError} (exit 2) when the module or the app is not found, or when
- * plain Node is asked to import TypeScript; errors thrown by the module itself propagate.
+ * export. Throws {@link UsageError} (exit 2) when the module or the app is not found, or when a
+ * Node without type stripping is asked to import TypeScript and tsx is not installed; errors
+ * thrown by the module itself propagate.
  */
 export async function loadApp(spec: string | undefined, cwd: string = process.cwd()): Promise<Celeriac> {
   if (!spec) throw new UsageError("-A/--app is required: the module that exports your app, e.g. -A tasks.ts or -A src/app.ts:app");
@@ -91,15 +106,11 @@ export async function loadApp(spec: string | undefined, cwd: string = process.cw
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    mod = await importUserModule(path);
   } catch (err) {
-    if ((err as { code?: unknown }).code === "ERR_UNKNOWN_FILE_EXTENSION") {
-      throw new UsageError(
-        `${(err as Error).message}\nThis Node cannot import TypeScript by itself: run the CLI through tsx ` +
-          `(NODE_OPTIONS="--import tsx" npx celeriac ...), with Bun or Deno, or give -A a compiled .js module.`,
-        false,
-      );
-    }
+    if (err instanceof NoLoaderError) throw new UsageError(err.message, false);
+    const hint = esmOnlyHint(path, err);
+    if (hint) throw new UsageError(hint, false);
     throw new Error(`failed to load ${file}: ${(err as Error)?.stack ?? String(err)}`, { cause: err });
   }
   return pickApp(mod, file, name);

@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { BadRequestError, parseBody } from "./resp.ts";
+import { BadRequestError, parseBody, TooLargeError } from "./resp.ts";
 import { redisLink } from "./redis-link.ts";
 
 /** Options for {@link startDevServer}. */
@@ -19,6 +19,12 @@ export interface DevServerOptions {
   port?: number;
   /** Interface to listen on; default 127.0.0.1. */
   host?: string;
+  /** Largest request body in bytes (default 10 MiB); a larger one gets HTTP 413 unread. */
+  maxBodyBytes?: number;
+  /** Most commands in one /pipeline or /multi-exec request (default 10 000); more gets HTTP 413. */
+  maxCommands?: number;
+  /** A request whose script still runs after this many ms gets SCRIPT KILL on a side connection (default 5000). */
+  scriptTimeoutMs?: number;
 }
 
 /** Counters for round-trip assertions and benchmarks. */
@@ -47,6 +53,26 @@ export interface DevServer {
 
 const sha256 = (s: string): Buffer => createHash("sha256").update(s).digest();
 
+/** The body as text, refused (TooLargeError) as soon as it passes `max` bytes. */
+async function readBody(req: IncomingMessage, max: number): Promise<string> {
+  const tooLarge = (): TooLargeError => new TooLargeError(`ERR max request size exceeded: the limit is ${max} bytes`);
+  if (Number(req.headers["content-length"]) > max) throw tooLarge();
+  return await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= max) return void chunks.push(chunk);
+      req.off("data", onData); // flowing on without a listener: the rest is dropped as it arrives
+      chunks.length = 0;
+      reject(tooLarge());
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.once("error", reject);
+  });
+}
+
 /** Starts the dev server; it answers even while Redis is down (HTTP 500 per request). */
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
   const redisUrl = opts.redisUrl ?? "redis://127.0.0.1:6379";
@@ -54,7 +80,9 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const host = opts.host ?? "127.0.0.1";
   const tokenDigest = sha256(token);
   const stats: DevServerStats = { requests: 0, commands: 0 };
-  const link = redisLink(redisUrl, stats);
+  const link = redisLink(redisUrl, stats, opts.scriptTimeoutMs ?? 5000);
+  const maxBody = opts.maxBodyBytes ?? 10 * 2 ** 20;
+  const maxCommands = opts.maxCommands ?? 10_000;
   let syncToken = 0;
 
   async function handle(req: IncomingMessage): Promise<[number, unknown]> {
@@ -69,11 +97,11 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     if (req.method !== "POST") return [405, { error: `Method ${req.method} not allowed on ${path}` }];
     const auth = req.headers.authorization ?? "";
     const given = /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, "") : url.searchParams.get("_token");
-    if (given === null || !timingSafeEqual(sha256(given), tokenDigest)) return [401, { error: "Unauthorized" }];
-
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(Buffer.from(chunk as Uint8Array));
-    const cmds = parseBody(Buffer.concat(chunks).toString("utf8"), path !== "/");
+    if (given === null || !timingSafeEqual(sha256(given), tokenDigest)) {
+      return [401, { error: "WRONGPASS invalid or missing auth token" }]; // Upstash's answer
+    }
+    const cmds = parseBody(await readBody(req, maxBody), path !== "/");
+    if (cmds.length > maxCommands) throw new TooLargeError(`ERR too many commands in one request: ${cmds.length} > ${maxCommands}`);
     const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
     return link.execute(path, cmds, base64);
   }
@@ -86,7 +114,11 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     };
     handle(req).then(reply, (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
-      reply([err instanceof BadRequestError ? 400 : 500, { error: message }]);
+      if (err instanceof TooLargeError) {
+        res.setHeader("connection", "close");
+        req.resume(); // the rest of the body is discarded as it arrives, never buffered
+      }
+      reply([err instanceof TooLargeError ? 413 : err instanceof BadRequestError ? 400 : 500, { error: message }]);
     });
   });
 

@@ -9,7 +9,7 @@ import { decodeMessage, isPullBroker, PENDING, REVOKED, type Celeriac, type Pull
 import { childId } from "../../src/result.ts";
 import { loadApp, log, numberFlag, UsageError, type Subcommand } from "./cli-kit.ts";
 
-interface Flags { all?: boolean; limit?: number }
+interface Flags { all?: boolean; limit?: number; redrive?: boolean; queue?: string }
 /** What an action prints: `json` with --json, else the lines of `text`. */
 interface Output { json: unknown; text: string[] }
 type Action = { args: "none" | "some" | "ids"; run(app: Celeriac, args: string[], flags: Flags): Promise<Output> };
@@ -30,6 +30,9 @@ export const inspectCommand: Subcommand = {
   registered [--all]         the app's tasks and their options (--all: with the celery.* builtins)
   queues [QUEUE ...]         waiting messages per queue (default: the queues a worker consumes)
   dead-letters [--limit N]   newest entries of the broker's dead-letter list (default 20)
+  dead-letters --redrive [--limit N] [-Q QUEUE]
+                             put dead letters back on their queues, oldest first (default: all;
+                             -Q: only those from QUEUE); prints how many moved
   result TASK_ID ...         stored state, result or exception, date_done, children (none: PENDING)
   revoke TASK_ID ...         workers never run these ids; unfinished ones become REVOKED
 
@@ -44,7 +47,10 @@ async function runInspect(argv: string[]): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { app: { type: "string", short: "A" }, json: { type: "boolean" }, all: { type: "boolean" }, limit: { type: "string" } },
+    options: {
+      app: { type: "string", short: "A" }, json: { type: "boolean" }, all: { type: "boolean" }, limit: { type: "string" },
+      redrive: { type: "boolean" }, queue: { type: "string", short: "Q" },
+    },
   });
   const [what, ...args] = positionals;
   const names = Object.keys(ACTIONS).join(", ");
@@ -55,11 +61,13 @@ async function runInspect(argv: string[]): Promise<number> {
   if (action.args === "ids" && !args.length) throw new UsageError(`${what} needs at least one task id`);
   if (v.all && what !== "registered") throw new UsageError("--all applies to registered only");
   if (v.limit !== undefined && what !== "dead-letters") throw new UsageError("--limit applies to dead-letters only");
+  if (v.redrive && what !== "dead-letters") throw new UsageError("--redrive applies to dead-letters only");
+  if (v.queue !== undefined && !v.redrive) throw new UsageError("-Q/--queue applies to dead-letters --redrive only");
   const limit = numberFlag(v.limit, "--limit");
   const app = await loadApp(v.app);
   if (app.broker.name === "memory") log(`warning: app "${app.name}" uses the in-process memory broker: nothing another process stored is visible`);
   // A runtime error (the broker or backend unreachable) propagates: the CLI prints it and exits 1.
-  const out = await action.run(app, args, { all: v.all, limit });
+  const out = await action.run(app, args, { all: v.all, limit, redrive: v.redrive, queue: v.queue });
   console.log(v.json ? JSON.stringify(out.json) : out.text.join("\n"));
   return 0;
 }
@@ -86,8 +94,13 @@ async function queues(app: Celeriac, args: string[]): Promise<Output> {
   return { json: Object.fromEntries(names.map((q, i) => [q, sizes[i]])), text };
 }
 
-async function deadLetters(app: Celeriac, _args: string[], { limit = 20 }: Flags): Promise<Output> {
-  const entries = await pullBroker(app, "it keeps no dead-letter list").deadLetters(limit);
+async function deadLetters(app: Celeriac, _args: string[], { limit, redrive, queue }: Flags): Promise<Output> {
+  const broker = pullBroker(app, "it keeps no dead-letter list");
+  if (redrive) {
+    const moved = await broker.redrive({ limit: limit ?? Number.MAX_SAFE_INTEGER, queue });
+    return { json: { redriven: moved }, text: [`redrove ${moved} dead letter${moved === 1 ? "" : "s"}${queue ? ` of queue ${queue}` : ""}`] };
+  }
+  const entries = await broker.deadLetters(limit ?? 20);
   const rows = entries.map((e) => ({ at: e.at, queue: e.queue, reason: e.reason, ...taskOf(e.payload), payload: e.payload }));
   const task = (r: (typeof rows)[number]): string => (r.task === null ? "(unparseable)" : `${r.task}[${r.id}]`);
   const cells = rows.map((r) => [r.at, r.queue, task(r), r.reason.replace(/\s+/g, " ")]);

@@ -4,7 +4,7 @@
  */
 import { Buffer } from "node:buffer";
 import { Redis, Command, type RedisOptions } from "ioredis";
-import { isReplyError, refusalFor, toJson } from "./resp.ts";
+import { isKill, isReplyError, refusalFor, runsScript, scoped, toJson } from "./resp.ts";
 
 /** Counters shared with the HTTP side. */
 export interface LinkStats {
@@ -42,14 +42,19 @@ export interface RedisLink {
   close(): void;
 }
 
-/** Connect lazily to `redisUrl`; requests fail with `UnreachableError` while Redis is down. */
-export function redisLink(redisUrl: string, stats: LinkStats): RedisLink {
+/**
+ * Connect lazily to `redisUrl`; requests fail with `UnreachableError` while Redis is down. A
+ * request that runs a script still busy after `scriptTimeoutMs` gets SCRIPT KILL (FUNCTION KILL)
+ * sent on a side connection, as does a SCRIPT KILL a client sends: on the shared connection it
+ * would queue behind the very script it must stop.
+ */
+export function redisLink(redisUrl: string, stats: LinkStats, scriptTimeoutMs = 5000): RedisLink {
   const connections = new Set<Redis>();
   const idle: Redis[] = []; // dedicated connections for MULTI/EXEC, reused between requests
   let lastConnectionError = "";
 
-  const connect = (): Redis => {
-    const conn = new Redis(redisUrl, REDIS_OPTIONS);
+  const connect = (extra: RedisOptions = {}): Redis => {
+    const conn = new Redis(redisUrl, { ...REDIS_OPTIONS, ...extra });
     conn.on("error", (err: Error) => (lastConnectionError = err.message || String(err)));
     conn.on("ready", () => (lastConnectionError = ""));
     connections.add(conn);
@@ -60,11 +65,22 @@ export function redisLink(redisUrl: string, stats: LinkStats): RedisLink {
     conn.disconnect();
   };
   const shared = connect();
+  // Connected up front, without a ready check (INFO): while a script is busy Redis answers
+  // nothing but the kill commands, so this connection cannot be opened once it is needed.
+  const side = connect({ enableReadyCheck: false });
 
   const send = (conn: Redis, cmd: string[], counted = true): Promise<unknown> => {
     if (counted) stats.commands++;
-    const [name = "", ...args] = cmd;
+    const [name = "", ...args] = scoped(cmd);
     return conn.sendCommand(new RawCommand(name, args, { replyEncoding: null })) as Promise<unknown>;
+  };
+  const killScriptsAfter = <T>(cmds: string[][], p: Promise<T>): Promise<T> => {
+    if (!cmds.some(runsScript)) return p;
+    const timer = setTimeout(() => {
+      const kills = cmds.some((c) => /^FCALL/i.test(c[0] ?? "")) ? [["SCRIPT", "KILL"], ["FUNCTION", "KILL"]] : [["SCRIPT", "KILL"]];
+      for (const kill of kills) send(side, kill, false).catch(() => {}); // NOTBUSY: it ended meanwhile
+    }, scriptTimeoutMs);
+    return p.finally(() => clearTimeout(timer));
   };
 
   const unreachable = (err: unknown): UnreachableError => {
@@ -106,21 +122,22 @@ export function redisLink(redisUrl: string, stats: LinkStats): RedisLink {
 
   async function execute(path: string, cmds: string[][], base64: boolean): Promise<[number, unknown]> {
     const refusals = cmds.map(refusalFor);
+    const connFor = (cmd: string[]): Redis => (isKill(cmd) ? side : shared);
     if (path === "/") {
       if (refusals[0]) return [400, { error: refusals[0] }];
-      const out = await outcome(send(shared, cmds[0]!), base64);
+      const out = await killScriptsAfter(cmds, outcome(send(connFor(cmds[0]!), cmds[0]!), base64));
       return ["error" in out ? 400 : 200, out];
     }
     if (path === "/multi-exec") {
       const refused = refusals.find((r) => r !== undefined);
-      return refused ? [400, { error: refused }] : multiExec(cmds, base64);
+      return refused ? [400, { error: refused }] : killScriptsAfter(cmds, multiExec(cmds, base64));
     }
     // Every command is written at once on the shared connection; RESP keeps them in order.
     const outs = cmds.map((cmd, i) => {
       const refused = refusals[i];
-      return refused ? Promise.resolve<Outcome>({ error: refused }) : outcome(send(shared, cmd), base64);
+      return refused ? Promise.resolve<Outcome>({ error: refused }) : outcome(send(connFor(cmd), cmd), base64);
     });
-    return [200, await Promise.all(outs)];
+    return [200, await killScriptsAfter(cmds, Promise.all(outs))];
   }
 
   return {

@@ -9,6 +9,11 @@ export class BadRequestError extends Error {
   override name = "BadRequestError";
 }
 
+/** A request over the endpoint's size limits; the server answers HTTP 413 with this message. */
+export class TooLargeError extends BadRequestError {
+  override name = "TooLargeError";
+}
+
 /** Turns one JSON command (`["SET","k",1]`) into RESP arguments, all strings. */
 export function parseCommand(value: unknown, where = "command"): string[] {
   if (!Array.isArray(value) || value.length === 0) {
@@ -49,7 +54,15 @@ const REFUSED: ReadonlyMap<string, string> = new Map([
   ...["WATCH", "UNWATCH", "MULTI", "EXEC", "DISCARD"].map(
     (c) => [c, "use the /multi-exec endpoint for transactions"] as const,
   ),
-  ["SELECT", "the database is chosen by the Redis URL of the dev server (redis://host:port/<db>)"],
+  ...["SELECT", "MOVE", "SWAPDB", "MIGRATE"].map(
+    (c) => [c, "this endpoint serves one database, chosen by the Redis URL of the dev server (redis://host:port/<db>)"] as const,
+  ),
+  // Server administration: Upstash does not offer it over REST, and through a proxy it would reach
+  // every database of the server (and other users of it).
+  ...["ACL", "BGREWRITEAOF", "BGSAVE", "SAVE", "CONFIG", "DEBUG", "FAILOVER", "MODULE", "REPLICAOF", "SLAVEOF", "SHUTDOWN",
+    "CLUSTER", "LATENCY", "SLOWLOG", "MEMORY", "LASTSAVE", "READONLY", "READWRITE", "ASKING"].map(
+    (c) => [c, "server administration is not available over REST"] as const,
+  ),
   ...["AUTH", "HELLO", "QUIT", "RESET", "CLIENT", "SYNC", "PSYNC", "REPLCONF"].map(
     (c) => [c, "connection commands are not supported over REST"] as const,
   ),
@@ -58,7 +71,10 @@ const REFUSED: ReadonlyMap<string, string> = new Map([
 /** Returns the error text for a command the proxy must not forward, or undefined if it may run. */
 export function refusalFor(cmd: readonly string[]): string | undefined {
   const name = (cmd[0] ?? "").toUpperCase();
+  const sub = (cmd[1] ?? "").toUpperCase();
   let reason = REFUSED.get(name);
+  if (name === "COPY" && cmd.slice(3).some((a) => a.toUpperCase() === "DB")) reason = REFUSED.get("MOVE");
+  if (name === "FUNCTION" && ["FLUSH", "DELETE", "LOAD", "RESTORE"].includes(sub)) reason = "functions are shared by every database of the server";
   if (reason === undefined && (name === "XREAD" || name === "XREADGROUP")) {
     // Only options before STREAMS count: a stream key may legitimately be called "block".
     const streams = cmd.findIndex((a) => a.toUpperCase() === "STREAMS");
@@ -66,6 +82,27 @@ export function refusalFor(cmd: readonly string[]): string | undefined {
     if (options.some((a) => a.toUpperCase() === "BLOCK")) reason = "blocking commands are not supported over REST";
   }
   return reason === undefined ? undefined : `ERR Command is not available: '${name}': ${reason}`;
+}
+
+/**
+ * The command as the endpoint sends it: FLUSHALL empties only this endpoint's database (as on
+ * Upstash, where each database is a server of its own), so it is sent as FLUSHDB.
+ */
+export function scoped(cmd: string[]): string[] {
+  return (cmd[0] ?? "").toUpperCase() === "FLUSHALL" ? ["FLUSHDB", ...cmd.slice(1)] : cmd;
+}
+
+const SCRIPT_CALLS = new Set(["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"]);
+
+/** True for a command that runs a script or function (it may loop until killed). */
+export function runsScript(cmd: readonly string[]): boolean {
+  return SCRIPT_CALLS.has((cmd[0] ?? "").toUpperCase());
+}
+
+/** True for SCRIPT KILL / FUNCTION KILL: they must not queue behind the script they kill. */
+export function isKill(cmd: readonly string[]): boolean {
+  const name = (cmd[0] ?? "").toUpperCase();
+  return (name === "SCRIPT" || name === "FUNCTION") && (cmd[1] ?? "").toUpperCase() === "KILL";
 }
 
 /** True for an error Redis itself replied with (as opposed to a connection failure). */

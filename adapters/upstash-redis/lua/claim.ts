@@ -1,15 +1,17 @@
 import { SHARED_LUA } from "./_shared.ts";
 import { defineScript, type DefinedScript } from "./define.ts";
+import { ETA_LUA } from "./eta.ts";
 
 /**
  * Claim: one atomic round trip that promotes due delayed messages, restores expired claims
- * (kombu `restore_visible`: back to the head, marked redelivered) and pops up to `max`
+ * (kombu `restore_visible`: back to the head, marked redelivered; only the claimed queues', and
+ * an ETA message not before ETA + visibility) and pops up to `max`
  * messages into `unacked` + `unacked_index`, reporting whether each one's task id is revoked.
  */
 export const claim: DefinedScript<"unacked" | "unackedIndex" | "delayed" | "revoked"> = defineScript({
   name: "claim",
   keys: ["unacked", "unackedIndex", "delayed", "revoked"],
-  lua: SHARED_LUA + String.raw`
+  lua: SHARED_LUA + ETA_LUA + String.raw`
 --[[ claim
   KEYS[1] unacked HASH   KEYS[2] unacked_index ZSET   KEYS[3] delayed ZSET   KEYS[4] revoked ZSET
   KEYS[5..] queue lists in claim order (for each priority step, for each queue)
@@ -32,14 +34,16 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now_ms, 'LI
     redis.call('LPUSH', queue_key(prefix, queue, priority_of(decode(raw))), raw)
   end
 end
-local cutoff = tonumber(now_s) - tonumber(ARGV[3])
+local cutoff, mine = tonumber(now_s) - tonumber(ARGV[3]), {}
+for i = 7, #ARGV do mine[ARGV[i]] = true end
 for _, tag in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cutoff, 'LIMIT', 0, 1000)) do
   local raw, queue = unwrap(redis.call('HGET', KEYS[1], tag) or '')
-  redis.call('ZREM', KEYS[2], tag)
-  redis.call('HDEL', KEYS[1], tag)
-  if raw then
-    local env = decode(raw)
-    redis.call('RPUSH', queue_key(prefix, queue, priority_of(env)), mark_redelivered(raw, env))
+  local env = raw and decode(raw)
+  -- Other queues' consumers restore their own; an ETA message waits for ETA + visibility.
+  if not raw or (mine[queue] and (eta_seconds(env) or 0) <= cutoff) then
+    redis.call('ZREM', KEYS[2], tag)
+    redis.call('HDEL', KEYS[1], tag)
+    if raw then redis.call('RPUSH', queue_key(prefix, queue, priority_of(env)), mark_redelivered(raw, env)) end
   end
 end
 local out, n = {}, 0

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Redis } from "@upstash/redis";
-import { fromScriptCode, guard } from "../errors.ts";
+import { fromScriptCode, guard, type CallSite } from "../errors.ts";
 
 /** Arguments the client can send (numbers travel as JSON numbers and Redis sees their text). */
 export type ScriptArg = string | number;
@@ -31,8 +31,11 @@ export interface ScriptCall<K extends string> {
 
 /** A defined script; `run` executes it on a client. */
 export interface DefinedScript<K extends string> extends ScriptDefinition<K> {
-  /** Run on `redis`; resolves to the decoded JSON reply (or null), rejects with `AdapterError`. */
-  run(redis: Redis, call: ScriptCall<K>): Promise<unknown>;
+  /**
+   * Run on `redis`; resolves to the decoded JSON reply (or null), rejects with `AdapterError`
+   * (also when `site.timeoutMs` passes first).
+   */
+  run(redis: Redis, call: ScriptCall<K>, site?: CallSite): Promise<unknown>;
 }
 
 type Handle = ReturnType<Redis["createScript"]>;
@@ -48,11 +51,11 @@ export function defineScript<K extends string>(def: ScriptDefinition<K>): Define
   };
   return {
     ...def,
-    run: (redis, call) =>
+    run: (redis, call, site) =>
       guard(def.name, async () => {
         const keys = [...def.keys.map((k) => call.keys[k]), ...(call.more ?? [])];
         return decodeReply(def.name, await handle(redis).exec(keys, call.args.map(String)));
-      }),
+      }, site),
   };
 }
 

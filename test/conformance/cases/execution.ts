@@ -3,6 +3,7 @@ import {
 } from "../../../mod.ts";
 import type { TaskEvent } from "../../../mod.ts";
 import { deepEqual, equal, ok, rejects } from "../assert.ts";
+import { manualClock } from "../../support/clock.ts";
 import { delay, makeApp, pull, type Case, type Fixture } from "../harness.ts";
 
 class Flaky extends Error {
@@ -59,8 +60,10 @@ export function executionCases(f: Fixture): Case[] {
     },
     {
       name: "self.retry republishes the same id with retries+1 and stores RETRY",
+      needs: ["injectedClock"],
       fn: async () => {
-        const app = makeApp(f);
+        const clock = manualClock(); // the 50 ms countdown comes due only when the test says so
+        const app = makeApp(f, {}, undefined, clock);
         const attempts: number[] = [];
         const t = app.task("tasks.flaky", { bind: true }, (self) => {
           attempts.push(self.request.retries);
@@ -73,7 +76,7 @@ export function executionCases(f: Fixture): Case[] {
         equal(await r.state, RETRY);
         deepEqual((await r.meta())!.result, { exc_type: "Flaky", exc_message: ["again"], exc_module: "celeriac" });
         for (let i = 0; i < 20 && !(await r.ready()); i++) {
-          await delay(60);
+          clock.advance(60);
           await app.worker().drain();
         }
         equal(await r.get(), "ok");

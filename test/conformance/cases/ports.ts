@@ -1,5 +1,6 @@
 import { deepEqual, equal, ok } from "../assert.ts";
-import { delay, type Case, type Fixture } from "../harness.ts";
+import { manualClock } from "../../support/clock.ts";
+import type { Case, Fixture } from "../harness.ts";
 
 const meta = (id: string, status = "SUCCESS", result: unknown = 1) =>
   ({ status, result, traceback: null, children: [], date_done: null, task_id: id });
@@ -25,31 +26,35 @@ export function portCases(f: Fixture): Case[] {
     },
     {
       name: "broker: delayed messages are claimable only when due",
+      needs: ["injectedClock"],
       fn: async () => {
-        const b = f.broker();
-        await b.publish([{ id: "d", queue: "q", priority: 0, payload: "later", notBefore: Date.now() + 250 }]);
-        equal((await b.claim(["q"], { max: 1, visibilityMs: 60_000 })).length, 0);
-        await delay(300);
-        const [d] = await b.claim(["q"], { max: 1, visibilityMs: 60_000 });
+        const clock = manualClock(); // broker and claims read one time that moves only here
+        const b = f.broker({ now: clock.now });
+        await b.publish([{ id: "d", queue: "q", priority: 0, payload: "later", notBefore: clock.now() + 250 }]);
+        equal((await b.claim(["q"], { max: 1, visibilityMs: 60_000, now: clock.now() })).length, 0);
+        clock.advance(300);
+        const [d] = await b.claim(["q"], { max: 1, visibilityMs: 60_000, now: clock.now() });
         equal(d.payload, "later");
         await b.ack([d]);
       },
     },
     {
       name: "broker: requeue puts a message back now or later",
+      needs: ["injectedClock"],
       fn: async () => {
-        const b = f.broker();
+        const clock = manualClock(); // broker and claims read one time that moves only here
+        const b = f.broker({ now: clock.now });
         await b.publish([{ id: "a", queue: "q", priority: 0, payload: "a" }, { id: "b", queue: "q", priority: 0, payload: "b" }]);
-        const [a] = await b.claim(["q"], { max: 1, visibilityMs: 60_000 });
+        const [a] = await b.claim(["q"], { max: 1, visibilityMs: 60_000, now: clock.now() });
         await b.requeue(a, { delayMs: 0 });
-        const [again] = await b.claim(["q"], { max: 1, visibilityMs: 60_000 });
+        const [again] = await b.claim(["q"], { max: 1, visibilityMs: 60_000, now: clock.now() });
         equal(again.payload, "a", "requeued at the head");
         await b.requeue(again, { delayMs: 200 });
-        const [next] = await b.claim(["q"], { max: 1, visibilityMs: 60_000 });
+        const [next] = await b.claim(["q"], { max: 1, visibilityMs: 60_000, now: clock.now() });
         equal(next.payload, "b");
         await b.ack([next]);
-        await delay(250);
-        const [late] = await b.claim(["q"], { max: 1, visibilityMs: 60_000 });
+        clock.advance(250);
+        const [late] = await b.claim(["q"], { max: 1, visibilityMs: 60_000, now: clock.now() });
         equal(late.payload, "a");
         await b.ack([late]);
       },
@@ -58,30 +63,32 @@ export function portCases(f: Fixture): Case[] {
       name: "broker: requeueing a claim that already expired makes no second copy",
       needs: ["visibilityTimeout"],
       fn: async () => {
-        const b = f.broker();
+        const clock = manualClock(); // broker and claims read one time that moves only here
+        const b = f.broker({ now: clock.now });
         await b.publish([{ id: "once", queue: "q", priority: 0, payload: "once" }]);
-        const [stale] = await b.claim(["q"], { max: 1, visibilityMs: 200 });
-        await delay(1100);
-        const [back] = await b.claim(["q"], { max: 1, visibilityMs: 200 }); // restored, claimed again
+        const [stale] = await b.claim(["q"], { max: 1, visibilityMs: 200, now: clock.now() });
+        clock.advance(1100);
+        const [back] = await b.claim(["q"], { max: 1, visibilityMs: 200, now: clock.now() }); // restored, claimed again
         equal(back.payload, "once");
         equal(back.redelivered, true);
         await b.requeue(stale, { delayMs: 0 });
         await b.ack([back]);
         equal(await b.size("q"), 0);
-        equal((await b.claim(["q"], { max: 5, visibilityMs: 60_000 })).length, 0);
+        equal((await b.claim(["q"], { max: 5, visibilityMs: 60_000, now: clock.now() })).length, 0);
       },
     },
     {
       name: "broker: extend keeps a running message invisible",
       needs: ["visibilityTimeout"],
       fn: async () => {
-        const b = f.broker();
+        const clock = manualClock(); // broker and claims read one time that moves only here
+        const b = f.broker({ now: clock.now });
         await b.publish([{ id: "x", queue: "q", priority: 0, payload: "x" }]);
-        const [d] = await b.claim(["q"], { max: 1, visibilityMs: 1000 });
-        await delay(700);
+        const [d] = await b.claim(["q"], { max: 1, visibilityMs: 1000, now: clock.now() });
+        clock.advance(700);
         await b.extend!([d], 1000);
-        await delay(600);
-        equal((await b.claim(["q"], { max: 1, visibilityMs: 1000 })).length, 0, "still invisible after extend");
+        clock.advance(600);
+        equal((await b.claim(["q"], { max: 1, visibilityMs: 1000, now: clock.now() })).length, 0, "still invisible after extend");
         await b.ack([d]);
       },
     },

@@ -1,7 +1,8 @@
 /**
- * The prepare layer: a (nested) canvas signature becomes the task messages to publish now
- * plus the chord sizes to record first, without any I/O. Whatever the nesting, a send is then
- * one `chordSize` per chord and one `publish` for all messages (see `sendBatch`).
+ * The planner: a signature tree (chain, group, chord, map, starmap, chunks, nested any way)
+ * becomes the frozen task messages to publish now plus the chord sizes to record first.
+ * `plan` freezes the tree (freeze.ts), then emits one message per task that runs now, without
+ * any I/O; `sendPlan` records the chord sizes, then publishes every message in one broker call.
  *
  * Parts that run later travel inside the messages as frozen dicts, exactly where Celery puts
  * them: the rest of a chain in `embed.chain` (next step last), a chord body in `embed.chord`
@@ -9,36 +10,52 @@
  * (`group_id`, `group_index`, `chord`).
  * @module
  */
-import type { Celeriac } from "../app.ts";
 import { ConfigError } from "../errors.ts";
+import type { AppHost } from "../host.ts";
 import type { TaskMessage } from "../message.ts";
 import type { AsyncResult } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
-import { chainTasks, chordParts, descend, firstTaskId, groupTasks, withOptions } from "./dicts.ts";
-import { freeze, handleOf } from "./freeze.ts";
+import { chainTasks, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
+import { firstTaskId, freeze, handleOf } from "./freeze.ts";
 import { applyToOptions, mergeArgs, optionsToApply, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./signature.ts";
 
 /** What one send produces: chord sizes to store, then messages to publish in one call. */
-export class Batch {
+export class Plan {
   readonly messages: TaskMessage[] = [];
   readonly chordSizes: { groupId: string; size: number }[] = [];
 }
 
-interface Ctx {
-  app: Celeriac;
-  batch: Batch;
-  rootId: string | undefined;
+/**
+ * Add the messages of `sig` (called with `args` prepended and `opts`) to `into` and return
+ * the handle on its result. `opts.taskId` fixes the id of that result.
+ */
+export function plan(app: AppHost, sig: SignatureLike, args: unknown[], opts: ApplyOptions, into: Plan): AsyncResult {
+  const { taskId, ...rest } = opts;
+  const frozen = freeze(toDict(sig), taskId);
+  emit({ app, plan: into, rootId: opts.rootId ?? firstTaskId(frozen) }, frozen, args, rest);
+  return handleOf(frozen, app);
 }
 
 /**
- * Add the messages of `sig` (called with `args` prepended and `opts`) to `batch` and return
- * the handle on its result. `opts.taskId` fixes the id of that result.
+ * Record the size of every chord of the plan (Celery `celery-taskset-meta-<gid>.s`), then
+ * publish its messages in one call. The sizes go first, so the member that completes a chord
+ * always finds its size.
  */
-export function prepare(app: Celeriac, sig: SignatureLike, args: unknown[], opts: ApplyOptions, batch: Batch): AsyncResult {
-  const { taskId, ...rest } = opts;
-  const frozen = freeze(toDict(sig), taskId);
-  emit({ app, batch, rootId: opts.rootId ?? firstTaskId(frozen) }, frozen, args, rest);
-  return handleOf(frozen, app);
+export async function sendPlan(app: AppHost, p: Plan): Promise<void> {
+  await storeChordSizes(app, p);
+  await app.publish(p.messages);
+}
+
+/** Record the chord sizes of a plan (before its messages are published, wherever they go). */
+export async function storeChordSizes(app: AppHost, p: Plan): Promise<void> {
+  const ttl = (app.conf.resultExpires || 86_400) * 1000;
+  await Promise.all(p.chordSizes.map((c) => app.backend.chordSize(c.groupId, c.size, ttl)));
+}
+
+interface Ctx {
+  app: AppHost;
+  plan: Plan;
+  rootId: string | undefined;
 }
 
 function emit(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {
@@ -84,11 +101,11 @@ function emitTask(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOption
   o.kwargs = { ...s.kwargs, ...opts.kwargs };
   o.rootId ??= ctx.rootId;
   if (s.subtask_type && !o.queue) o.queue = innerQueue(ctx.app, s);
-  ctx.batch.messages.push(ctx.app.buildMessage(s.task, mergeArgs(s, args), o));
+  ctx.plan.messages.push(ctx.app.buildMessage(s.task, mergeArgs(s, args), o));
 }
 
 // celery.map/starmap are routed like the task they run (Celery's `route_name`).
-function innerQueue(app: Celeriac, s: SignatureDict): string | undefined {
+function innerQueue(app: AppHost, s: SignatureDict): string | undefined {
   const inner = (s.kwargs.task as SignatureDict | undefined)?.task;
   if (!inner) return undefined;
   return (s.kwargs.task as SignatureDict).options?.queue ?? app.tasks.get(inner)?.options.queue ?? app.route(inner).queue;
@@ -136,12 +153,37 @@ function emitChord(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
   const forBody = omit(o, ["taskId", "kwargs", "countdown", "eta", "parentId", "rootId"]);
   const stored = mergeOptions(body.options, forBody);
   const bodyOptions: SignatureOptions = { ...body.options, ...applyToOptions(stored) };
-  const fullBody = withOptions(body, bodyOptions);
+  const fullBody = { ...body, options: bodyOptions };
   const forHeader = omit(o, ["taskId", "chain", "chord", "group", "groupIndex", "link", "linkError"]);
   forHeader.kwargs = { ...(s.kwargs.kwargs as Record<string, unknown> | undefined), ...o.kwargs };
   const size = descend(header);
   const partial = mergeArgs({ ...s, args: s.args ?? [] }, args);
   if (size === 0) return emit(ctx, fullBody, [[]], { parentId: o.parentId, rootId: o.rootId });
-  ctx.batch.chordSizes.push({ groupId: gid, size });
+  ctx.plan.chordSizes.push({ groupId: gid, size });
   emitGroup(ctx, header, partial, { ...forHeader, chord: fullBody, group: gid, groupIndex: 0 });
+}
+
+/**
+ * How many chord join entries a header member produces (Celery `chord._descend`): one per
+ * task, every member of a group, the last non-empty step of a chain, the body of a chord.
+ */
+export function descend(s: SignatureDict): number {
+  switch (s.subtask_type) {
+    case "group":
+      return groupTasks(s).reduce((n, t) => n + descend(t), 0);
+    case "chain": {
+      const steps = chainTasks(s);
+      for (let i = steps.length - 1; i >= 0; i--) {
+        const n = descend(steps[i]);
+        if (n > 0) return n;
+      }
+      return 0;
+    }
+    case "chord":
+      return descend(chordParts(s).body);
+    case "chunks":
+      return descend(chunksToGroup(s));
+    default:
+      return 1;
+  }
 }

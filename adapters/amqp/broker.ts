@@ -2,11 +2,12 @@ import { Buffer } from "node:buffer";
 import type { Channel, Message } from "amqplib";
 import { deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type OutboundMessage, type PullBroker, type RedriveOptions, type WaitForWorkOptions } from "../../src/ports.ts";
 import { DeadLetterQueue } from "./dead-letters.ts";
+import { Inbox } from "./inbox.ts";
 import { Wake } from "../../src/util/wake.ts";
 import { ADAPTER, guard } from "./errors.ts";
 import { Link, type Session } from "./link.ts";
 import { delayStep, Topology } from "./topology.ts";
-import { fromWire, republish, toWire, type IncomingAmqp, type WireMessage } from "./wire.ts";
+import { republish, toWire, type IncomingAmqp, type WireMessage } from "./wire.ts";
 
 /** Options of `amqpBroker`. */
 export interface AmqpBrokerOptions {
@@ -26,12 +27,6 @@ export interface AmqpBrokerOptions {
   deadLetters?: DeadLetterLimits;
 }
 
-interface Held {
-  msg: Message;
-  epoch: number;
-  queue: string;
-}
-
 /**
  * A RabbitMQ broker (amqplib) on kombu's AMQP conventions. Messages are pushed to consumers
  * (`basic.consume`, manual ack, `prefetch` = concurrency) into a local buffer that `claim`
@@ -46,8 +41,7 @@ export class AmqpBroker implements PullBroker {
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private readonly arrived = new Wake();
-  private buffer: Held[] = [];
-  private readonly claimed = new Map<string, Held>();
+  private readonly inbox = new Inbox();
   private topo: { epoch: number; t: Topology } | null = null;
   private readonly dead: DeadLetterQueue;
 
@@ -61,7 +55,7 @@ export class AmqpBroker implements PullBroker {
       onChange: (s) => {
         if (s) return;
         // Lost: RabbitMQ requeues everything this connection held; forget it and wake the worker.
-        this.buffer = [];
+        this.inbox.clear();
         this.topo = null;
         this.arrived.fire();
       },
@@ -113,7 +107,7 @@ export class AmqpBroker implements PullBroker {
    */
   async claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
     if (opts.max <= 0 || !queues.length) return [];
-    const out = this.take(queues, opts.max);
+    const out = this.inbox.take(queues, opts.max, this.link.live);
     await guard("claim", this.timeoutMs, async () => {
       const { s, t } = await this.session();
       for (const queue of queues) {
@@ -121,30 +115,11 @@ export class AmqpBroker implements PullBroker {
         while (out.length < opts.max) {
           const msg = await s.sub.get(this.q(queue), { noAck: false });
           if (!msg) break;
-          this.buffer.push({ msg, epoch: s.epoch, queue });
-          out.push(...this.take([queue], 1));
+          this.inbox.add(msg, s.epoch, queue);
+          out.push(...this.inbox.take([queue], 1, s.epoch));
         }
       }
     });
-    return out;
-  }
-
-  /** Move up to `max` buffered deliveries of `queues` (in that order) to the claimed set. */
-  private take(queues: string[], max: number): Delivery[] {
-    const out: Delivery[] = [];
-    const taken = new Set<Held>();
-    const epoch = this.link.live;
-    for (const queue of queues) {
-      for (const h of this.buffer) {
-        if (out.length >= max) break;
-        if (h.queue !== queue || h.epoch !== epoch) continue;
-        const tag = `${h.epoch}.${h.msg.fields.deliveryTag}`;
-        this.claimed.set(tag, h);
-        taken.add(h);
-        out.push({ tag, queue, priority: h.msg.properties.priority ?? 0, payload: fromWire(h.msg as IncomingAmqp, tag, queue), redelivered: h.msg.fields.redelivered });
-      }
-    }
-    this.buffer = this.buffer.filter((h) => !taken.has(h) && h.epoch === epoch);
     return out;
   }
 
@@ -154,7 +129,7 @@ export class AmqpBroker implements PullBroker {
    * consumers. Once the cancel is confirmed every pushed message is in the buffer for `claim`.
    */
   async waitForWork(queues: string[], opts: WaitForWorkOptions): Promise<void> {
-    if (this.buffer.some((h) => queues.includes(h.queue))) return;
+    if (this.inbox.has(queues)) return;
     const { s, t } = await guard("waitForWork", this.timeoutMs, () => this.session());
     const tags: string[] = [];
     try {
@@ -164,13 +139,13 @@ export class AmqpBroker implements PullBroker {
           await t.ensure(this.q(queue));
           const ok = await s.sub.consume(this.q(queue), (msg) => {
             if (!msg || this.link.live !== s.epoch) return;
-            this.buffer.push({ msg, epoch: s.epoch, queue });
+            this.inbox.add(msg, s.epoch, queue);
             this.arrived.fire();
           }, { noAck: false });
           tags.push(ok.consumerTag);
         }
       });
-      if (!this.buffer.some((h) => queues.includes(h.queue))) await this.arrived.next(this.opts.maxIdleMs ?? 300_000, opts.signal);
+      if (!this.inbox.has(queues)) await this.arrived.next(this.opts.maxIdleMs ?? 300_000, opts.signal);
     } finally {
       if (this.link.live === s.epoch) await guard("waitForWork", this.timeoutMs, () => Promise.all(tags.map((tag) => s.sub.cancel(tag)))).catch(() => {});
     }
@@ -230,16 +205,15 @@ export class AmqpBroker implements PullBroker {
   size(queue: string): Promise<number> {
     return guard("size", this.timeoutMs, async () => {
       const { t } = await this.session();
-      return (await t.count(this.q(queue))) + this.buffer.filter((h) => h.queue === queue).length;
+      return (await t.count(this.q(queue))) + this.inbox.count(queue);
     });
   }
 
   /** The claim behind a tag, with the channel to settle it on; null when its connection is gone. */
   private settle(d: Delivery): { msg: Message; ch: Channel } | null {
-    const h = this.claimed.get(d.tag);
-    this.claimed.delete(d.tag);
     const s = this.link.active;
-    return h && s && s.epoch === h.epoch ? { msg: h.msg, ch: s.sub } : null;
+    const msg = this.inbox.settle(d.tag, s?.epoch ?? -1);
+    return s && msg ? { msg, ch: s.sub } : null;
   }
 
   /** Names of the queues (and same-named exchanges) this broker declared on its current connection. */

@@ -120,6 +120,7 @@ export function interopCases(f: Fixture): Case[] {
     },
       {
       name: "the visibility sweep restores only the claiming worker's queues, and an ETA message not before ETA + visibility",
+      needs: ["visibilityTimeout"],
       fn: async () => {
         const b = f.broker();
         const hour = 3600_000;

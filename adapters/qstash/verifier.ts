@@ -14,6 +14,8 @@ export interface QStashEnv {
   QSTASH_NEXT_SIGNING_KEY?: string;
   /** The public URL of the push route, when it differs from the request's URL (proxies). */
   QSTASH_WORKER_URL?: string;
+  /** Any other binding (a Worker's `env`, `process.env`). */
+  readonly [binding: string]: unknown;
 }
 
 /** Explicit keys. */
@@ -26,11 +28,14 @@ export interface QStashVerifierOptions {
   clockToleranceSeconds?: number;
 }
 
+const str = (v: unknown): string | undefined => (typeof v === "string" && v ? v : undefined);
+
 /** Build the verifier from env bindings or explicit keys. */
 export function qstashVerifier(src: QStashEnv | QStashVerifierOptions): (request: Request) => Promise<string> {
-  const o: Partial<QStashVerifierOptions> = "currentSigningKey" in src
-    ? src
-    : { currentSigningKey: src.QSTASH_CURRENT_SIGNING_KEY, nextSigningKey: src.QSTASH_NEXT_SIGNING_KEY, url: src.QSTASH_WORKER_URL };
+  const e = src as QStashEnv;
+  const o: Partial<QStashVerifierOptions> = typeof src.currentSigningKey === "string"
+    ? src as QStashVerifierOptions
+    : { currentSigningKey: str(e.QSTASH_CURRENT_SIGNING_KEY), nextSigningKey: str(e.QSTASH_NEXT_SIGNING_KEY), url: str(e.QSTASH_WORKER_URL) };
   if (!o.currentSigningKey || !o.nextSigningKey) {
     throw new ConfigError("qstashVerifier needs QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY");
   }

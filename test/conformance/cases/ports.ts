@@ -26,6 +26,7 @@ export function portCases(f: Fixture): Case[] {
     },
     {
       name: "broker: delayed messages are claimable only when due",
+      needs: ["injectedClock"],
       fn: async () => {
         const clock = manualClock(); // broker and claims read one time that moves only here
         const b = f.broker({ now: clock.now });
@@ -39,6 +40,7 @@ export function portCases(f: Fixture): Case[] {
     },
     {
       name: "broker: requeue puts a message back now or later",
+      needs: ["injectedClock"],
       fn: async () => {
         const clock = manualClock(); // broker and claims read one time that moves only here
         const b = f.broker({ now: clock.now });

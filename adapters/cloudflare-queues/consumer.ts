@@ -79,11 +79,11 @@ export async function consumeBatch(worker: Worker, batch: QueueBatch, opts: Cons
       if (d.kind === "requeue") {
         // Not due yet (an ETA past the 12 h delay cap, a rate limit): a fresh copy for later.
         const out = toOutbound(await decodeIncoming(payload));
-        out.notBefore = Date.now() + d.delayMs;
+        out.notBefore = app.clock.now() + d.delayMs;
         await app.broker.publish([out]);
         report.redelayed++;
       } else if (d.kind === "deadLetter") {
-        const letter = { id: msg.id, queue: batch.queue, reason: d.reason, body: payload, at: new Date().toISOString() };
+        const letter = { id: msg.id, queue: batch.queue, reason: d.reason, body: payload, at: new Date(app.clock.now()).toISOString() };
         await keep(letter);
         report.deadLettered++;
       }

@@ -1,11 +1,13 @@
 import { Buffer } from "node:buffer";
 import type { Channel, Message } from "amqplib";
-import type { ClaimOptions, DeadLetter, Delivery, OutboundMessage, PullBroker, RedriveOptions, WaitForWorkOptions } from "../../src/ports.ts";
+import { deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type OutboundMessage, type PullBroker, type RedriveOptions, type WaitForWorkOptions } from "../../src/ports.ts";
+import { DeadLetterQueue } from "./dead-letters.ts";
+import { Inbox } from "./inbox.ts";
 import { Wake } from "../../src/util/wake.ts";
 import { ADAPTER, guard } from "./errors.ts";
 import { Link, type Session } from "./link.ts";
 import { delayStep, Topology } from "./topology.ts";
-import { fromWire, republish, toWire, type IncomingAmqp, type WireMessage } from "./wire.ts";
+import { republish, toWire, type IncomingAmqp, type WireMessage } from "./wire.ts";
 
 /** Options of `amqpBroker`. */
 export interface AmqpBrokerOptions {
@@ -21,12 +23,8 @@ export interface AmqpBrokerOptions {
   maxIdleMs?: number;
   /** Clock in epoch ms (tests). */
   now?: () => number;
-}
-
-interface Held {
-  msg: Message;
-  epoch: number;
-  queue: string;
+  /** Bounds of the dead-letter list (default 10 000 entries, 7 days). */
+  deadLetters?: DeadLetterLimits;
 }
 
 /**
@@ -43,20 +41,21 @@ export class AmqpBroker implements PullBroker {
   private readonly prefix: string;
   private readonly timeoutMs: number;
   private readonly arrived = new Wake();
-  private buffer: Held[] = [];
-  private readonly claimed = new Map<string, Held>();
+  private readonly inbox = new Inbox();
   private topo: { epoch: number; t: Topology } | null = null;
+  private readonly dead: DeadLetterQueue;
 
   constructor(url: string, opts: AmqpBrokerOptions = {}) {
     this.opts = opts;
     this.prefix = opts.prefix ?? "";
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.dead = new DeadLetterQueue(`${this.prefix}celeriac.dead`, deadLetterLimits(opts.deadLetters), () => this.now());
     this.link = new Link(url, {
       timeoutMs: this.timeoutMs,
       onChange: (s) => {
         if (s) return;
         // Lost: RabbitMQ requeues everything this connection held; forget it and wake the worker.
-        this.buffer = [];
+        this.inbox.clear();
         this.topo = null;
         this.arrived.fire();
       },
@@ -108,7 +107,7 @@ export class AmqpBroker implements PullBroker {
    */
   async claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
     if (opts.max <= 0 || !queues.length) return [];
-    const out = this.take(queues, opts.max);
+    const out = this.inbox.take(queues, opts.max, this.link.live);
     await guard("claim", this.timeoutMs, async () => {
       const { s, t } = await this.session();
       for (const queue of queues) {
@@ -116,30 +115,11 @@ export class AmqpBroker implements PullBroker {
         while (out.length < opts.max) {
           const msg = await s.sub.get(this.q(queue), { noAck: false });
           if (!msg) break;
-          this.buffer.push({ msg, epoch: s.epoch, queue });
-          out.push(...this.take([queue], 1));
+          this.inbox.add(msg, s.epoch, queue);
+          out.push(...this.inbox.take([queue], 1, s.epoch));
         }
       }
     });
-    return out;
-  }
-
-  /** Move up to `max` buffered deliveries of `queues` (in that order) to the claimed set. */
-  private take(queues: string[], max: number): Delivery[] {
-    const out: Delivery[] = [];
-    const taken = new Set<Held>();
-    const epoch = this.link.live;
-    for (const queue of queues) {
-      for (const h of this.buffer) {
-        if (out.length >= max) break;
-        if (h.queue !== queue || h.epoch !== epoch) continue;
-        const tag = `${h.epoch}.${h.msg.fields.deliveryTag}`;
-        this.claimed.set(tag, h);
-        taken.add(h);
-        out.push({ tag, queue, priority: h.msg.properties.priority ?? 0, payload: fromWire(h.msg as IncomingAmqp, tag, queue), redelivered: h.msg.fields.redelivered });
-      }
-    }
-    this.buffer = this.buffer.filter((h) => !taken.has(h) && h.epoch === epoch);
     return out;
   }
 
@@ -149,7 +129,7 @@ export class AmqpBroker implements PullBroker {
    * consumers. Once the cancel is confirmed every pushed message is in the buffer for `claim`.
    */
   async waitForWork(queues: string[], opts: WaitForWorkOptions): Promise<void> {
-    if (this.buffer.some((h) => queues.includes(h.queue))) return;
+    if (this.inbox.has(queues)) return;
     const { s, t } = await guard("waitForWork", this.timeoutMs, () => this.session());
     const tags: string[] = [];
     try {
@@ -159,13 +139,13 @@ export class AmqpBroker implements PullBroker {
           await t.ensure(this.q(queue));
           const ok = await s.sub.consume(this.q(queue), (msg) => {
             if (!msg || this.link.live !== s.epoch) return;
-            this.buffer.push({ msg, epoch: s.epoch, queue });
+            this.inbox.add(msg, s.epoch, queue);
             this.arrived.fire();
           }, { noAck: false });
           tags.push(ok.consumerTag);
         }
       });
-      if (!this.buffer.some((h) => queues.includes(h.queue))) await this.arrived.next(this.opts.maxIdleMs ?? 300_000, opts.signal);
+      if (!this.inbox.has(queues)) await this.arrived.next(this.opts.maxIdleMs ?? 300_000, opts.signal);
     } finally {
       if (this.link.live === s.epoch) await guard("waitForWork", this.timeoutMs, () => Promise.all(tags.map((tag) => s.sub.cancel(tag)))).catch(() => {});
     }
@@ -192,67 +172,32 @@ export class AmqpBroker implements PullBroker {
     h.ch.ack(h.msg);
   }
 
-  /** Keep `{payload, queue, reason, at}` in the durable queue `<prefix>celeriac.dead`, then ack. */
+  /** Keep `{payload, queue, reason, priority, at}` in the durable queue `<prefix>celeriac.dead`, then ack. */
   async deadLetter(d: Delivery, reason: string): Promise<void> {
     const h = this.settle(d);
-    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, at: new Date(this.now()).toISOString() };
+    const entry: DeadLetter = { payload: d.payload, queue: d.queue, reason, priority: d.priority, at: new Date(this.now()).toISOString() };
     await guard("deadLetter", this.timeoutMs, async () => {
       const { s, t } = await this.session();
-      await t.plain(this.deadQueue);
-      s.pub.publish("", this.deadQueue, Buffer.from(JSON.stringify(entry)), { persistent: true, contentType: "application/json" });
-      await s.pub.waitForConfirms();
+      await this.dead.add(s, t, entry);
     });
     if (h) h.ch.ack(h.msg);
   }
 
-  private get deadQueue(): string {
-    return `${this.prefix}celeriac.dead`;
-  }
-
-  /** Read the dead-letter queue without consuming it (get all, then close the channel: they go back). */
+  /** The dead-letter list, newest first (read without consuming it). */
   deadLetters(limit = 100): Promise<DeadLetter[]> {
     if (limit <= 0) return Promise.resolve([]);
     return guard("deadLetters", this.timeoutMs, async () => {
       const { s, t } = await this.session();
-      await t.plain(this.deadQueue);
-      const ch = await s.conn.createChannel();
-      const all: DeadLetter[] = [];
-      try {
-        for (let m = await ch.get(this.deadQueue); m && all.length < 10_000; m = await ch.get(this.deadQueue)) all.push(JSON.parse(m.content.toString()));
-      } finally {
-        await ch.close().catch(() => {});
-      }
-      return all.reverse().slice(0, limit);
+      return this.dead.list(s, t, limit);
     });
   }
 
-  /**
-   * Send the oldest dead letters (of `queue`, when given) back to their queues, envelope
-   * unchanged; the others stay (their unacked gets return when the channel closes).
-   */
+  /** Put up to `limit` of the oldest dead letters (of `queue` when given) back on their queues. */
   redrive(opts: RedriveOptions): Promise<number> {
-    const limit = Math.min(Math.floor(opts.limit), 10_000);
-    if (!(limit > 0)) return Promise.resolve(0);
+    if (opts.limit <= 0) return Promise.resolve(0);
     return guard("redrive", this.timeoutMs, async () => {
       const { s, t } = await this.session();
-      await t.plain(this.deadQueue);
-      const ch = await s.conn.createChannel();
-      let moved = 0;
-      try {
-        for (let m = await ch.get(this.deadQueue); m && moved < limit; m = moved < limit ? await ch.get(this.deadQueue) : false) {
-          const e = JSON.parse(m.content.toString()) as DeadLetter & { priority?: number };
-          if (opts.queue && e.queue !== opts.queue) continue;
-          const target = this.q(e.queue);
-          await t.ensure(target);
-          this.send(s.pub, target, toWire(e.payload, idOf(e.payload), e.priority ?? 0));
-          await s.pub.waitForConfirms();
-          ch.ack(m);
-          moved++;
-        }
-      } finally {
-        await ch.close().catch(() => {});
-      }
-      return moved;
+      return this.dead.redrive(s, t, opts, (q) => this.q(q));
     });
   }
 
@@ -260,16 +205,15 @@ export class AmqpBroker implements PullBroker {
   size(queue: string): Promise<number> {
     return guard("size", this.timeoutMs, async () => {
       const { t } = await this.session();
-      return (await t.count(this.q(queue))) + this.buffer.filter((h) => h.queue === queue).length;
+      return (await t.count(this.q(queue))) + this.inbox.count(queue);
     });
   }
 
   /** The claim behind a tag, with the channel to settle it on; null when its connection is gone. */
   private settle(d: Delivery): { msg: Message; ch: Channel } | null {
-    const h = this.claimed.get(d.tag);
-    this.claimed.delete(d.tag);
     const s = this.link.active;
-    return h && s && s.epoch === h.epoch ? { msg: h.msg, ch: s.sub } : null;
+    const msg = this.inbox.settle(d.tag, s?.epoch ?? -1);
+    return s && msg ? { msg, ch: s.sub } : null;
   }
 
   /** Names of the queues (and same-named exchanges) this broker declared on its current connection. */
@@ -281,15 +225,6 @@ export class AmqpBroker implements PullBroker {
   async close(): Promise<void> {
     this.arrived.fire();
     await this.link.close();
-  }
-}
-
-function idOf(payload: string): string {
-  try {
-    const id = JSON.parse(payload)?.headers?.id;
-    return typeof id === "string" ? id : crypto.randomUUID();
-  } catch {
-    return crypto.randomUUID();
   }
 }
 

@@ -7,7 +7,6 @@
  * @module
  */
 import type { Options } from "amqplib";
-import { base64DecodeUtf8, base64EncodeUtf8 } from "../../src/util/encoding.ts";
 
 /** Content type of payloads that are not Celery envelopes (sent as is, for the port contract). */
 export const RAW_TYPE = "application/x-celeriac-raw";
@@ -42,7 +41,7 @@ export function toWire(payload: string, id: string, priority: number): WireMessa
     return { content: enc.encode(payload), options: { contentType: RAW_TYPE, persistent: true, priority, messageId: id, headers: { id } } };
   }
   const p = env.properties;
-  const body = p.body_encoding === "base64" ? base64DecodeUtf8(env.body) : env.body;
+  const body = p.body_encoding === "base64" ? bytesOfBase64(env.body) : enc.encode(env.body);
   const options: Options.Publish = {
     contentType: env["content-type"] ?? "application/json",
     contentEncoding: env["content-encoding"] ?? "utf-8",
@@ -53,14 +52,28 @@ export function toWire(payload: string, id: string, priority: number): WireMessa
     replyTo: p.reply_to || undefined,
   };
   if (p.expiration != null) options.expiration = String(p.expiration);
-  return { content: enc.encode(body), options };
+  return { content: body, options };
+}
+
+// Bodies travel as bytes (a compressed body is binary); text that is not base64 is sent as is.
+function bytesOfBase64(b64: string): Uint8Array {
+  try {
+    return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  } catch {
+    return enc.encode(b64);
+  }
+}
+
+function base64OfBytes(bytes: Uint8Array): string {
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
 }
 
 /** The payload the core sees for a message received from `queue` (without the broker's name prefix): the original text, or a kombu envelope. */
 export function fromWire(m: IncomingAmqp, tag: string, queue: string): string {
   const p = m.properties;
-  const text = dec.decode(m.content);
-  if (p.contentType === RAW_TYPE) return text;
+  if (p.contentType === RAW_TYPE) return dec.decode(m.content);
   const properties: Record<string, unknown> = {
     correlation_id: p.correlationId ?? p.headers?.id ?? "",
     reply_to: p.replyTo ?? "",
@@ -73,7 +86,7 @@ export function fromWire(m: IncomingAmqp, tag: string, queue: string): string {
   if (p.expiration != null) properties.expiration = p.expiration;
   if (m.fields.redelivered) (properties.delivery_info as Record<string, unknown>).redelivered = true;
   return JSON.stringify({
-    body: base64EncodeUtf8(text),
+    body: base64OfBytes(m.content),
     "content-encoding": p.contentEncoding ?? "utf-8",
     "content-type": p.contentType ?? "application/json",
     headers: p.headers ?? {},

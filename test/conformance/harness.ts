@@ -14,9 +14,10 @@ export interface Case {
  * `visibilityTimeout` (an unacked claim comes back after a time; `extend`), `revocation`
  * (`capabilities.revocation`), `claimAll` (one claim takes across queues in the requested order),
  * `lowPriorityFirst` (kombu Redis priorities), `expiresRevoked` (an expired message reaches the
- * worker, which stores REVOKED, instead of being dropped by the broker as RabbitMQ does).
+ * worker, which stores REVOKED, instead of being dropped by the broker as RabbitMQ does),
+ * `injectedClock` (delays follow the broker's `now` option, not the server's clock).
  */
-export type Trait = "visibilityTimeout" | "revocation" | "claimAll" | "lowPriorityFirst" | "expiresRevoked";
+export type Trait = "visibilityTimeout" | "revocation" | "claimAll" | "lowPriorityFirst" | "expiresRevoked" | "injectedClock";
 
 /**
  * How a suite gets fresh adapters. Every call to `broker()`/`backend()` must return an

@@ -71,8 +71,8 @@ export function amqpFixture(env: () => AmqpEnv): Fixture {
   let last: string | undefined;
   return {
     name: "amqp",
-    broker: () => {
-      const b = amqpBroker(env().url, { prefix: (last = env().prefix("c")) });
+    broker: (opts = {}) => {
+      const b = amqpBroker(env().url, { ...opts, prefix: (last = env().prefix("c")) });
       env().brokers.push(b);
       return b;
     },

@@ -44,6 +44,7 @@ export function deadLetterCases(f: Fixture): Case[] {
     },
     {
       name: "broker: redrive puts the oldest dead letters back on their queue and priority, byte for byte, by limit and queue",
+      needs: ["lowPriorityFirst"],
       fn: async () => {
         const b = f.broker();
         await deadLetterAll(b, "q1", ["a"]);

@@ -60,6 +60,7 @@ export function executionCases(f: Fixture): Case[] {
     },
     {
       name: "self.retry republishes the same id with retries+1 and stores RETRY",
+      needs: ["injectedClock"],
       fn: async () => {
         const clock = manualClock(); // the 50 ms countdown comes due only when the test says so
         const app = makeApp(f, {}, undefined, clock);

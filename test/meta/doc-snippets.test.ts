@@ -17,8 +17,9 @@ import process from "node:process";
 import { afterAll, describe, expect, it } from "vitest";
 
 const FRAGMENT_GLOBALS = `
+import type { Redis } from "@upstash/redis";
+import type { Hono } from "hono";
 import type { AsyncResult, Celeriac, Task, Worker } from "celeriac";
-import type { UpstashRedisEnv } from "celeriac/adapters/upstash-redis";
 declare global {
   const app: Celeriac;
   const add: Task<[number, number], number>;
@@ -30,9 +31,20 @@ declare global {
   const signal: AbortSignal;
   const url: string;
   const token: string;
-  /** A Worker's bindings / a process environment. */
+  const sendWelcomeEmail: Task<[string], void>;
+  /** Your Hono app, and a function of yours that builds one. */
+  const api: Hono;
+  function makeApi(env: Env, app: Celeriac): Hono;
+  /** An @upstash/redis client. */
+  const redis: Redis;
+  /** A Worker's bindings (UPSTASH_REDIS_REST_URL, QSTASH_TOKEN, ...) or a process environment. */
   const env: Env;
-  interface Env extends UpstashRedisEnv { [name: string]: string | undefined }
+  // As \`wrangler types\` lists bindings: each by name.
+  interface Env {
+    UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string;
+    QSTASH_TOKEN: string; QSTASH_CURRENT_SIGNING_KEY: string; QSTASH_NEXT_SIGNING_KEY: string;
+    [name: string]: string;
+  }
   // Cloudflare's types as \`wrangler types\` or @cloudflare/workers-types declare them (the parts used).
   interface ScheduledController { readonly scheduledTime: number; readonly cron: string }
   interface ExecutionContext { waitUntil(promise: Promise<unknown>): void }

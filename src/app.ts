@@ -72,6 +72,9 @@ export class Celeriac implements AppHost {
     const [options, fn] = typeof a === "function" ? [{}, a] : [a as TaskOptions, b];
     if (typeof fn !== "function") throw new ConfigError(`task ${name}: a function is required`);
     if (!name) throw new ConfigError("a task needs a name");
+    if (this.tasks.has(name) && !(options as TaskOptions).override) {
+      throw new ConfigError(`task ${name} is already registered (pass { override: true } to replace it)`);
+    }
     const t = new Task(this, name, options, fn as (...args: never[]) => unknown);
     this.tasks.set(name, t);
     return t;

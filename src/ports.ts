@@ -190,14 +190,19 @@ export interface ResultBackend {
   /** Record the size of a chord header (Celery `celery-taskset-meta-<gid>.s`). */
   chordSize(groupId: string, size: number, ttlMs: number): Promise<void>;
   /**
-   * Record one finished chord header member (Celery `.j`, ordered by index). Return every
-   * entry in index order to the call that makes the count reach the size (plus `.t` extras),
-   * and again to a member re-joining at an index it already holds (a redelivery after a
-   * failed body publish) while the join exists; otherwise null. Among distinct members
-   * exactly one receives the entries. The keys stay until `chordDone`.
+   * Record one finished chord header member (Celery `.j`, ordered by index) and, in the same
+   * atomic step, compare the count with the size (plus `.t` extras). The call that makes the
+   * count reach the size becomes the chord's firer (its index is recorded, celeriac's `.f`) and
+   * receives every entry in index order; after that only the firer re-joining (a redelivery
+   * after a crash or a failed body publish) receives them again, and every other call records
+   * nothing and gets null. So among any number of members, concurrent or redelivered, exactly
+   * one fires the body. The keys stay until `chordDone`.
    */
   chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null>;
-  /** Delete a chord's join keys once its body (or its ChordError) has been sent. */
+  /**
+   * Delete a chord's join keys once its body (or its ChordError) has been sent, and mark the
+   * chord done: a member joining later (a redelivery) records nothing and gets null.
+   */
   chordDone(groupId: string): Promise<void>;
   /**
    * Optional: call `onChange` whenever the record of one of `taskIds` may have changed (Redis:

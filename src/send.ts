@@ -6,19 +6,24 @@
  */
 import type { ApplyOptions } from "./canvas/options.ts";
 import { toDicts } from "./canvas/signature.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, ValidationError } from "./errors.ts";
 import type { AppHost, Route } from "./host.ts";
 import { buildMessage, type TaskMessage } from "./message.ts";
 import { validateSchema } from "./schema.ts";
 import type { TaskOptions } from "./task.ts";
+import { assertJson } from "./util/json-check.ts";
 
 /** The parts of an app a message is built from. */
 export type SendHost = Pick<AppHost, "tasks" | "conf" | "clock">;
 
 /** Build (and validate) a protocol v2 message for task `name` without sending it. */
 export function taskMessage(host: SendHost, name: string, args: unknown[], opts: ApplyOptions = {}): TaskMessage {
+  if (typeof name !== "string" || !name.trim()) throw new ConfigError(`a task name is required, got ${JSON.stringify(name)}`);
   const o = host.tasks.get(name)?.options ?? {};
   const kwargs = opts.kwargs ?? {};
+  if (!Array.isArray(args)) throw new ValidationError(name, `args must be a list, got ${typeof args}`);
+  assertJson(name, args, "args");
+  assertJson(name, kwargs, "kwargs");
   if (o.args) validateAgainst(name, "args", o.args, args);
   if (o.kwargs) validateAgainst(name, "kwargs", o.kwargs, kwargs);
   const route = routeOf(host.conf.taskRoutes, name);

@@ -13,6 +13,8 @@ export type ErrorMatcher = (abstract new (...args: never[]) => unknown) | ((err:
 
 /** Task options, with Celery's names (camelCase), meanings and defaults. Durations are seconds. */
 export interface TaskOptions {
+  /** Replace a task already registered under this name (otherwise registering it twice is a ConfigError). */
+  override?: boolean;
   /** Pass the task context (`self`) as the first argument. */
   bind?: boolean;
   /** Retries allowed by `self.retry()` and `autoretryFor` (default 3; null = unlimited). */

@@ -73,21 +73,32 @@ export class MemoryBackend implements ResultBackend {
     return Promise.resolve();
   }
 
+  // The member that completes the join is recorded as the firer (`.f`): only it ever gets the
+  // entries, again when it re-joins; after chordDone (`.f` = done) a late member records nothing.
   chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null> {
     const jk = `celery-taskset-meta-${groupId}.j`;
+    const fk = `celery-taskset-meta-${groupId}.f`;
     let j = this.joins.get(jk);
-    if (!j || j.until <= this.now()) this.joins.set(jk, j = { entries: new Map(), until: 0 });
-    const rejoin = j.entries.has(index);
-    const before = j.entries.size;
+    if (j && j.until <= this.now()) {
+      this.joins.delete(jk);
+      j = undefined;
+    }
+    const ordered = (m: Map<number, string>): string[] => [...m].sort(([a], [b]) => a - b).map(([, v]) => v);
+    const fired = this.read(fk);
+    if (fired != null) return Promise.resolve(fired === String(index) && j ? ordered(j.entries) : null);
+    if (!j) this.joins.set(jk, j = { entries: new Map(), until: 0 });
     j.entries.set(index, entry);
-    j.until = this.now() + ttlMs;
+    j.until = ttlMs ? this.now() + ttlMs : Infinity;
     const total = Number(this.read(`celery-taskset-meta-${groupId}.s`) ?? NaN) +
       Number(this.read(`celery-taskset-meta-${groupId}.t`) ?? 0);
-    if (!(j.entries.size >= total) || (before >= total && !rejoin)) return Promise.resolve(null);
-    return Promise.resolve([...j.entries].sort(([a], [b]) => a - b).map(([, v]) => v));
+    if (!(j.entries.size >= total)) return Promise.resolve(null);
+    this.write(fk, String(index), ttlMs);
+    return Promise.resolve(ordered(j.entries));
   }
 
   chordDone(groupId: string): Promise<void> {
+    const fired = this.kv.get(`celery-taskset-meta-${groupId}.f`);
+    if (fired) fired.value = "done";
     this.joins.delete(`celery-taskset-meta-${groupId}.j`);
     this.kv.delete(`celery-taskset-meta-${groupId}.s`);
     this.kv.delete(`celery-taskset-meta-${groupId}.t`);

@@ -75,13 +75,15 @@ export class RedisBackend implements ResultBackend {
 
   chordDone(groupId: string): Promise<void> {
     const k = this.keys;
-    return guard("chordDone", async () => void await this.redis.del(k.chordJoin(groupId), k.chordSize(groupId), k.chordExtra(groupId)));
+    return guard("chordDone", async () =>
+      void await this.redis.multi().del(k.chordJoin(groupId), k.chordSize(groupId), k.chordExtra(groupId))
+        .set(k.chordFired(groupId), "done", "KEEPTTL", "XX").exec());
   }
 
   async chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null> {
     const k = this.keys;
     const entries = await runScript(this.redis, chordJoin, {
-      keys: { join: k.chordJoin(groupId), size: k.chordSize(groupId), extra: k.chordExtra(groupId) },
+      keys: { join: k.chordJoin(groupId), size: k.chordSize(groupId), extra: k.chordExtra(groupId), fired: k.chordFired(groupId) },
       args: [index, entry, ttlMs > 0 ? ttlMs : 0],
     });
     return Array.isArray(entries) ? entries.map(String) : null;

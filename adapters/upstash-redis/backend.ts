@@ -75,15 +75,18 @@ export class UpstashRedisBackend implements ResultBackend {
     return guard("chordSize", async () => void await (ttlMs > 0 ? this.redis.set(k, String(size), { px: ttlMs }) : this.redis.set(k, String(size))), this.site);
   }
 
+  /** Delete the join keys and mark the chord done (`.f`, keeping its TTL): late members record nothing. */
   chordDone(groupId: string): Promise<void> {
     const k = this.keys;
-    return guard("chordDone", async () => void await this.redis.del(k.chordJoin(groupId), k.chordSize(groupId), k.chordExtra(groupId)), this.site);
+    return guard("chordDone", async () =>
+      void await this.redis.multi().del(k.chordJoin(groupId), k.chordSize(groupId), k.chordExtra(groupId))
+        .set(k.chordFired(groupId), "done", { xx: true, keepTtl: true }).exec(), this.site);
   }
 
   async chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null> {
     const k = this.keys;
     const entries = await chordJoin.run(this.redis, {
-      keys: { join: k.chordJoin(groupId), size: k.chordSize(groupId), extra: k.chordExtra(groupId) },
+      keys: { join: k.chordJoin(groupId), size: k.chordSize(groupId), extra: k.chordExtra(groupId), fired: k.chordFired(groupId) },
       args: [index, entry, ttlMs > 0 ? ttlMs : 0],
     }, this.site);
     return Array.isArray(entries) ? entries.map(String) : null;

@@ -68,14 +68,18 @@ export function toAdapterError(op: string, cause: unknown, endpoint = ""): Celer
  * (the client's own request is aborted too when it was built with a `signal`, as `fromEnv` does).
  */
 export function guard<T>(op: string, fn: () => Promise<T>, site?: CallSite): Promise<T> {
-  const mapped = (): Promise<T> => fn().catch((cause: unknown) => Promise.reject(toAdapterError(op, cause, site?.endpoint)));
   const ms = site?.timeoutMs ?? 0;
+  const where = site?.endpoint ? ` (${site.endpoint})` : "";
+  const expired = (cause?: unknown): AdapterError =>
+    new AdapterError(ADAPTER, `${op} timed out after ${ms} ms${where}`, { retryable: true, cause });
+  // The client's own signal (`fromEnv`) may fire first: the same error.
+  const mapped = (): Promise<T> =>
+    fn().catch((cause: unknown) =>
+      Promise.reject((cause as Error)?.name === "TimeoutError" && ms > 0 ? expired(cause) : toAdapterError(op, cause, site?.endpoint))
+    );
   if (!(ms > 0 && ms < Infinity)) return mapped();
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const where = site?.endpoint ? ` (${site.endpoint})` : "";
-      reject(new AdapterError(ADAPTER, `${op} timed out after ${ms} ms${where}`, { retryable: true }));
-    }, ms);
+    const timer = setTimeout(() => reject(expired()), ms);
     mapped().then(resolve, reject).finally(() => clearTimeout(timer));
   });
 }

@@ -59,6 +59,8 @@ export interface ResultKeys {
   chordSize(groupId: string): string;
   /** `celery-taskset-meta-<gid>.t`: extra members added while running. */
   chordExtra(groupId: string): string;
+  /** `celery-taskset-meta-<gid>.f` (celeriac's): the index of the member that fires the body, or `done`. */
+  chordFired(groupId: string): string;
   /** A key chosen by the core (`setIfAbsent`), under the prefix. */
   custom(key: string): string;
 }
@@ -72,6 +74,7 @@ export function resultKeys(prefix = ""): ResultKeys {
     chordJoin: (gid) => `${taskset(gid)}.j`,
     chordSize: (gid) => `${taskset(gid)}.s`,
     chordExtra: (gid) => `${taskset(gid)}.t`,
+    chordFired: (gid) => `${taskset(gid)}.f`,
     custom: (key) => `${prefix}${key}`,
   };
 }

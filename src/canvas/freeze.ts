@@ -36,8 +36,9 @@ function withDefaults(s: SignatureDict, defaults: SignatureOptions): SignatureDi
 }
 
 /**
- * Freeze a signature dict: a new dict whose every task has `options.task_id`. `id` fixes the
- * id of the result the caller gets (a task, a chain's last step, a group, a chord's body).
+ * Freeze a signature dict: a new dict whose every task has `options.task_id`. `id` is the id
+ * of the result the caller gets (a task, a chain's last step, a group, a chord's body) unless
+ * that node is frozen already: as in Celery, a frozen id is never replaced.
  */
 export function freeze(sig: SignatureDict, id?: string): SignatureDict {
   const s = normalized(sig);
@@ -51,16 +52,19 @@ export function freeze(sig: SignatureDict, id?: string): SignatureDict {
     case "chunks":
       return freeze(chunksToGroup(s), id);
     case "group": {
-      s.options.task_id = id ?? s.options.task_id ?? uuid();
+      s.options.task_id = s.options.task_id ?? id ?? uuid();
       return { ...s, kwargs: { ...s.kwargs, tasks: flattenGroup(groupTasks(s)).map((t) => freeze(t)) } };
     }
     case "chord": {
+      // Celery: a chord's own task_id is its header group's id; `id` goes to the body.
       const { header, body } = chordParts(s);
-      const kwargs = { ...s.kwargs, header: freeze(header), body: freeze(body, id ?? s.options.task_id) };
-      return { ...s, kwargs: { ...kwargs, kwargs: (s.kwargs.kwargs as Record<string, unknown>) ?? {} } };
+      const h = freeze(header, s.options.task_id);
+      const kwargs = { ...s.kwargs, header: h, body: freeze(body, id) };
+      const options = h.options.task_id ? { ...s.options, task_id: h.options.task_id } : s.options;
+      return { ...s, options, kwargs: { ...kwargs, kwargs: (s.kwargs.kwargs as Record<string, unknown>) ?? {} } };
     }
     default:
-      s.options.task_id = id ?? s.options.task_id ?? uuid();
+      s.options.task_id = s.options.task_id ?? id ?? uuid(); // a frozen id is never replaced (Celery)
       return s;
   }
 }

@@ -31,7 +31,10 @@ export class Plan {
  */
 export function plan(app: AppHost, sig: SignatureLike, args: unknown[], opts: ApplyOptions, into: Plan): AsyncResult {
   const { taskId, ...rest } = opts;
-  const frozen = freeze(toDict(sig), taskId);
+  const dict = toDict(sig);
+  // An explicit task id replaces a single task's frozen one (Celery's apply_async(task_id=)).
+  const leaf = taskId && !["chain", "group", "chord", "chunks"].includes(dict.subtask_type ?? "");
+  const frozen = freeze(leaf ? { ...dict, options: { ...dict.options, task_id: taskId } } : dict, taskId);
   emit({ app, plan: into, rootId: opts.rootId ?? firstTaskId(frozen) }, frozen, args, rest);
   return handleOf(frozen, app);
 }

@@ -14,6 +14,7 @@ import { decodeIncoming, refusedResult } from "../decode.ts";
 import { buildMessage, type TaskMessage } from "../message.ts";
 import { FAILURE, RETRY, REVOKED, STARTED, SUCCESS } from "../states.ts";
 import type { ErrorMatcher, Task } from "../task.ts";
+import { childController } from "../util/abort.ts";
 import { backoffCountdown } from "../util/backoff.ts";
 import { parseRate, TokenBucket } from "../util/rate-limit.ts";
 import { parseInstant } from "../util/time.ts";
@@ -99,10 +100,8 @@ export class Executor {
     const h = msg.headers;
     const o = task.options;
     const ignore = h.ignore_result || o.ignoreResult === true;
-    const ctrl = new AbortController();
+    const { ctrl, release } = childController(signal);
     const softLimit = watchSoftLimit(ctrl.signal);
-    const onStop = (): void => ctrl.abort(signal?.reason);
-    signal?.addEventListener("abort", onStop, { once: true });
     const store = async (state: string, meta: unknown): Promise<void> => {
       await this.app.backend.set([resultWrite(this.app, h.id, state, meta, { parentId: h.parent_id, groupId: h.group })]);
     };
@@ -127,7 +126,7 @@ export class Executor {
     } catch (err) {
       return await this.handleError(task, msg, err, ignore, effects, (this.app.clock.now() - t0) / 1000);
     } finally {
-      signal?.removeEventListener("abort", onStop);
+      release();
     }
     // Returned normally past the soft limit without seeing it: Celery's FAILURE (src/worker/soft-limit.ts).
     if (softLimit.ignored()) return await this.handleError(task, msg, ctrl.signal.reason, ignore, effects, (this.app.clock.now() - t0) / 1000);

@@ -57,8 +57,9 @@ export async function onFailure(app: AppHost, msg: TaskMessage, effects: Effects
  * A chord header member finished: record it in the join and, if it was the last one, fire
  * the body with the ordered results, or store ChordError on the body and call its errbacks
  * when a member failed or was revoked (Celery's `on_chord_part_return`). The join keys are
- * deleted only after that, so a failure in between loses nothing (the body may then be sent
- * twice, the at-least-once trade every follow-up makes).
+ * deleted only after that, so a failure in between loses nothing: the join hands the entries
+ * to the member that completed it and to nobody else, so only that member, redelivered, sends
+ * the body again (a second copy only if it died between the publish and `chordDone`).
  */
 export async function onChordPart(app: AppHost, msg: TaskMessage, state: string, result: unknown): Promise<void> {
   const gid = msg.headers.group;

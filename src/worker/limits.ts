@@ -82,3 +82,32 @@ export class Overruns {
     return () => void this.listeners.delete(listener);
   }
 }
+
+const shared = new WeakMap<AbortSignal, { fns: Set<() => void>; listener: () => void }>();
+
+/**
+ * Call `fn` when `signal` aborts (not if it already has), through one listener per signal
+ * however many tasks share it, so a worker at high concurrency stays under the runtime's
+ * listener warnings. Returns the function that stops listening.
+ */
+export function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (!signal || signal.aborted) return () => {};
+  let entry = shared.get(signal);
+  if (!entry) {
+    const fns = new Set<() => void>();
+    const listener = (): void => {
+      shared.delete(signal);
+      for (const f of fns) f();
+    };
+    shared.set(signal, entry = { fns, listener });
+    signal.addEventListener("abort", listener, { once: true });
+  }
+  const e = entry;
+  e.fns.add(fn);
+  return () => {
+    e.fns.delete(fn);
+    if (e.fns.size || shared.get(signal) !== e) return;
+    shared.delete(signal);
+    signal.removeEventListener("abort", e.listener);
+  };
+}

@@ -183,5 +183,85 @@ export function pushCases(env: () => PushEnv): Case[] {
         equal(calls.add, 1);
       },
     },
+      {
+      name: "push: the hard time limit fails the task; the soft limit aborts its signal",
+      fn: async () => {
+        const { app } = setup();
+        const hard = app.task("tasks.hang", { timeLimit: 0.1 }, () => new Promise(() => {}));
+        const soft = app.task("tasks.soft", { bind: true, softTimeLimit: 0.05, timeLimit: 5 }, (self) =>
+          new Promise((resolve) => self.signal.addEventListener("abort", () => resolve((self.signal.reason as Error).name))));
+        equal((await rejects(() => hard.delay().then((r) => r.get(T)))).name, "TimeLimitExceeded");
+        equal(await (await soft.delay()).get(T), "SoftTimeLimitExceeded");
+      },
+    },
+    {
+      name: "push: trackStarted stores STARTED and updateState stores custom states",
+      fn: async () => {
+        const { app } = setup();
+        const seen: string[] = [];
+        const t = app.task("tasks.progress", { bind: true, trackStarted: true }, async (self) => {
+          seen.push(await app.AsyncResult(self.request.id).state);
+          await self.updateState("PROGRESS", { done: 50 });
+          seen.push(await app.AsyncResult(self.request.id).state);
+          return 1;
+        });
+        equal(await (await t.delay()).get(T), 1);
+        deepEqual(seen, ["STARTED", "PROGRESS"]);
+      },
+    },
+    {
+      name: "push: rate-limited tasks each run once (one arriving too early is republished for later)",
+      fn: async () => {
+        const { e, app } = setup();
+        let runs = 0;
+        const t = app.task("tasks.limited", { rateLimit: "1/s" }, () => ++runs);
+        const rs = [await t.delay(), await t.delay()];
+        await Promise.all(rs.map((r) => r.get(T)));
+        await e.settled();
+        equal(runs, 2);
+      },
+    },
+    {
+      name: "push: taskRoutes to a queue listed in the broker go through that QStash queue, one at a time",
+      fn: async () => {
+        const e = env();
+        const app = e.app({ broker: { queues: { serial: { parallelism: 1 } } }, conf: { taskRoutes: { "tasks.step": "serial" } } });
+        let running = 0;
+        let most = 0;
+        const step = app.task("tasks.step", async (i: number) => {
+          most = Math.max(most, ++running);
+          await new Promise((r) => setTimeout(r, 20));
+          running--;
+          return i;
+        });
+        const rs = await Promise.all([1, 2, 3, 4].map((i) => step.delay(i)));
+        deepEqual(await Promise.all(rs.map((r) => r.get(T))), [1, 2, 3, 4]);
+        equal(most, 1);
+        ok(e.qstash.engine.queues.has("serial"));
+      },
+    },
+    {
+      name: "push: canvas: chain ending in a chord, chord body that is a chain, nested chords",
+      fn: async () => {
+        const { app, add, xsum } = setup();
+        const mul = app.task("tasks.mul", (a: number, b: number) => a * b);
+        equal(await (await chain(add.s(1, 1), chord([add.s(1), add.s(2)], xsum.s())).delay()).get(T), 7);
+        equal(await (await chord([add.s(1, 1), add.s(2, 2)], chain(xsum.s(), mul.s(10))).delay()).get(T), 60);
+        const g = await group([chord([add.s(1, 1), add.s(2, 2)], xsum.s()), chord([add.s(3, 3)], xsum.s())]).delay();
+        deepEqual(await g.get(T), [6, 6]);
+      },
+    },
+    {
+      name: "push: a chord body fires exactly once",
+      fn: async () => {
+        const { e, app, add } = setup();
+        let bodies = 0;
+        const body = app.task("tasks.body", (xs: number[]) => (bodies++, xs.length));
+        const r = await chord([add.s(1, 1), add.s(2, 2)], body.s()).delay();
+        equal(await r.get(T), 2);
+        await e.settled();
+        equal(bodies, 1);
+      },
+    },
   ];
 }

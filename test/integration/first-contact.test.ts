@@ -108,11 +108,48 @@ await slow.delay();
     expect(JSON.parse(r.stdout)).toMatchObject(DRAINED);
   });
 
-  it("npx celeriac dev without ioredis says what to install (exit 2)", async () => {
+  it("strict tsc type-checks a user's module against the package's declarations", async () => {
+    const undo = addPackage(project, "@upstash/redis");
+    writeFiles(project, {
+      "tsconfig.json": JSON.stringify({
+        compilerOptions: { strict: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom"], noEmit: true },
+        include: ["tasks.ts", "upstash.ts"],
+      }),
+      "upstash.ts": `import { Celeriac } from "celeriac";
+import { fromEnv, type UpstashRedisEnv } from "celeriac/adapters/upstash-redis";
+export default { fetch: (req: Request, env: UpstashRedisEnv) => new Celeriac("tasks", fromEnv(env)).worker().fetch(req) };
+`,
+    });
+    try {
+      const r = await sh(`${REPO}/node_modules/.bin/tsc`, ["-p", "."], project);
+      expect(r.stdout + r.stderr).toBe("");
+      expect(r.code).toBe(0);
+    } finally {
+      undo();
+    }
+  }, 120_000);
+
+  it("npx celeriac dev without ioredis says what to install (exit 2), and serves once it is installed", async () => {
     const r = await sh("npx", ["celeriac", "dev", "--port", "0"], project);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/needs ioredis[\s\S]*npm install -D ioredis/);
-  });
+    // Once installed, npx celeriac dev serves (Redis need not be up: it says so and keeps serving).
+    const undo = addPackage(project, "ioredis");
+    const child = spawn("npx", ["celeriac", "dev", "--port", "0", "--qstash-port", "0", "--redis-url", "redis://127.0.0.1:1"], { cwd: project, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+    try {
+      for (const deadline = Date.now() + 60_000; !/Press Ctrl\+C to stop/.test(out); await delay(50)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`celeriac dev did not start:\n${out}`);
+      }
+      expect(out).toMatch(/^UPSTASH_REDIS_REST_URL=http:\/\/127\.0\.0\.1:\d+$/m);
+    } finally {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch { /* gone */ }
+      undo();
+    }
+  }, 120_000);
 });
 
 describe("Deno, as a JSR user", () => {

@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 const timedOut = (e: unknown): boolean =>
-  e instanceof AdapterError && e.adapter === "upstash-redis" && e.retryable && /timed out|aborted/.test(e.message);
+  e instanceof AdapterError && e.adapter === "upstash-redis" && e.retryable && /timed out after \d+ ms \(http:\/\/127\.0\.0\.1:\d+\)$/.test(e.message);
 const silentClient = (): Redis => new Redis({ url: hole.url, token: "t0ken", enableTelemetry: false });
 
 describe("upstash-redis deadlines against a black-hole endpoint", () => {

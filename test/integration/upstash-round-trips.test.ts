@@ -68,6 +68,32 @@ describe("upstash-redis round trips", () => {
     expect(await count(() => app.worker({ prefetch: n }).drain())).toEqual({ requests: 3, commands: 3 });
   });
 
+  it("upstash-redis: batch-mates of a long task are acked in one extra request while it runs", async () => {
+    const { broker, backend } = upstashRedis({ redis: env.client(), prefix: env.prefix("rt") });
+    let acks = 0;
+    const watched: PullBroker = Object.assign(Object.create(broker), {
+      ack: (...a: Parameters<PullBroker["ack"]>) => broker.ack(...a).then(() => void acks++),
+    });
+    const app = new Celeriac("rt", { broker: watched, backend });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    app.task("tasks.long", () => held);
+    const add = app.task("tasks.add", (a: number, b: number) => a + b);
+    await app.sendTask("tasks.long");
+    const shorts = await Promise.all(Array.from({ length: 7 }, (_, i) => add.delay(i, i)));
+    await warmScripts(app);
+    env.server.resetStats();
+    const drained = app.worker({ concurrency: 8, prefetch: 100 }).drain();
+    const end = Date.now() + 10_000;
+    while (acks === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    const early = { ...env.server.stats };
+    release();
+    await drained;
+    // The claim, then the seven finished ones acked with their results, then the long one.
+    expect({ early, all: { ...env.server.stats } }).toEqual({ early: { requests: 2, commands: 2 }, all: { requests: 3, commands: 3 } });
+    expect(await Promise.all(shorts.map((r) => r.get({ timeout: 1000 })))).toEqual([0, 2, 4, 6, 8, 10, 12]);
+  });
+
   it("upstash-redis: not-yet-due and malformed messages in a batch settle in the same request as the acks", async () => {
     const app = new Celeriac("rt", { ...upstashRedis({ redis: env.client(), prefix: env.prefix("rt"), eta: "queue" }) });
     const add = app.task("tasks.add", (a: number, b: number) => a + b);

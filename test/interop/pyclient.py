@@ -7,6 +7,8 @@ Usage: pyclient.py send <task> <json args> [<json kwargs> [<json apply_async opt
        pyclient.py chain <json list of [task, args, kwargs, queue]>  → prints the last step's id
        pyclient.py group_save <task> <json list of args> <queue>  → runs group(...), saves it, prints its id
        pyclient.py group_restore <group id> [timeout]  → prints JSON {ids, values} of GroupResult.restore, or null
+       pyclient.py canvas <python expression>  → applies the canvas, prints its result id; the expression
+         may use chain, chord, group and s(task, args=[], queue="celery") for a signature
 chord and chain also write "ids: <id> ..." (every task of the canvas) on stderr, for cleanup.
 """
 import json
@@ -59,6 +61,12 @@ def main(argv):
         else:
             values = res.get(timeout=float(argv[3]) if len(argv) > 3 else 20)
             print(json.dumps({"ids": [r.id for r in res.results], "values": values}))
+    elif cmd == "canvas":
+        def s(task, args=(), queue="celery"):
+            return signature(task, args=list(args), queue=queue, app=app)
+
+        res = eval(argv[2], {"chain": chain, "chord": chord, "group": group, "s": s})  # test-only input
+        print(res.apply_async().id)
     else:
         raise SystemExit(f"unknown command {cmd}")
 

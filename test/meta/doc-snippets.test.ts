@@ -92,7 +92,10 @@ afterAll(() => {
 mkdirSync(join(dir, "fragments"));
 for (const b of all) writeFileSync(b.at ? placed(b) : join(dir, b.kind === "fragment" ? "fragments" : "", fileOf(b)), `${b.code}\nexport {};\n`);
 writeFileSync(join(dir, "fragments/globals.d.ts"), FRAGMENT_GLOBALS);
-const PATHS = { celeriac: ["mod.ts"], "celeriac/adapters/*": ["adapters/*/mod.ts"], "celeriac/cli": ["workers/node/cli.ts"] };
+const PATHS = {
+  celeriac: ["mod.ts"], "celeriac/adapters/*": ["adapters/*/mod.ts"], "celeriac/cli": ["workers/node/cli.ts"],
+  "celeriac/workers/node": ["workers/node/serve.ts"], "celeriac/workers/*": ["workers/*/mod.ts"],
+};
 function tsconfig(up: string, include: string[]): string {
   const paths = Object.fromEntries(Object.entries(PATHS).map(([k, v]) => [k, v.map((p) => up + p)]));
   return JSON.stringify({ extends: `${up}tsconfig.json`, compilerOptions: { noUnusedLocals: false, noEmit: true, paths }, include });

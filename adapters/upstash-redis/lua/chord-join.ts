@@ -2,26 +2,33 @@ import { defineScript, type DefinedScript } from "./define.ts";
 
 /**
  * Chord join (Celery's `on_chord_part_return` on Redis): record one finished header member in
- * `.j` by index and compare the count with `.s` + `.t`, atomically, so exactly one distinct
- * member sees the chord complete and receives every entry in index order. A member re-joining
- * at an index it holds (redelivered after a failed body publish) receives them again. The keys
- * stay until the core deletes them after sending the body (`chordDone`).
+ * `.j` by index and compare the count with `.s` + `.t`, atomically. The call that completes the
+ * chord becomes its firer: its index goes into `.f` in the same step, so exactly one member ever
+ * receives the entries, however many are redelivered and re-join at once. The firer re-joining
+ * (redelivered after a crash or a failed body publish) receives them again; `chordDone` (`.f`
+ * = `done`) ends the chord, after which a late member records nothing, so no `.j` is left behind.
  */
-export const chordJoin: DefinedScript<"join" | "size" | "extra"> = defineScript({
+export const chordJoin: DefinedScript<"join" | "size" | "extra" | "fired"> = defineScript({
   name: "chord-join",
-  keys: ["join", "size", "extra"],
+  keys: ["join", "size", "extra", "fired"],
   lua: String.raw`
 --[[ chord-join
   KEYS[1] celery-taskset-meta-<gid>.j ZSET   KEYS[2] ...s size   KEYS[3] ...t extra members
+  KEYS[4] ...f firer: the index of the member that completed the join, or "done"
   ARGV[1] group index   ARGV[2] entry   ARGV[3] ttl in ms (0 = keep forever)
-  Returns JSON [entry, ...] in index order when this call completes the chord or re-joins a
-  complete one at its own index, else null
+  Returns JSON [entry, ...] in index order to the call that completes the chord and to the
+  firer re-joining while the join exists, else null
   Errors: -1 bad arguments
 ]]
-if #KEYS ~= 3 or #ARGV ~= 3 or not tonumber(ARGV[1]) then return -1 end
+if #KEYS ~= 4 or #ARGV ~= 3 or not tonumber(ARGV[1]) then return -1 end
+local fired = redis.call('GET', KEYS[4])
+if fired then
+  if fired == ARGV[1] and redis.call('EXISTS', KEYS[1]) == 1 then
+    return cjson.encode(redis.call('ZRANGE', KEYS[1], 0, -1))
+  end
+  return false
+end
 -- One entry per index, even when a redelivered member finishes twice.
-local rejoin = redis.call('ZCOUNT', KEYS[1], ARGV[1], ARGV[1]) > 0
-local before = redis.call('ZCARD', KEYS[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 local ttl = tonumber(ARGV[3]) or 0
@@ -31,7 +38,8 @@ end
 local size = tonumber(redis.call('GET', KEYS[2]))
 if not size then return false end
 local total = size + (tonumber(redis.call('GET', KEYS[3])) or 0)
-if redis.call('ZCARD', KEYS[1]) < total or (before >= total and not rejoin) then return false end
+if redis.call('ZCARD', KEYS[1]) < total then return false end
+if ttl > 0 then redis.call('SET', KEYS[4], ARGV[1], 'PX', ttl) else redis.call('SET', KEYS[4], ARGV[1]) end
 return cjson.encode(redis.call('ZRANGE', KEYS[1], 0, -1))
 `,
 });

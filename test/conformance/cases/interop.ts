@@ -143,5 +143,30 @@ export function interopCases(f: Fixture): Case[] {
         deepEqual(a.map((d) => [JSON.parse(d.payload).headers.id, d.redelivered]), [[other.id, true]]);
       },
     },
+      {
+      name: "a chord frozen by Python (task_id = header group id, body id of its own) keeps both ids when a worker sends it as a chain step",
+      fn: async () => {
+        const app = makeApp(f);
+        app.task("tasks.add", (a: number, b: number) => a + b);
+        app.task("tasks.xsum", (xs: number[]) => xs.reduce((a, b) => a + b, 0));
+        const [gid, bodyId, m1, m2] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
+        const sig = (task: string, args: unknown[], id: string) =>
+          ({ task, args, kwargs: {}, options: { task_id: id }, subtask_type: null, immutable: false });
+        const chordDict = {
+          task: "celery.chord", args: [], options: { task_id: gid }, subtask_type: "chord", immutable: false,
+          kwargs: {
+            kwargs: {}, body: sig("tasks.xsum", [], bodyId),
+            header: { task: "celery.group", args: [], kwargs: { tasks: [sig("tasks.add", [1], m1), sig("tasks.add", [2], m2)] }, options: { task_id: gid }, subtask_type: "group", immutable: false },
+          },
+        };
+        const first = buildMessage({ task: "tasks.add", args: [1, 1], queue: "celery", embed: { chain: [chordDict as never] } });
+        await app.broker.publish([{ id: first.headers.id, queue: "celery", priority: 0, payload: encodeMessage(first) }]);
+        // The body is sent straight away by the last member (not with the batch): drain again for it.
+        for (let i = 0; i < 5 && !(await app.AsyncResult(bodyId).ready()); i++) await app.worker().drain();
+        equal(await app.AsyncResult(bodyId).get({ timeout: 5000 }), (2 + 1) + (2 + 2));
+        deepEqual(await Promise.all([m1, m2].map((id) => app.AsyncResult(id).get())), [3, 4]);
+        equal(await app.AsyncResult(gid).meta(), null);
+      },
+    },
   ];
 }

@@ -51,6 +51,7 @@ export function chordCases(f: Fixture): Case[] {
   return [
     {
       name: "chord: a worker killed between the completing join and the body: redelivered members fire the body once",
+      needs: ["visibilityTimeout"],
       fn: async () => {
         const clock = manualClock();
         const pair = { broker: f.broker({ now: clock.now }), backend: f.backend() };

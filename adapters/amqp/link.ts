@@ -55,7 +55,8 @@ export class Link {
   private async open(): Promise<Session> {
     const url = new URL(this.url);
     if (!url.searchParams.has("heartbeat")) url.searchParams.set("heartbeat", String(this.opts.heartbeat ?? 30));
-    const conn = await connect(url.toString(), { timeout: this.opts.timeoutMs });
+    // noDelay: without it Nagle + delayed ACKs add ~40 ms to every confirmed publish.
+    const conn = await connect(url.toString(), { timeout: this.opts.timeoutMs, noDelay: true });
     try {
       const pub = await conn.createConfirmChannel();
       const sub = await conn.createChannel();

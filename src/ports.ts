@@ -216,4 +216,39 @@ export interface ResultBackend {
   saveGroup?(groupId: string, record: string, ttlMs: number): Promise<void>;
   /** The record `saveGroup` (or Python's `GroupResult.save()`) stored, or null. */
   restoreGroup?(groupId: string): Promise<unknown | null>;
+  /**
+   * Optional: keep `info` as worker `info.hostname`'s presence for `ttlMs` (replacing the last
+   * one). Workers call it with every heartbeat (long-running) or at the end of a batch
+   * (request-triggered), so monitors without a live event subscription (the dashboard,
+   * `celeriac inspect` against request-triggered workers) can list workers.
+   */
+  recordWorker?(info: WorkerInfo, ttlMs: number): Promise<void>;
+  /** Optional: the presences `recordWorker` kept that have not expired, any order. */
+  workers?(): Promise<WorkerInfo[]>;
+}
+
+/**
+ * A worker as it last described itself: Celery's `worker-heartbeat` fields (what `celery
+ * events` and Flower show) plus celeriac's own. Times are epoch **seconds** as in Celery.
+ */
+export interface WorkerInfo {
+  hostname: string;
+  /** When this was recorded (epoch s). */
+  timestamp: number;
+  /** Heartbeat period (s): the worker counts as online while `now < timestamp + 2 * freq`. */
+  freq: number;
+  /** Tasks running now. */
+  active: number;
+  /** Tasks finished since the worker started. */
+  processed: number;
+  pid?: number;
+  sw_ident: string;
+  sw_ver: string;
+  sw_sys: string;
+  /** Queues consumed. */
+  queues: string[];
+  /** `"loop"`: a long-running `run()`; `"request"`: request-triggered (`drain`, push). */
+  mode: "loop" | "request";
+  /** The running tasks, when known. */
+  activeTasks?: { id: string; name: string; args?: unknown; kwargs?: unknown; time_start: number }[];
 }

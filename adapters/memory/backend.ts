@@ -1,4 +1,4 @@
-import type { ResultBackend, ResultWrite } from "../../src/ports.ts";
+import type { ResultBackend, ResultWrite, WorkerInfo } from "../../src/ports.ts";
 import type { ResultMeta } from "../../src/types.ts";
 
 /** Options of `memoryBackend`. */
@@ -103,6 +103,21 @@ export class MemoryBackend implements ResultBackend {
     this.kv.delete(`celery-taskset-meta-${groupId}.s`);
     this.kv.delete(`celery-taskset-meta-${groupId}.t`);
     return Promise.resolve();
+  }
+
+  recordWorker(info: WorkerInfo, ttlMs: number): Promise<void> {
+    this.write(`celeriac-worker-${info.hostname}`, JSON.stringify(info), ttlMs);
+    return Promise.resolve();
+  }
+
+  workers(): Promise<WorkerInfo[]> {
+    const out: WorkerInfo[] = [];
+    for (const k of [...this.kv.keys()]) {
+      if (!k.startsWith("celeriac-worker-")) continue;
+      const v = this.read(k);
+      if (v != null) out.push(JSON.parse(v) as WorkerInfo);
+    }
+    return Promise.resolve(out);
   }
 
   private read(key: string): string | null {

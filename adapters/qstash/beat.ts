@@ -4,13 +4,15 @@
  * Beat still claims each slot once, so a retried or duplicated delivery sends nothing twice.
  * @module
  */
-import { Client } from "@upstash/qstash";
-import { AdapterError, ConfigError, SignatureError } from "../../src/errors.ts";
 import type { TickReport } from "../../src/beat/beat.ts";
+import { ConfigError, SignatureError } from "../../src/errors.ts";
+import { DEFAULT_BASE_URL, guarded, qstashCall } from "./http.ts";
+import { clientPublisher, fetchPublisher, type QStashClientLike } from "./publisher.ts";
 
 /** Options of `qstashBeatSchedule`. */
 export interface QStashBeatScheduleOptions {
-  token: string;
+  /** QStash token (`QSTASH_TOKEN`); not needed with `client`. */
+  token?: string;
   /** Your tick route (served by `qstashBeatHandler`). */
   tickUrl: string;
   baseUrl?: string;
@@ -18,20 +20,19 @@ export interface QStashBeatScheduleOptions {
   cron?: string;
   /** Fixed id, so running this again updates the schedule instead of adding one (default `celeriac-beat`). */
   scheduleId?: string;
-  client?: Client;
+  /** Create it through this official `@upstash/qstash` `Client` instead of `fetch`. */
+  client?: QStashClientLike;
+  /** Deadline of the call in ms (default 10 000) → `AdapterError{retryable:true}`. */
+  timeoutMs?: number;
 }
 
 /** Create or update the QStash schedule that drives beat; returns its id. */
 export async function qstashBeatSchedule(o: QStashBeatScheduleOptions): Promise<string> {
-  const client = o.client ?? new Client({ token: o.token, baseUrl: o.baseUrl, enableTelemetry: false });
-  try {
-    const r = await client.schedules.create({
-      destination: o.tickUrl, cron: o.cron ?? "* * * * *", scheduleId: o.scheduleId ?? "celeriac-beat", body: "",
-    });
-    return r.scheduleId;
-  } catch (cause) {
-    throw new AdapterError("qstash", `schedule create at ${o.baseUrl ?? "https://qstash.upstash.io"} failed: ${String((cause as Error)?.message ?? cause).slice(0, 200)}`, { cause });
-  }
+  if (!o.client && !o.token) throw new ConfigError("qstashBeatSchedule needs { token } (QSTASH_TOKEN) or { client }");
+  const endpoint = o.baseUrl ?? DEFAULT_BASE_URL;
+  const via = o.client ? clientPublisher(o.client) : fetchPublisher(qstashCall(o.token!, endpoint));
+  const req = { destination: o.tickUrl, cron: o.cron ?? "* * * * *", scheduleId: o.scheduleId ?? "celeriac-beat" };
+  return guarded("schedule create", endpoint, o.timeoutMs ?? 10_000, (signal) => via.schedule(req, signal));
 }
 
 /** What the tick handler needs of an app. */

@@ -1,24 +1,25 @@
 /**
- * QStash as a push broker: `publish` sends each Celery envelope to your worker's URL through
- * the official `@upstash/qstash` Client (one message = one publish, many = one `/v2/batch`);
- * QStash then POSTs it, signed, to `worker.fetch` (verify with `qstashVerifier`). Storage and
- * transport only: retries, ETA, revocation and canvas stay in the core.
+ * QStash as a push broker: `publish` sends each Celery envelope to your worker's URL over
+ * QStash's v2 HTTP API with plain `fetch` (one message = one publish, many = one `/v2/batch`),
+ * or through an official `@upstash/qstash` `Client` you pass as `client`. QStash then POSTs it,
+ * signed, to `worker.fetch` (verify with `qstashVerifier`). Storage and transport only:
+ * retries, ETA, revocation and canvas stay in the core.
  * @module
  */
-import { Client } from "@upstash/qstash";
-import { AdapterError, CeleriacError } from "../../src/errors.ts";
+import { ConfigError } from "../../src/errors.ts";
 import type { Broker, BrokerCapabilities, OutboundMessage } from "../../src/ports.ts";
+import { ADAPTER, DEFAULT_BASE_URL, guarded, qstashCall, type PublishRequest } from "./http.ts";
+import { clientPublisher, fetchPublisher, type QStashClientLike } from "./publisher.ts";
 
-/** Adapter name used in errors and `Broker.name`. */
-export const ADAPTER = "qstash";
+export { ADAPTER };
 
 /** QStash's longest delay on the free plan (7 days); paid plans allow more (`maxDelaySeconds`). */
 export const DEFAULT_MAX_DELAY_SECONDS = 7 * 86_400;
 
 /** Options of `qstashBroker`. */
 export interface QStashBrokerOptions {
-  /** QStash token (`QSTASH_TOKEN`). */
-  token: string;
+  /** QStash token (`QSTASH_TOKEN`); not needed with `client`. */
+  token?: string;
   /** The URL QStash delivers to: your route that calls `app.worker({ http: { verify } }).fetch`. */
   workerUrl: string;
   /** QStash API URL (default `https://qstash.upstash.io`; `http://127.0.0.1:8080` for `celeriac dev`). */
@@ -37,8 +38,11 @@ export interface QStashBrokerOptions {
   retries?: number;
   /** Deadline of each QStash API call in ms (default 10 000) → `AdapterError{retryable:true}`. */
   timeoutMs?: number;
-  /** Use this Client instead of one built from `token`/`baseUrl`. */
-  client?: Client;
+  /**
+   * Send through this official `@upstash/qstash` `Client` instead of `fetch` (then `token` is
+   * not read; `baseUrl` only names the endpoint in errors).
+   */
+  client?: QStashClientLike;
 }
 
 /** Deduplication id: a double send of one message runs once; its retries and re-delays are new. */
@@ -52,31 +56,14 @@ export function dedupId(m: OutboundMessage, deliverAt: number | undefined): stri
 
 /** The QStash push broker. */
 export function qstashBroker(opts: QStashBrokerOptions): Broker {
-  const client = opts.client ?? new Client({ token: opts.token, baseUrl: opts.baseUrl, enableTelemetry: false });
-  const endpoint = opts.baseUrl ?? "https://qstash.upstash.io";
+  if (!opts.client && !opts.token) throw new ConfigError("qstashBroker needs { token } (QSTASH_TOKEN) or { client }");
+  if (!opts.workerUrl) throw new ConfigError("qstashBroker needs { workerUrl } (the URL QStash delivers to)");
+  const endpoint = opts.baseUrl ?? DEFAULT_BASE_URL;
+  const via = opts.client ? clientPublisher(opts.client) : fetchPublisher(qstashCall(opts.token!, endpoint));
   const maxDelayMs = (opts.maxDelaySeconds ?? DEFAULT_MAX_DELAY_SECONDS) * 1000;
   const upserted = new Map<string, Promise<void>>();
 
-  const guard = async <T>(op: string, fn: () => Promise<T>): Promise<T> => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const ms = opts.timeoutMs ?? 10_000;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new AdapterError(ADAPTER, `${op} at ${endpoint} timed out after ${ms} ms`)), ms);
-    });
-    try {
-      return await Promise.race([fn(), deadline]);
-    } catch (cause) {
-      if (cause instanceof CeleriacError) throw cause;
-      const status = (cause as { status?: number })?.status;
-      const detail = String((cause as Error)?.message ?? cause).slice(0, 200);
-      const retryable = status == null || status >= 500 || status === 429;
-      throw new AdapterError(ADAPTER, `${op} at ${endpoint} failed${status ? ` (HTTP ${status})` : ""}: ${detail}`, { cause, retryable });
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-
-  const request = (m: OutboundMessage, now: number) => {
+  const request = (m: OutboundMessage, now: number): PublishRequest => {
     const deliverAt = m.notBefore && m.notBefore > now ? Math.min(m.notBefore, now + maxDelayMs) : undefined;
     const queue = opts.queues?.[m.queue] ? m.queue : undefined;
     return {
@@ -87,10 +74,10 @@ export function qstashBroker(opts: QStashBrokerOptions): Broker {
     };
   };
 
-  const ensureQueue = (name: string): Promise<void> => {
+  const ensureQueue = (name: string, signal: AbortSignal): Promise<void> => {
     let p = upserted.get(name);
     if (!p) {
-      p = client.queue({ queueName: name }).upsert({ parallelism: opts.queues![name]!.parallelism });
+      p = via.upsertQueue(name, opts.queues![name]!.parallelism, signal);
       upserted.set(name, p.catch(() => void upserted.delete(name)));
     }
     return p;
@@ -104,11 +91,9 @@ export function qstashBroker(opts: QStashBrokerOptions): Broker {
       if (!messages.length) return;
       const now = Date.now();
       const reqs = messages.map((m) => request(m, now));
-      await guard("publish", async () => {
-        await Promise.all([...new Set(reqs.flatMap((r) => r.queueName ? [r.queueName] : []))].map(ensureQueue));
-        if (reqs.length > 1) return void await client.batch(reqs);
-        const { queueName, ...one } = reqs[0]!;
-        await (queueName ? client.queue({ queueName }).enqueue(one) : client.publish(one));
+      await guarded("publish", endpoint, opts.timeoutMs ?? 10_000, async (signal) => {
+        await Promise.all([...new Set(reqs.flatMap((r) => r.queueName ? [r.queueName] : []))].map((q) => ensureQueue(q, signal)));
+        await (reqs.length > 1 ? via.batch(reqs, signal) : via.publish(reqs[0]!, signal));
       });
     },
     // Revocations live in the result backend (`app.revoke` stores REVOKED); the push path reads

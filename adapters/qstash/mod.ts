@@ -12,5 +12,6 @@
  * @module
  */
 export { ADAPTER, DEFAULT_MAX_DELAY_SECONDS, dedupId, qstashBroker, type QStashBrokerOptions } from "./broker.ts";
-export { qstashVerifier, type QStashEnv, type QStashVerifierOptions } from "./verifier.ts";
+export { qstashVerifier, type QStashEnv, type QStashReceiverLike, type QStashReceiverOptions, type QStashVerifierOptions } from "./verifier.ts";
+export type { QStashClientLike } from "./publisher.ts";
 export { qstashBeatHandler, qstashBeatSchedule, type BeatHost, type QStashBeatScheduleOptions } from "./beat.ts";

@@ -12,33 +12,37 @@ const KiB = 1024;
 const out = mkdtempSync(join(tmpdir(), "celeriac-bundle-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-/** Bundle one wrangler config; raw and gzip -9 bytes of the script. */
-async function bundle(config: string): Promise<{ raw: number; gzip: number }> {
+/** Bundle one wrangler config; raw and gzip -9 bytes of the script, and the bundled input files. */
+async function bundle(config: string): Promise<{ raw: number; gzip: number; inputs: string[] }> {
   const dir = join(out, config.replace(/\W+/g, "_"));
-  await promisify(execFile)("node_modules/.bin/wrangler", ["deploy", "--dry-run", "--minify", "--outdir", dir, "-c", config], {
+  await promisify(execFile)("node_modules/.bin/wrangler", ["deploy", "--dry-run", "--minify", "--outdir", dir, "--metafile", join(dir, "meta.json"), "-c", config], {
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" },
     timeout: 120_000,
   });
   const js = readdirSync(dir).find((f) => f.endsWith(".js"));
+  const inputs = Object.keys((JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as { inputs: object }).inputs);
   const code = readFileSync(join(dir, js!));
   const sizes = { raw: code.length, gzip: gzipSync(code, { level: 9 }).length };
   console.log(`${config}: ${(sizes.raw / KiB).toFixed(1)} KiB raw, ${(sizes.gzip / KiB).toFixed(1)} KiB gzip -9`);
-  return sizes;
+  return { ...sizes, inputs };
 }
 
 describe("bundle budget (wrangler deploy --dry-run --minify, gzip -9)", () => {
   it("a memory-only Worker (wrangler.toml → test/fixtures/worker-app.ts) stays under its ceiling", async () => {
-    // Target 20 KiB (issue #13): met at 19.1 KiB once zod was gone; the core has grown since
-    // (decode.ts, http.ts, batch.ts, canvas/plan.ts: 23.9 KiB). The ceiling guards against more.
+    // Budget 20 KiB (issue #13), not met: 24.0 KiB. What the fixture uses is in the bundle by
+    // design (worker + fetch handler 5.9, canvas for chain() 3.5, beat 2.4, memory adapters 2.0,
+    // envelope checks 1.5, decode of compressed/protocol 1 bodies 1.0, results 1.2 KiB gzip);
+    // see README "Bundle size". The ceiling guards against growth.
     const { gzip } = await bundle("wrangler.toml");
-    expect(gzip).toBeLessThanOrEqual(26 * KiB);
+    expect(gzip).toBeLessThanOrEqual(25 * KiB);
   }, 120_000);
 
-  it("core + upstash-redis + hono adapter + qstash adapter + celeriacWorker stays under its ceiling", async () => {
-    // Target 64 KiB (issue #13); the vendor clients alone are ≈ 42.6 KiB. Not met (76.5 KiB):
-    // the ceiling guards against growth until the core shrinks (see README "Bundle size").
-    const { gzip } = await bundle("test/fixtures/full.wrangler.toml");
-    expect(gzip).toBeLessThanOrEqual(80 * KiB);
+  it("core + upstash-redis + hono adapter + qstash adapter + celeriacWorker stays within the 64 KiB budget", async () => {
+    // Budget 64 KiB (issue #13): 60.9 KiB since the QStash adapter speaks HTTP with fetch and
+    // checks signatures with Web Crypto (@upstash/qstash + jose were 17.5 KiB of it).
+    const { gzip, inputs } = await bundle("test/fixtures/full.wrangler.toml");
+    expect(gzip).toBeLessThanOrEqual(64 * KiB);
+    expect(inputs.filter((p) => /node_modules\/(@upstash\/qstash|jose|neverthrow)\//.test(p))).toEqual([]);
   }, 120_000);
 
   it.each(["test/fixtures/queues.wrangler.toml", "examples/hono-cloudflare/wrangler.toml"])("%s bundles for deploy", async (config) => {

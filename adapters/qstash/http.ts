@@ -45,8 +45,8 @@ export class QStashHttpError extends Error {
   }
 }
 
-/** `call(path, init)`: one authorized request to `<baseUrl>/<path>`; non-2xx throws `QStashHttpError`. */
-export type QStashCall = (path: string, init: { headers?: HeadersInit; body?: string; signal?: AbortSignal }) => Promise<Response>;
+/** `call(path, init)`: one authorized POST to `<baseUrl>/<path>`, resolving to the response text; non-2xx throws `QStashHttpError`. */
+export type QStashCall = (path: string, init: { headers?: HeadersInit; body?: string; signal?: AbortSignal }) => Promise<string>;
 
 /** Network failures (not HTTP statuses) are tried again this many times, 50 ms then 150 ms apart. */
 const NETWORK_RETRIES = 2;
@@ -66,8 +66,9 @@ export function qstashCall(token: string, baseUrl: string = DEFAULT_BASE_URL): Q
         await sleep(50 * 3 ** attempt, signal);
       }
     }
-    if (!res.ok) throw new QStashHttpError((await res.text().catch(() => "")) || res.statusText, res.status);
-    return res;
+    const text = await res.text().catch(() => "");
+    if (!res.ok) throw new QStashHttpError(text || res.statusText, res.status);
+    return text;
   };
 }
 

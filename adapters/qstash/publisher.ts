@@ -51,8 +51,8 @@ export function fetchPublisher(call: QStashCall): Publisher {
     },
     async schedule(o, signal) {
       const headers = { ...JSON_TYPE, "upstash-cron": o.cron, "upstash-schedule-id": o.scheduleId };
-      const res = await call(`v2/schedules/${o.destination}`, { headers, body: "", signal });
-      return ((await res.json()) as { scheduleId: string }).scheduleId;
+      const text = await call(`v2/schedules/${o.destination}`, { headers, body: "", signal });
+      return (JSON.parse(text) as { scheduleId: string }).scheduleId;
     },
   };
 }

@@ -44,6 +44,11 @@ export interface CeleriacConf {
   timezone?: string;
   /** Seconds; beat skips slots older than this (default: min(period, 1 h)). */
   beatStartingDeadline?: number | null;
+  /**
+   * Celery's `result_extended`: records also carry `name`, `args`, `kwargs`, `worker`,
+   * `retries` and `queue` (what the dashboard shows). Default false, as in Celery.
+   */
+  resultExtended?: boolean;
   /** Extra settings read by other parts. */
   [setting: string]: unknown;
 }

@@ -22,7 +22,7 @@ import { customHeaders, requestOf, TaskContext } from "./context.ts";
 import { onChordPart, onFailure, onSuccess } from "./follow-up.ts";
 import { runWithLimits } from "./limits.ts";
 import { watchSoftLimit } from "./soft-limit.ts";
-import { resultWrite, type Effects, type Execution } from "./outcome.ts";
+import { extendedMeta, resultWrite, type Effects, type Execution } from "./outcome.ts";
 import { exceptionRepr, type TaskEvent, type TaskEventListener } from "./events.ts";
 
 /** The parts of a delivery the executor reads. */
@@ -103,7 +103,7 @@ export class Executor {
     const { ctrl, release } = childController(signal);
     const softLimit = watchSoftLimit(ctrl.signal);
     const store = async (state: string, meta: unknown): Promise<void> => {
-      await this.app.backend.set([resultWrite(this.app, h.id, state, meta, { parentId: h.parent_id, groupId: h.group })]);
+      await this.app.backend.set([resultWrite(this.app, h.id, state, meta, { parentId: h.parent_id, groupId: h.group, extended: extendedMeta(this.app, msg, this.hostname) })]);
     };
     const ctx = new TaskContext({
       request: requestOf(msg, this.hostname, redelivered), signal: ctrl.signal, store, clock: this.app.clock,
@@ -205,6 +205,7 @@ export class Executor {
   private write(msg: TaskMessage, state: string, result: unknown, traceback: string | null, children: string[] = []): ReturnType<typeof resultWrite> {
     return resultWrite(this.app, msg.headers.id, state, result, {
       traceback, children: children.map((c) => [[c, null], null]), parentId: msg.headers.parent_id, groupId: msg.headers.group,
+      extended: extendedMeta(this.app, msg, this.hostname),
     });
   }
 }

@@ -103,7 +103,7 @@ export function renderLive(s: Snapshot): string {
 /** The whole page; `nonce` is the CSP nonce of its one style and one script. */
 export function renderPage(s: Snapshot, opts: { base: string; pollMs: number; nonce: string }): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>celeriac · ${escapeHtml(s.app)}</title><style nonce="${opts.nonce}">${PAGE_STYLE}</style></head>
+<link rel="icon" href="data:,"><title>celeriac · ${escapeHtml(s.app)}</title><style nonce="${opts.nonce}">${PAGE_STYLE}</style></head>
 <body data-base="${escapeHtml(opts.base)}" data-poll-ms="${opts.pollMs}"><header><h1>celeriac · ${escapeHtml(s.app)}</h1><p id="flash" role="status"></p></header>
 <main id="live">${renderLive(s)}</main><script nonce="${opts.nonce}">${PAGE_SCRIPT}</script></body></html>`;
 }

@@ -94,7 +94,7 @@ export function dashboard(app: Celeriac, opts: DashboardOptions = {}): Hono {
   const base = (c: Context): string => opts.basePath ?? new URL(c.req.url).pathname.replace(/\/+$/, "");
   ui.get("/", async (c) => {
     const n = nonce();
-    const csp = `default-src 'none'; script-src 'nonce-${n}'; style-src 'nonce-${n}'; connect-src 'self'; img-src 'self'; ` +
+    const csp = `default-src 'none'; script-src 'nonce-${n}'; style-src 'nonce-${n}'; connect-src 'self'; img-src 'self' data:; ` +
       `base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
     return html(renderPage(await snapshot(app, limits), { base: base(c), pollMs, nonce: n }), { "content-security-policy": csp });
   });

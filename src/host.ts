@@ -11,6 +11,7 @@ import type { TaskMessage } from "./message.ts";
 import type { Broker, ResultBackend } from "./ports.ts";
 import type { AsyncResult, ResultHost } from "./result.ts";
 import type { Task, TaskHost } from "./task.ts";
+import type { Tracing } from "./tracing.ts";
 
 /** Where the core reads the time: epoch milliseconds. */
 export interface Clock {
@@ -71,5 +72,7 @@ export interface AppHost extends TaskHost, ResultHost {
   publish(messages: TaskMessage[]): Promise<void>;
   /** Result TTL in ms (null = forever). */
   resultTtlMs(): number | null;
+  /** Spans around publish and execute (src/tracing.ts); none by default. */
+  readonly tracing?: Tracing;
   sendTask(name: string, args?: unknown[], opts?: ApplyOptions): Promise<AsyncResult>;
 }

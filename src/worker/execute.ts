@@ -113,9 +113,11 @@ export class Executor {
     // worker, which leaves the message unacked for redelivery instead of failing a good task.
     if (o.trackStarted && !ignore) await store(STARTED, { pid: null, hostname: this.hostname });
     const args = Object.keys(msg.kwargs).length ? [...msg.args, msg.kwargs] : [...msg.args];
-    const call = (): Promise<unknown> => Promise.resolve().then(() =>
+    const direct = (): Promise<unknown> => Promise.resolve().then(() =>
       (task.fn as (...a: unknown[]) => unknown)(...(o.bind ? [ctx, ...args] : args))
     );
+    const tracing = this.app.tracing; // a consumer span around the call (src/tracing.ts)
+    const call = tracing ? (): Promise<unknown> => tracing.execute(msg, direct) : direct;
     const [hard, soft] = h.timelimit;
     let retval: unknown;
     this.emit("task-started", msg);

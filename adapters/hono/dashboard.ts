@@ -91,7 +91,8 @@ export function dashboard(app: Celeriac, opts: DashboardOptions = {}): Hono {
     }
     await next();
   });
-  const base = (c: Context): string => opts.basePath ?? new URL(c.req.url).pathname.replace(/\/+$/, "");
+  // The page's own path, trailing slashes dropped and leading ones collapsed ("//x" is another host to fetch()).
+  const base = (c: Context): string => (opts.basePath ?? new URL(c.req.url).pathname).replace(/\/+$/, "").replace(/^\/+/, "/");
   ui.get("/", async (c) => {
     const n = nonce();
     const csp = `default-src 'none'; script-src 'nonce-${n}'; style-src 'nonce-${n}'; connect-src 'self'; img-src 'self' data:; ` +

@@ -43,6 +43,14 @@ describe("dashboard(app, opts)", () => {
     expect(() => dashboard(app, { insecure: true })).not.toThrow();
   });
 
+  it("the page's own requests go to its mount path, or basePath (trailing and doubled slashes dropped)", async () => {
+    const { api } = setup();
+    expect(await (await api.request("/celeriac", { headers: AUTH })).text()).toContain('data-base="/celeriac"');
+    const app = new Celeriac("p");
+    const proxied = new Hono().route("/x", dashboard(app, { insecure: true, basePath: "//evil.example/ops/" }));
+    expect(await (await proxied.request("/x")).text()).toContain('data-base="/evil.example/ops"');
+  });
+
   it("every route needs auth: 401 with a challenge, nothing run", async () => {
     const { api, app } = setup();
     const r = await app.sendTask("t.ok", ["a"]);

@@ -107,13 +107,13 @@ export class RedisBackend implements ResultBackend {
   }
 }
 
-/** Ack `tags` and store `results` in one script call (the broker's ack and `set` share it). */
+/** Ack `tags` and store `results` in one script call (the broker's ack and `set` share it); the ids join the `recent` index. */
 export async function settleOn(redis: Redis, keys: BrokerKeys, tags: string[], results: ResultWrite[]): Promise<void> {
   const meta = resultKeys(keys.prefix);
   await runScript(redis, settle, {
     keys: { unacked: keys.unacked, unackedIndex: keys.unackedIndex, recent: meta.recent },
     more: results.map((r) => meta.meta(r.meta.task_id)),
-    args: [tags.length, ...tags, ...results.flatMap((r) => [JSON.stringify(r.meta), r.ttlMs ?? 0]), RECENT_MAX],
+    args: [tags.length, ...tags, ...results.flatMap((r) => [JSON.stringify(r.meta), r.ttlMs ?? 0]), Date.now(), RECENT_MAX],
   });
 }
 

@@ -36,10 +36,13 @@ function queues(s: Snapshot): string {
 <table><thead><tr><th>queue</th><th>waiting</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
+// The running tasks a worker reported (`activeTasks`), as `name[id]`.
+const running = (w: WorkerRow): string => (w.activeTasks ?? []).map((t) => `${t.name}[${t.id}]`).join(", ");
+
 function worker(now: number, w: WorkerRow): string {
   const state = w.online ? "online" : "offline";
   return `<tr data-worker="${escapeHtml(w.hostname)}" data-online="${w.online}">${td(w.hostname)}<td><span class="badge ${state}">${state}</span></td>` +
-    `${td(ago(now, w.timestamp * 1000))}${td(w.active, "num")}${td(w.processed, "num")}${td((w.queues ?? []).join(", "))}${td(w.mode)}</tr>`;
+    `${td(ago(now, w.timestamp * 1000))}${td(w.active, "num")}${td(running(w), "running")}${td(w.processed, "num")}${td((w.queues ?? []).join(", "))}${td(w.mode)}</tr>`;
 }
 
 function workers(s: Snapshot): string {
@@ -47,7 +50,7 @@ function workers(s: Snapshot): string {
     ? `<p class="muted">This result backend keeps no worker presences.</p>`
     : s.workers.length === 0
     ? `<p class="muted">No worker has reported yet.</p>`
-    : `<table><thead><tr><th>worker</th><th>state</th><th>heartbeat</th><th>active</th><th>processed</th><th>queues</th><th>mode</th></tr></thead>` +
+    : `<table><thead><tr><th>worker</th><th>state</th><th>heartbeat</th><th>active</th><th>running</th><th>processed</th><th>queues</th><th>mode</th></tr></thead>` +
       `<tbody>${s.workers.map((w) => worker(s.now, w)).join("")}</tbody></table>`;
   return `<section id="workers"><h2>Workers</h2>${body}</section>`;
 }

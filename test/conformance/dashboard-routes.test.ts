@@ -123,7 +123,8 @@ describe("dashboard(app, opts)", () => {
   it("workers are online while now < timestamp + 2 * freq", async () => {
     const { app, api, clock, backend } = setup();
     const base = { sw_ident: "celeriac", sw_ver: "0", sw_sys: "test", queues: ["celery", "media"], mode: "loop" as const, active: 1, processed: 7 };
-    await backend.recordWorker({ ...base, hostname: "w1@h", timestamp: clock.now() / 1000, freq: 2 }, 60_000);
+    const activeTasks = [{ id: "abc", name: XSS, time_start: clock.now() / 1000 }];
+    await backend.recordWorker({ ...base, hostname: "w1@h", timestamp: clock.now() / 1000, freq: 2, activeTasks }, 60_000);
     await backend.recordWorker({ ...base, hostname: "w2@h", timestamp: clock.now() / 1000 - 5, freq: 2 }, 60_000);
     const s = await (await api.request("/celeriac/api/snapshot", { headers: AUTH })).json() as Snapshot;
     expect(s.workers!.map((w) => [w.hostname, w.online, w.processed])).toEqual([["w1@h", true, 7], ["w2@h", false, 7]]);
@@ -131,6 +132,7 @@ describe("dashboard(app, opts)", () => {
     const page = await (await api.request("/celeriac/fragment", { headers: AUTH })).text();
     expect(page).toContain('data-worker="w1@h" data-online="true"');
     expect(page).toContain('data-worker="w2@h" data-online="false"');
+    expect(page).toContain('<td class="running">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;[abc]</td>');
     void app;
   });
 

@@ -91,8 +91,12 @@ export function taskRow(m: ResultMeta): TaskRow {
   };
 }
 
+/** Dead-letter payloads larger than this are listed without decoding (a compressed body could expand a lot). */
+const MAX_DECODED_PAYLOAD = 256 * 1024;
+
 async function deadRow(d: { payload: string; queue: string; reason: string; at: string }): Promise<DeadRow> {
   const row: DeadRow = { id: null, task: null, args: null, queue: d.queue, reason: d.reason, at: d.at };
+  if (d.payload.length > MAX_DECODED_PAYLOAD) return row;
   try {
     const msg = await decodeIncoming(d.payload);
     Object.assign(row, { id: msg.headers.id, task: msg.headers.task, args: msg.args });

@@ -62,7 +62,7 @@ function outcome(t: TaskRow): string {
   }
   const result = t.result === null ? "" : `<code class="result">${escapeHtml(short(t.result))}</code>`;
   const tb = t.traceback
-    ? `<details data-key="tb-${escapeHtml(t.id)}"><summary>traceback</summary><pre class="traceback">${escapeHtml(t.traceback)}</pre></details>`
+    ? `<details data-key="tb-${escapeHtml(t.id)}"><summary>traceback</summary><pre class="traceback">${escapeHtml(short(t.traceback, 20_000))}</pre></details>`
     : "";
   return result + tb;
 }

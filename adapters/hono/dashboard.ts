@@ -11,10 +11,10 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Celeriac } from "../../src/app.ts";
-import { ConfigError } from "../../src/errors.ts";
+import { AdapterError, ConfigError } from "../../src/errors.ts";
 import { isPullBroker } from "../../src/ports.ts";
 import type { Auth } from "./auth.ts";
-import { snapshot, type SnapshotLimits } from "./dashboard-data.ts";
+import { snapshot, type Snapshot, type SnapshotLimits } from "./dashboard-data.ts";
 import { renderLive, renderPage } from "./dashboard-html.ts";
 import { fail, json } from "./routes.ts";
 
@@ -80,6 +80,10 @@ export function dashboard(app: Celeriac, opts: DashboardOptions = {}): Hono {
   }
   const pollMs = Math.max(250, Math.floor(opts.pollMs ?? 2000));
   if (!Number.isFinite(pollMs)) throw new ConfigError(`[hono] dashboard: pollMs must be a number, got ${String(opts.pollMs)}`);
+  for (const k of ["tasks", "deadLetters"] as const) {
+    const n = opts[k];
+    if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 1000)) throw new ConfigError(`[hono] dashboard: ${k} must be an integer 1–1000, got ${String(n)}`);
+  }
   const limits: SnapshotLimits = { queues: opts.queues, tasks: opts.tasks, deadLetters: opts.deadLetters };
   const challenge = (auth as { challenge?: string } | undefined)?.challenge ?? "Bearer";
   const ui = new Hono();
@@ -93,14 +97,23 @@ export function dashboard(app: Celeriac, opts: DashboardOptions = {}): Hono {
   });
   // The page's own path, trailing slashes dropped and leading ones collapsed ("//x" is another host to fetch()).
   const base = (c: Context): string => (opts.basePath ?? new URL(c.req.url).pathname).replace(/\/+$/, "").replace(/^\/+/, "/");
-  ui.get("/", async (c) => {
+  // A store that is down answers 503 with the adapter's message (no secrets in it); the page shows it stale.
+  const read = async (render: (snap: Snapshot) => Response): Promise<Response> => {
+    try {
+      return render(await snapshot(app, limits));
+    } catch (err) {
+      if (err instanceof AdapterError) return fail(503, err.message, {}, { "retry-after": "5", ...SECURITY_HEADERS });
+      throw err;
+    }
+  };
+  ui.get("/", (c) => {
     const n = nonce();
     const csp = `default-src 'none'; script-src 'nonce-${n}'; style-src 'nonce-${n}'; connect-src 'self'; img-src 'self' data:; ` +
       `base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
-    return html(renderPage(await snapshot(app, limits), { base: base(c), pollMs, nonce: n }), { "content-security-policy": csp });
+    return read((snap) => html(renderPage(snap, { base: base(c), pollMs, nonce: n }), { "content-security-policy": csp }));
   });
-  ui.get("/fragment", async () => html(renderLive(await snapshot(app, limits))));
-  ui.get("/api/snapshot", async () => json(200, await snapshot(app, limits), SECURITY_HEADERS));
+  ui.get("/fragment", () => read((snap) => html(renderLive(snap))));
+  ui.get("/api/snapshot", () => read((snap) => json(200, snap, SECURITY_HEADERS)));
   ui.post("/api/*", bodyLimit({ maxSize: 4096, onError: () => fail(413, "body too large") }));
   ui.post("/api/revoke/:id", async (c) => {
     const id = c.req.param("id");

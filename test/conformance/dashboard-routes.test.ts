@@ -5,7 +5,7 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { memoryBackend, memoryBroker } from "../../adapters/memory/mod.ts";
 import { basic, bearer, CSRF_HEADER, dashboard, type Snapshot } from "../../adapters/hono/mod.ts";
-import { Celeriac, ConfigError } from "../../mod.ts";
+import { AdapterError, Celeriac, ConfigError } from "../../mod.ts";
 import { manualClock } from "../support/clock.ts";
 
 const TOKEN = "s3cret-token";
@@ -41,6 +41,8 @@ describe("dashboard(app, opts)", () => {
     const app = new Celeriac("x");
     expect(() => dashboard(app)).toThrow(ConfigError);
     expect(() => dashboard(app, { insecure: true })).not.toThrow();
+    expect(() => dashboard(app, { insecure: true, tasks: 0 })).toThrow(ConfigError);
+    expect(() => dashboard(app, { insecure: true, deadLetters: 5000 })).toThrow(/deadLetters must be an integer 1–1000/);
   });
 
   it("the page's own requests go to its mount path, or basePath (trailing and doubled slashes dropped)", async () => {
@@ -149,6 +151,16 @@ describe("dashboard(app, opts)", () => {
     expect([ok.status, await ok.json()]).toEqual([200, { revoked: [r.id] }]);
     expect(await app.AsyncResult(r.id).state).toBe("REVOKED");
     expect((await app.worker().drain()).revoked).toBe(1); // the worker does not run it
+  });
+
+  it("a store that is down: 503 with the adapter's message on the page, the fragment and the JSON", async () => {
+    const { app, api, backend } = setup();
+    backend.recent = () => Promise.reject(new AdapterError("memory", "recent failed: connection refused", { retryable: true }));
+    for (const path of ["/celeriac", "/celeriac/fragment", "/celeriac/api/snapshot"]) {
+      const res = await api.request(path, { headers: AUTH });
+      expect([res.status, res.headers.get("retry-after"), (await res.json()).error]).toEqual([503, "5", "[celeriac] [memory] recent failed: connection refused"]);
+    }
+    void app;
   });
 
   it("revoke refuses an over-long id; redrive moves dead letters back and checks its body", async () => {

@@ -84,7 +84,7 @@ describe("dashboard(app, opts)", () => {
     await app.worker().drain();
     const progress = await app.sendTask("t.progress");
     const running = app.worker().drain();
-    await expect.poll(() => progress.state).toBe("PROGRESS");
+    await expect.poll(() => progress.state, { timeout: 10_000 }).toBe("PROGRESS");
     const res = await api.request("/celeriac", { headers: AUTH });
     expect(res.status).toBe(200);
     const csp = res.headers.get("content-security-policy")!;

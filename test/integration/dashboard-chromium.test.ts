@@ -33,7 +33,7 @@ beforeAll(async () => {
       "--disable-component-update", "--disable-sync"],
     viewport: { width: 1400, height: 1000 },
   });
-});
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -86,7 +86,7 @@ describe("dashboard in headless Chromium", () => {
       const row = (id: string) => page.locator(`tr[data-task-id="${id}"]`);
       await page.goto(`${served.url}/celeriac`);
       await page.waitForSelector(`tr[data-task-id="${ok.id}"][data-state="SUCCESS"]`);
-      await expect.poll(() => row(ok.id).locator(".call").textContent()).toBe("shop.add([2,3])");
+      expect(await row(ok.id).locator(".call").textContent()).toBe("shop.add([2,3])");
       expect(await row(ok.id).locator(".result").textContent()).toBe("5");
       await page.waitForSelector(`tr[data-task-id="${failed.id}"][data-state="FAILURE"]`);
       expect(await row(failed.id).locator(".call").textContent()).toBe('shop.charge(["<b>4242</b>"])'); // shown as text
@@ -112,7 +112,7 @@ describe("dashboard in headless Chromium", () => {
       expect(await app.AsyncResult(retrying.id).state).toBe("REVOKED");
 
       await page.locator('button[data-action="redrive"]').click();
-      await expect.poll(() => page.locator("#count-dead").textContent()).toBe("0");
+      await expect.poll(() => page.locator("#count-dead").textContent(), { timeout: 15_000 }).toBe("0");
       expect(await page.locator("#flash").textContent()).toBe("redrove 1");
       expect(await page.locator(`tr[data-queue="celery"] .waiting`).textContent()).toBe("1");
       expect(await broker.size("celery")).toBe(1);
@@ -128,5 +128,5 @@ describe("dashboard in headless Chromium", () => {
       await served.stop();
     }
     expect(await progress.get({ timeout: 10_000 })).toBe("imported");
-  });
+  }, 120_000); // a deadline for a loaded machine, not a measured time
 });

@@ -18,7 +18,7 @@ import { routeOf, taskMessage } from "./send.ts";
 import { REVOKED, READY_STATES } from "./states.ts";
 import { Task, type BoundTaskFn, type TaskFn, type TaskOptions } from "./task.ts";
 import type { Tracing } from "./tracing.ts";
-import type { SignatureDict } from "./types.ts";
+import type { ResultMeta, SignatureDict } from "./types.ts";
 import { naiveUtc } from "./util/time.ts";
 import { Worker, type WorkerOptions } from "./worker/worker.ts";
 
@@ -140,6 +140,7 @@ export class Celeriac implements AppHost {
     const metas = await this.backend.mget(ids);
     const writes = ids.flatMap((id, i) => metas[i] && READY_STATES.has(metas[i]!.status) ? [] : [{
       meta: {
+        ...keptOnRevoke(metas[i]),
         status: REVOKED, result: { exc_type: "TaskRevokedError", exc_message: ["revoked"], exc_module: "celery.exceptions" },
         traceback: null, children: [], date_done: naiveUtc(this.clock.now()), task_id: id,
       },
@@ -176,4 +177,13 @@ export class Celeriac implements AppHost {
   route(name: string): { queue?: string; priority?: number } {
     return routeOf(this.conf.taskRoutes, name);
   }
+}
+
+// What a REVOKED record keeps of the record it replaces: the group and parent, and Celery's
+// `result_extended` fields (name, args, ...) so monitors still show what was revoked.
+function keptOnRevoke(meta: ResultMeta | null | undefined): Partial<ResultMeta> {
+  const kept: Partial<ResultMeta> = {};
+  if (!meta) return kept;
+  for (const k of ["group_id", "parent_id", "name", "args", "kwargs", "worker", "retries", "queue"]) if (k in meta) kept[k] = meta[k];
+  return kept;
 }

@@ -108,6 +108,7 @@ describe("dashboard in headless Chromium", () => {
 
       await row(retrying.id).locator('button[data-action="revoke"]').click();
       await page.waitForSelector(`tr[data-task-id="${retrying.id}"][data-state="REVOKED"]`);
+      expect(await row(retrying.id).locator(".call").textContent()).toBe("shop.sync([])"); // the record keeps what it was
       expect(await page.locator("#flash").textContent()).toBe(`revoked ${retrying.id}`);
       expect(await app.AsyncResult(retrying.id).state).toBe("REVOKED");
 

@@ -98,14 +98,15 @@ export function dashboard(app: Celeriac, opts: DashboardOptions = {}): Hono {
   // The page's own path, trailing slashes dropped and leading ones collapsed ("//x" is another host to fetch()).
   const base = (c: Context): string => (opts.basePath ?? new URL(c.req.url).pathname).replace(/\/+$/, "").replace(/^\/+/, "/");
   // A store that is down answers 503 with the adapter's message (no secrets in it); the page shows it stale.
-  const read = async (render: (snap: Snapshot) => Response): Promise<Response> => {
+  const guarded = async (fn: () => Promise<Response>): Promise<Response> => {
     try {
-      return render(await snapshot(app, limits));
+      return await fn();
     } catch (err) {
       if (err instanceof AdapterError) return fail(503, err.message, {}, { "retry-after": "5", ...SECURITY_HEADERS });
       throw err;
     }
   };
+  const read = (render: (snap: Snapshot) => Response): Promise<Response> => guarded(async () => render(await snapshot(app, limits)));
   ui.get("/", (c) => {
     const n = nonce();
     const csp = `default-src 'none'; script-src 'nonce-${n}'; style-src 'nonce-${n}'; connect-src 'self'; img-src 'self' data:; ` +
@@ -118,8 +119,7 @@ export function dashboard(app: Celeriac, opts: DashboardOptions = {}): Hono {
   ui.post("/api/revoke/:id", async (c) => {
     const id = c.req.param("id");
     if (!id || id.length > MAX_ID) return fail(400, `id must be 1–${MAX_ID} characters`);
-    await app.revoke([id]);
-    return json(200, { revoked: [id] });
+    return guarded(async () => (await app.revoke([id]), json(200, { revoked: [id] })));
   });
   ui.post("/api/redrive", async (c) => {
     const broker = app.broker;
@@ -134,8 +134,7 @@ export function dashboard(app: Celeriac, opts: DashboardOptions = {}): Hono {
     const { queue, limit = 1000 } = (typeof body === "object" && body !== null ? body : {}) as { queue?: unknown; limit?: unknown };
     if (queue !== undefined && typeof queue !== "string") return fail(400, "queue must be a string");
     if (!(typeof limit === "number" && Number.isInteger(limit) && limit >= 1 && limit <= 10_000)) return fail(400, "limit must be an integer 1–10000");
-    const moved = await broker.redrive(queue === undefined ? { limit } : { limit, queue });
-    return json(200, { moved });
+    return guarded(async () => json(200, { moved: await broker.redrive(queue === undefined ? { limit } : { limit, queue }) }));
   });
   return ui;
 }

@@ -160,7 +160,9 @@ describe("dashboard(app, opts)", () => {
       const res = await api.request(path, { headers: AUTH });
       expect([res.status, res.headers.get("retry-after"), (await res.json()).error]).toEqual([503, "5", "[celeriac] [memory] recent failed: connection refused"]);
     }
-    void app;
+    app.broker.revoke = () => Promise.reject(new AdapterError("memory", "revoke failed: connection refused", { retryable: true }));
+    const res = await post(api, "/celeriac/api/revoke/some-id");
+    expect([res.status, (await res.json()).error]).toEqual([503, "[celeriac] [memory] revoke failed: connection refused"]);
   });
 
   it("revoke refuses an over-long id; redrive moves dead letters back and checks its body", async () => {

@@ -51,8 +51,8 @@ function html(body: string, extra: Record<string, string> = {}): Response {
 }
 
 /**
- * Same-origin check for POSTs: the custom header must be present, and `Origin` (when sent)
- * must be this host, and `Sec-Fetch-Site` (when sent) `same-origin`.
+ * Same-origin check for POSTs: the custom header must be present, `Origin` (when sent) must be
+ * this host (`Host` or `X-Forwarded-Host`), and `Sec-Fetch-Site` (when sent) `same-origin`.
  */
 export function csrfRefusal(request: Request): string | null {
   if (request.headers.get(CSRF_HEADER) !== "1") return `missing ${CSRF_HEADER} header`;
@@ -60,14 +60,15 @@ export function csrfRefusal(request: Request): string | null {
   if (site && site !== "same-origin") return `cross-site request (${site})`;
   const origin = request.headers.get("origin");
   if (origin) {
-    const host = request.headers.get("host") ?? new URL(request.url).host;
+    // This host as the browser sees it: Host, or the one a reverse proxy forwarded.
+    const hosts = [request.headers.get("host") ?? new URL(request.url).host, request.headers.get("x-forwarded-host")];
     let from: string;
     try {
       from = new URL(origin).host;
     } catch {
       return "bad Origin header";
     }
-    if (from !== host) return "cross-origin request";
+    if (!hosts.includes(from)) return "cross-origin request";
   }
   return null;
 }

@@ -146,11 +146,14 @@ describe("dashboard(app, opts)", () => {
     expect([noHeader.status, (await noHeader.json()).error]).toEqual([403, `missing ${CSRF_HEADER} header`]);
     expect((await post(api, path, { origin: "https://evil.example", host: "localhost" })).status).toBe(403);
     expect((await post(api, path, { "sec-fetch-site": "cross-site" })).status).toBe(403);
+    expect((await post(api, path, { origin: "not a url" })).status).toBe(403);
     expect(await app.AsyncResult(r.id).state).toBe("PENDING");
     const ok = await post(api, path, { origin: "http://localhost", host: "localhost", "sec-fetch-site": "same-origin" });
     expect([ok.status, await ok.json()]).toEqual([200, { revoked: [r.id] }]);
     expect(await app.AsyncResult(r.id).state).toBe("REVOKED");
     expect((await app.worker().drain()).revoked).toBe(1); // the worker does not run it
+    const proxied = await post(api, path, { origin: "https://ops.example", host: "10.0.0.5:8080", "x-forwarded-host": "ops.example" });
+    expect(proxied.status).toBe(200);
   });
 
   it("a store that is down: 503 with the adapter's message on the page, the fragment and the JSON", async () => {

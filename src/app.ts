@@ -17,7 +17,8 @@ import { restoreGroup } from "./group-restore.ts";
 import { routeOf, taskMessage } from "./send.ts";
 import { REVOKED, READY_STATES } from "./states.ts";
 import { Task, type BoundTaskFn, type TaskFn, type TaskOptions } from "./task.ts";
-import type { SignatureDict } from "./types.ts";
+import type { Tracing } from "./tracing.ts";
+import type { ResultMeta, SignatureDict } from "./types.ts";
 import { naiveUtc } from "./util/time.ts";
 import { Worker, type WorkerOptions } from "./worker/worker.ts";
 
@@ -28,6 +29,8 @@ export interface CeleriacOptions {
   conf?: Partial<CeleriacConf>;
   /** Where every time the core reads comes from (default `Date.now`); tests pass one they control. */
   clock?: Clock;
+  /** Spans around publish and execute, e.g. `otel()` from `celeriac/adapters/otel` (default none). */
+  tracing?: Tracing;
 }
 
 export type { CeleriacConf, Clock, Route, TaskRoutes } from "./host.ts";
@@ -50,6 +53,8 @@ export class Celeriac implements AppHost {
   readonly clock: Clock;
   /** Registered tasks by name. */
   readonly tasks: Map<string, Task<any, any>> = new Map();
+  /** The tracer given as `tracing` (src/tracing.ts), if any. */
+  readonly tracing?: Tracing;
   private beatInstance?: Beat;
 
   constructor(name: string, opts: CeleriacOptions = {}) {
@@ -57,6 +62,7 @@ export class Celeriac implements AppHost {
     this.broker = opts.broker ?? memoryBroker();
     this.backend = opts.backend ?? memoryBackend();
     this.clock = opts.clock ?? systemClock;
+    if (opts.tracing) this.tracing = opts.tracing;
     this.conf = {
       defaultQueue: "celery", taskRoutes: {}, resultExpires: 86_400, visibilityTimeout: 3_600,
       revokedExpires: 86_400, origin: `celeriac@${name}`, ...opts.conf,
@@ -134,6 +140,7 @@ export class Celeriac implements AppHost {
     const metas = await this.backend.mget(ids);
     const writes = ids.flatMap((id, i) => metas[i] && READY_STATES.has(metas[i]!.status) ? [] : [{
       meta: {
+        ...keptOnRevoke(metas[i]),
         status: REVOKED, result: { exc_type: "TaskRevokedError", exc_message: ["revoked"], exc_module: "celery.exceptions" },
         traceback: null, children: [], date_done: naiveUtc(this.clock.now()), task_id: id,
       },
@@ -155,9 +162,12 @@ export class Celeriac implements AppHost {
   /** Publish built messages in one broker round trip. */
   async publish(messages: TaskMessage[]): Promise<void> {
     if (!messages.length) return;
+    const traced = this.tracing?.publish(messages); // writes traceparent into the headers first
     try {
       await this.broker.publish(messages.map(toOutbound));
+      traced?.();
     } catch (cause) {
+      traced?.(cause);
       if (cause instanceof CeleriacError) throw cause;
       throw new AdapterError(this.broker.name, `publish failed: ${(cause as Error)?.message ?? cause}`, { cause });
     }
@@ -167,4 +177,13 @@ export class Celeriac implements AppHost {
   route(name: string): { queue?: string; priority?: number } {
     return routeOf(this.conf.taskRoutes, name);
   }
+}
+
+// What a REVOKED record keeps of the record it replaces: the group and parent, and Celery's
+// `result_extended` fields (name, args, ...) so monitors still show what was revoked.
+function keptOnRevoke(meta: ResultMeta | null | undefined): Partial<ResultMeta> {
+  const kept: Partial<ResultMeta> = {};
+  if (!meta) return kept;
+  for (const k of ["group_id", "parent_id", "name", "args", "kwargs", "worker", "retries", "queue"]) if (k in meta) kept[k] = meta[k];
+  return kept;
 }

@@ -11,6 +11,7 @@ import type { TaskMessage } from "./message.ts";
 import type { Broker, ResultBackend } from "./ports.ts";
 import type { AsyncResult, ResultHost } from "./result.ts";
 import type { Task, TaskHost } from "./task.ts";
+import type { Tracing } from "./tracing.ts";
 
 /** Where the core reads the time: epoch milliseconds. */
 export interface Clock {
@@ -44,6 +45,11 @@ export interface CeleriacConf {
   timezone?: string;
   /** Seconds; beat skips slots older than this (default: min(period, 1 h)). */
   beatStartingDeadline?: number | null;
+  /**
+   * Celery's `result_extended`: records also carry `name`, `args`, `kwargs`, `worker`,
+   * `retries` and `queue` (what the dashboard shows). Default false, as in Celery.
+   */
+  resultExtended?: boolean;
   /** Extra settings read by other parts. */
   [setting: string]: unknown;
 }
@@ -66,5 +72,7 @@ export interface AppHost extends TaskHost, ResultHost {
   publish(messages: TaskMessage[]): Promise<void>;
   /** Result TTL in ms (null = forever). */
   resultTtlMs(): number | null;
+  /** Spans around publish and execute (src/tracing.ts); none by default. */
+  readonly tracing?: Tracing;
   sendTask(name: string, args?: unknown[], opts?: ApplyOptions): Promise<AsyncResult>;
 }

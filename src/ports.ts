@@ -113,6 +113,20 @@ export interface PullBroker extends Broker {
    * so an idle worker costs no commands (TCP Redis: blocking `BLMOVE` + a wake channel).
    */
   waitForWork?(queues: string[], opts: WaitForWorkOptions): Promise<void>;
+  /** Optional: the counts a monitor shows (`BrokerStats`) in one round trip, for the dashboard. */
+  stats?(queues: string[]): Promise<BrokerStats>;
+}
+
+/** What `PullBroker.stats` reads in one round trip. Delayed and unacked span every queue (kombu keeps one `unacked` hash). */
+export interface BrokerStats {
+  /** Waiting messages (every priority step) of each queue asked for. */
+  waiting: Record<string, number>;
+  /** Messages waiting for their ETA or countdown. */
+  delayed: number;
+  /** Claimed and not acked yet (running, or lost until the visibility timeout restores them). */
+  unacked: number;
+  /** Entries in the dead-letter list. */
+  dead: number;
 }
 
 /** Options of `PullBroker.waitForWork`. */
@@ -223,6 +237,13 @@ export interface ResultBackend {
    * `celeriac inspect` against request-triggered workers) can list workers.
    */
   recordWorker?(info: WorkerInfo, ttlMs: number): Promise<void>;
+  /**
+   * Optional: the most recently written task records, newest first, at most `limit` (records
+   * that expired are left out). Adapters keep a capped index of ids written by `set`/`ack`
+   * in the same round trip as the record, so a read is one round trip and no task pays an
+   * extra request (Redis: a ZSET capped at `RECENT_MAX` ids).
+   */
+  recent?(limit: number): Promise<ResultMeta[]>;
   /** Optional: the presences `recordWorker` kept that have not expired, any order. */
   workers?(): Promise<WorkerInfo[]>;
 }

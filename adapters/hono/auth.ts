@@ -35,3 +35,23 @@ export function bearer(token: string | undefined): Auth {
     return await timingSafeEqual(m?.[1] ?? "", token) && m !== null;
   };
 }
+
+/**
+ * Accept HTTP Basic credentials `user:password` (compared like `bearer`); a browser asks for
+ * them itself (the 401 carries `challenge`), which suits the dashboard.
+ * @example
+ * api.route("/celeriac", dashboard(app, { auth: basic("admin", env.ADMIN_PASSWORD) }));
+ */
+export function basic(user: string | undefined, password: string | undefined, realm = "celeriac"): Auth & { challenge: string } {
+  if (!user || !password) throw new ConfigError("[hono] basic(user, password): user or password is empty (is the secret set?)");
+  const expected = `${user}:${password}`;
+  const check: Auth = async (request) => {
+    const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(request.headers.get("authorization") ?? "");
+    let given = "";
+    try {
+      given = m ? new TextDecoder().decode(Uint8Array.from(atob(m[1]!), (c) => c.charCodeAt(0))) : "";
+    } catch { /* not base64: refused below */ }
+    return await timingSafeEqual(given, expected) && m !== null;
+  };
+  return Object.assign(check, { challenge: `Basic realm="${realm.replace(/["\\]/g, "")}", charset="UTF-8"` });
+}

@@ -18,7 +18,9 @@ import { Worker } from "../../src/worker/worker.ts";
 import type { Auth } from "./auth.ts";
 import { enqueue, fail, json, readResult } from "./routes.ts";
 
-export { bearer, timingSafeEqual, type Auth } from "./auth.ts";
+export { basic, bearer, timingSafeEqual, type Auth } from "./auth.ts";
+export { CSRF_HEADER, dashboard, type DashboardOptions } from "./dashboard.ts";
+export type { DeadRow, Snapshot, TaskRow, WorkerRow } from "./dashboard-data.ts";
 
 /** Options of `celeriac(app, opts)`. */
 export interface CeleriacRoutesOptions {

@@ -17,6 +17,8 @@ export class MemoryBackend implements ResultBackend {
   private readonly kv = new Map<string, { value: string; until: number }>();
   private readonly joins = new Map<string, { entries: Map<number, string>; until: number }>();
   private writes = 0;
+  /** Ids of the records written most recently, oldest first (Map keeps insertion order). */
+  private readonly recentIds = new Map<string, true>();
   private sweepEvery = 1024;
 
   constructor(opts: MemoryBackendOptions = {}) {
@@ -38,8 +40,22 @@ export class MemoryBackend implements ResultBackend {
       const cur = this.read(k);
       if (cur != null && (JSON.parse(cur) as ResultMeta).status === "SUCCESS") continue;
       this.write(k, JSON.stringify(w.meta), w.ttlMs);
+      this.recentIds.delete(w.meta.task_id);
+      this.recentIds.set(w.meta.task_id, true);
+      if (this.recentIds.size > RECENT_MAX) this.recentIds.delete(this.recentIds.keys().next().value!);
     }
     return Promise.resolve();
+  }
+
+  /** The records written most recently (newest first), at most `limit`; at most `RECENT_MAX` ids are kept. */
+  recent(limit: number): Promise<ResultMeta[]> {
+    const out: ResultMeta[] = [];
+    for (const id of [...this.recentIds.keys()].reverse()) {
+      if (out.length >= limit) break;
+      const v = this.read(metaKey(id));
+      if (v != null) out.push(JSON.parse(v) as ResultMeta);
+    }
+    return Promise.resolve(out);
   }
 
   delete(taskIds: string[]): Promise<void> {
@@ -151,6 +167,9 @@ export class MemoryBackend implements ResultBackend {
     return this.kv.size;
   }
 }
+
+/** How many recent ids `recent()` can draw from (the Redis adapters keep the same number). */
+export const RECENT_MAX = 1000;
 
 function metaKey(id: string): string {
   return `celery-task-meta-${id}`;

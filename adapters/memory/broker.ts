@@ -1,5 +1,5 @@
 import type {
-  ClaimOptions, DeadLetter, DeadLetterLimits, Delivery, OutboundMessage, PullBroker, RedriveOptions,
+  BrokerStats, ClaimOptions, DeadLetter, DeadLetterLimits, Delivery, OutboundMessage, PullBroker, RedriveOptions,
 } from "../../src/ports.ts";
 import { parseInstant } from "../../src/util/time.ts";
 import { DeadLetterList } from "./dead-letters.ts";
@@ -131,6 +131,13 @@ export class MemoryBroker implements PullBroker {
 
   size(queue: string): Promise<number> {
     return Promise.resolve(STEPS.reduce((n, s) => n + (this.lists.get(key(queue, s))?.length ?? 0), 0));
+  }
+
+  /** Waiting per queue, delayed, unacked and dead-letter counts (no I/O). */
+  async stats(queues: string[]): Promise<BrokerStats> {
+    const waiting: Record<string, number> = {};
+    for (const q of queues) waiting[q] = await this.size(q);
+    return { waiting, delayed: this.delayed.length, unacked: this.unacked.size, dead: this.dead.length };
   }
 
   private list(msg: Stored): Fifo<Stored> {

@@ -1,10 +1,11 @@
 import type { Redis } from "ioredis";
 import type { ResultBackend, ResultWrite } from "../../src/ports.ts";
 import type { ResultMeta } from "../../src/types.ts";
-import { brokerKeys, resultKeys, type BrokerKeys, type ResultKeys } from "../upstash-redis/keys.ts";
+import { brokerKeys, RECENT_MAX, resultKeys, type BrokerKeys, type ResultKeys } from "../upstash-redis/keys.ts";
 import { chordJoin, settle } from "../upstash-redis/lua/mod.ts";
 import { connect, runScript, type RedisConnectionOptions, type RedisLike } from "./client.ts";
 import { ADAPTER, guard } from "./errors.ts";
+import { redisRecent } from "./stats.ts";
 import { ResultChannels } from "./watch.ts";
 
 /** Options of `redisBackend`. */
@@ -43,6 +44,11 @@ export class RedisBackend implements ResultBackend {
   /** One script call for the whole batch: SET PX + PUBLISH per record, a stored SUCCESS kept. */
   async set(writes: ResultWrite[]): Promise<void> {
     if (writes.length) await settleOn(this.redis, brokerKeys(this.keys.prefix), [], writes);
+  }
+
+  /** The newest records of the `recent` index: two commands (stats.ts). */
+  recent(limit: number): Promise<ResultMeta[]> {
+    return redisRecent(this.redis, this.keys, limit);
   }
 
   delete(taskIds: string[]): Promise<void> {
@@ -101,13 +107,13 @@ export class RedisBackend implements ResultBackend {
   }
 }
 
-/** Ack `tags` and store `results` in one script call (the broker's ack and `set` share it). */
+/** Ack `tags` and store `results` in one script call (the broker's ack and `set` share it); the ids join the `recent` index. */
 export async function settleOn(redis: Redis, keys: BrokerKeys, tags: string[], results: ResultWrite[]): Promise<void> {
   const meta = resultKeys(keys.prefix);
   await runScript(redis, settle, {
-    keys: { unacked: keys.unacked, unackedIndex: keys.unackedIndex },
+    keys: { unacked: keys.unacked, unackedIndex: keys.unackedIndex, recent: meta.recent },
     more: results.map((r) => meta.meta(r.meta.task_id)),
-    args: [tags.length, ...tags, ...results.flatMap((r) => [JSON.stringify(r.meta), r.ttlMs ?? 0])],
+    args: [tags.length, ...tags, ...results.flatMap((r) => [JSON.stringify(r.meta), r.ttlMs ?? 0]), Date.now(), RECENT_MAX],
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type OutboundMessage, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite, type WaitForWorkOptions } from "../../src/ports.ts";
+import { deadLetterLimits, type BrokerStats, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type OutboundMessage, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite, type WaitForWorkOptions } from "../../src/ports.ts";
 import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys } from "../upstash-redis/keys.ts";
 import { listEntry, wrapEnvelope } from "../upstash-redis/lua/_shared.ts";
 import { claim, deadLetter, redrive, requeue } from "../upstash-redis/lua/mod.ts";
@@ -7,6 +7,7 @@ import { RedisBackend, settleOn } from "./backend.ts";
 import { connect, runScript, type RedisConnectionOptions, type RedisLike } from "./client.ts";
 import { ADAPTER, guard } from "./errors.ts";
 import { IdleWaiter } from "./idle.ts";
+import { redisStats } from "./stats.ts";
 
 /** Options of `redisBroker`. */
 export interface RedisBrokerOptions extends RedisConnectionOptions {
@@ -161,6 +162,11 @@ export class RedisBroker implements PullBroker {
     return guard("deadLetters", async () =>
       (await this.redis.lrange(this.keys.deadLetters, 0, limit - 1)).map((e) => JSON.parse(e) as DeadLetter).filter((e) => !(e.at < cutoff))
     );
+  }
+
+  /** Waiting per queue, delayed, unacked, dead: one script call (stats.ts). */
+  stats(queues: string[]): Promise<BrokerStats> {
+    return redisStats(this.redis, this.keys, queues);
   }
 
   size(queue: string): Promise<number> {

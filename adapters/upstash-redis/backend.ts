@@ -2,8 +2,9 @@ import type { Redis } from "@upstash/redis";
 import type { ResultBackend, ResultWrite } from "../../src/ports.ts";
 import type { ResultMeta } from "../../src/types.ts";
 import { ADAPTER, callSite, guard, type CallSite } from "./errors.ts";
-import { brokerKeys, resultKeys, type BrokerKeys, type ResultKeys } from "./keys.ts";
+import { brokerKeys, RECENT_MAX, resultKeys, type BrokerKeys, type ResultKeys } from "./keys.ts";
 import { chordJoin, settle } from "./lua/mod.ts";
+import { upstashRecent } from "./stats.ts";
 
 /** Options of `upstashRedisBackend`. */
 export interface UpstashRedisBackendOptions {
@@ -44,6 +45,11 @@ export class UpstashRedisBackend implements ResultBackend {
   /** One script call for the whole batch: SET PX + PUBLISH per record, a stored SUCCESS kept. */
   async set(writes: ResultWrite[]): Promise<void> {
     if (writes.length) await settleOn(this.redis, brokerKeys(this.keys.prefix), [], writes, this.site);
+  }
+
+  /** The newest records of the `recent` index: two requests (stats.ts). */
+  recent(limit: number): Promise<ResultMeta[]> {
+    return upstashRecent(this.redis, this.keys, limit, this.site);
   }
 
   delete(taskIds: string[]): Promise<void> {
@@ -93,13 +99,13 @@ export class UpstashRedisBackend implements ResultBackend {
   }
 }
 
-/** Ack `tags` and store `results` in one script call (the broker's ack and `set` share it). */
+/** Ack `tags` and store `results` in one script call (the broker's ack and `set` share it); the ids join the `recent` index. */
 export async function settleOn(redis: Redis, keys: BrokerKeys, tags: string[], results: ResultWrite[], site?: CallSite): Promise<void> {
   const meta = resultKeys(keys.prefix);
   await settle.run(redis, {
-    keys: { unacked: keys.unacked, unackedIndex: keys.unackedIndex },
+    keys: { unacked: keys.unacked, unackedIndex: keys.unackedIndex, recent: meta.recent },
     more: results.map((r) => meta.meta(r.meta.task_id)),
-    args: [tags.length, ...tags, ...results.flatMap((r) => [JSON.stringify(r.meta), r.ttlMs ?? 0])],
+    args: [tags.length, ...tags, ...results.flatMap((r) => [JSON.stringify(r.meta), r.ttlMs ?? 0]), Date.now(), RECENT_MAX],
   }, site);
 }
 

@@ -1,9 +1,10 @@
 import type { Redis } from "@upstash/redis";
 import {
   deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type OutboundMessage,
-  type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite,
+  type BrokerStats, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite,
 } from "../../src/ports.ts";
 import { settleOn, UpstashRedisBackend } from "./backend.ts";
+import { upstashStats } from "./stats.ts";
 import { ADAPTER, callSite, guard, type CallSite } from "./errors.ts";
 import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys } from "./keys.ts";
 import { listEntry, wrapEnvelope } from "./lua/_shared.ts";
@@ -173,6 +174,11 @@ export class UpstashRedisBroker implements PullBroker {
       const raw = await this.redis.lrange<unknown>(this.keys.deadLetters, 0, limit - 1);
       return raw.map((e) => (typeof e === "string" ? JSON.parse(e) : e) as DeadLetter).filter((e) => !(e.at < cutoff));
     }, this.site);
+  }
+
+  /** Waiting per queue, delayed, unacked, dead: one script call (stats.ts). */
+  stats(queues: string[]): Promise<BrokerStats> {
+    return upstashStats(this.redis, this.keys, queues, this.site);
   }
 
   size(queue: string): Promise<number> {

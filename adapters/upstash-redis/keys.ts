@@ -63,7 +63,12 @@ export interface ResultKeys {
   chordFired(groupId: string): string;
   /** A key chosen by the core (`setIfAbsent`), under the prefix. */
   custom(key: string): string;
+  /** celeriac's ZSET of recently written task ids (score: epoch ms), capped at `RECENT_MAX`. */
+  readonly recent: string;
 }
+
+/** Ids kept in the `recent` index (what `ResultBackend.recent` draws from). */
+export const RECENT_MAX = 1000;
 
 /** Build the result keys for `prefix`. */
 export function resultKeys(prefix = ""): ResultKeys {
@@ -76,6 +81,7 @@ export function resultKeys(prefix = ""): ResultKeys {
     chordExtra: (gid) => `${taskset(gid)}.t`,
     chordFired: (gid) => `${taskset(gid)}.f`,
     custom: (key) => `${prefix}${key}`,
+    recent: `${prefix}_celeriac.recent`,
   };
 }
 

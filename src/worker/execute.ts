@@ -22,7 +22,7 @@ import { customHeaders, requestOf, TaskContext } from "./context.ts";
 import { onChordPart, onFailure, onSuccess } from "./follow-up.ts";
 import { runWithLimits } from "./limits.ts";
 import { watchSoftLimit } from "./soft-limit.ts";
-import { resultWrite, type Effects, type Execution } from "./outcome.ts";
+import { extendedMeta, resultWrite, type Effects, type Execution } from "./outcome.ts";
 import { exceptionRepr, type TaskEvent, type TaskEventListener } from "./events.ts";
 
 /** The parts of a delivery the executor reads. */
@@ -103,7 +103,7 @@ export class Executor {
     const { ctrl, release } = childController(signal);
     const softLimit = watchSoftLimit(ctrl.signal);
     const store = async (state: string, meta: unknown): Promise<void> => {
-      await this.app.backend.set([resultWrite(this.app, h.id, state, meta, { parentId: h.parent_id, groupId: h.group })]);
+      await this.app.backend.set([resultWrite(this.app, h.id, state, meta, { parentId: h.parent_id, groupId: h.group, extended: extendedMeta(this.app, msg, this.hostname) })]);
     };
     const ctx = new TaskContext({
       request: requestOf(msg, this.hostname, redelivered), signal: ctrl.signal, store, clock: this.app.clock,
@@ -113,9 +113,11 @@ export class Executor {
     // worker, which leaves the message unacked for redelivery instead of failing a good task.
     if (o.trackStarted && !ignore) await store(STARTED, { pid: null, hostname: this.hostname });
     const args = Object.keys(msg.kwargs).length ? [...msg.args, msg.kwargs] : [...msg.args];
-    const call = (): Promise<unknown> => Promise.resolve().then(() =>
+    const direct = (): Promise<unknown> => Promise.resolve().then(() =>
       (task.fn as (...a: unknown[]) => unknown)(...(o.bind ? [ctx, ...args] : args))
     );
+    const tracing = this.app.tracing; // a consumer span around the call (src/tracing.ts)
+    const call = tracing ? (): Promise<unknown> => tracing.execute(msg, direct) : direct;
     const [hard, soft] = h.timelimit;
     let retval: unknown;
     this.emit("task-started", msg);
@@ -205,6 +207,7 @@ export class Executor {
   private write(msg: TaskMessage, state: string, result: unknown, traceback: string | null, children: string[] = []): ReturnType<typeof resultWrite> {
     return resultWrite(this.app, msg.headers.id, state, result, {
       traceback, children: children.map((c) => [[c, null], null]), parentId: msg.headers.parent_id, groupId: msg.headers.group,
+      extended: extendedMeta(this.app, msg, this.hostname),
     });
   }
 }

@@ -39,7 +39,7 @@ export function resultWrite(
   id: string,
   status: string,
   result: unknown,
-  extra: { traceback?: string | null; children?: unknown[]; parentId?: string | null; groupId?: string | null } = {},
+  extra: { traceback?: string | null; children?: unknown[]; parentId?: string | null; groupId?: string | null; extended?: Record<string, unknown> } = {},
 ): ResultWrite {
   const meta: ResultWrite["meta"] = {
     status, result, traceback: extra.traceback ?? null, children: extra.children ?? [],
@@ -47,7 +47,18 @@ export function resultWrite(
   };
   if (extra.groupId) meta.group_id = extra.groupId;
   if (extra.parentId) meta.parent_id = extra.parentId;
+  if (extra.extended) Object.assign(meta, extra.extended);
   return { meta, ttlMs: app.resultTtlMs() };
+}
+
+/** Celery's `result_extended` fields of a message's record (celery/backends/base.py `_get_result_meta`), when `conf.resultExtended`. */
+export function extendedMeta(app: AppHost, msg: TaskMessage, hostname: string): Record<string, unknown> | undefined {
+  if (!app.conf.resultExtended) return undefined;
+  const h = msg.headers;
+  return {
+    name: h.task, args: msg.args, kwargs: msg.kwargs, worker: hostname, retries: h.retries,
+    queue: msg.properties.delivery_info.routing_key ?? null,
+  };
 }
 
 /** Options of `drain`. */

@@ -9,3 +9,4 @@ export { defineScript, type DefinedScript, type ScriptCall, type ScriptDefinitio
 export { redrive } from "./redrive.ts";
 export { requeue } from "./requeue.ts";
 export { settle } from "./settle.ts";
+export { brokerStats, statsCall, statsOf } from "./stats.ts";

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type OutboundMessage, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite, type WaitForWorkOptions } from "../../src/ports.ts";
+import { deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type ExtendOptions, type OutboundMessage, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite, type WaitForWorkOptions } from "../../src/ports.ts";
 import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys } from "../upstash-redis/keys.ts";
 import { listEntry, wrapEnvelope } from "../upstash-redis/lua/_shared.ts";
 import { claim, deadLetter, redrive, requeue } from "../upstash-redis/lua/mod.ts";
@@ -136,9 +136,9 @@ export class RedisBroker implements PullBroker {
   }
 
   /** Restart the visibility clock of running deliveries (ZADD XX: a restored claim is not revived). */
-  extend(deliveries: Delivery[]): Promise<void> {
+  extend(deliveries: Delivery[], _visibilityMs?: number, opts: ExtendOptions = {}): Promise<void> {
     if (!deliveries.length) return Promise.resolve();
-    const score = (this.now() / 1000).toFixed(3);
+    const score = ((opts.now ?? this.now()) / 1000).toFixed(3);
     return guard("extend", async () => void await this.redis.zadd(this.keys.unackedIndex, "XX", ...deliveries.flatMap((d) => [score, d.tag])));
   }
 

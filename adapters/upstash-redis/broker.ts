@@ -1,6 +1,6 @@
 import type { Redis } from "@upstash/redis";
 import {
-  deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type OutboundMessage,
+  deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type ExtendOptions, type OutboundMessage,
   type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite,
 } from "../../src/ports.ts";
 import { settleOn, UpstashRedisBackend } from "./backend.ts";
@@ -146,9 +146,9 @@ export class UpstashRedisBroker implements PullBroker {
   }
 
   /** Restart the visibility clock of running deliveries (ZADD XX: a restored claim is not revived). */
-  extend(deliveries: Delivery[]): Promise<void> {
+  extend(deliveries: Delivery[], _visibilityMs?: number, opts: ExtendOptions = {}): Promise<void> {
     if (!deliveries.length) return Promise.resolve();
-    const score = Number((this.now() / 1000).toFixed(3));
+    const score = Number(((opts.now ?? this.now()) / 1000).toFixed(3));
     const [first, ...rest] = deliveries.map((d) => ({ score, member: d.tag }));
     return guard("extend", async () => void await this.redis.zadd(this.keys.unackedIndex, { xx: true }, first, ...rest), this.site);
   }

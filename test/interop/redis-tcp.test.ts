@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Celeriac, chain, chord, TaskError } from "../../mod.ts";
+import { Celeriac, TaskError } from "../../mod.ts";
 import { redisBackend, redisBroker } from "../../adapters/redis/mod.ts";
 import { PythonCelery, requirePythonCelery } from "../support/celery-worker.ts";
+import { celeriacCanvasOnPython, pythonSendsToCeleriac, registerTsTasks } from "./both-ways.ts";
 import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "../support/redis.ts";
 
 // Python Celery 5.2 and celeriac's TCP Redis adapter on one plain Redis, both directions. The
@@ -25,11 +26,7 @@ beforeAll(async () => {
     backend: redisBackend(redis.url), // Celery 5.2's backend keys carry no prefix
     conf: { resultExpires: 600 },
   });
-  app.task("ts.mul", (a: number, b: number) => a * b);
-  app.task("ts.fail", () => {
-    throw new TypeError("ts says no");
-  });
-  app.task("ts.xsum", (xs: number[]) => xs.reduce((a, b) => a + b, 0));
+  registerTsTasks(app);
   stop = new AbortController();
   worker = app.worker({ concurrency: 4, queues: ["celery"] }).run({ signal: stop.signal });
   await python.startWorker({ queues: ["py"] });
@@ -57,20 +54,11 @@ describe("interop with Python Celery 5.2 on plain Redis (TCP adapter)", () => {
   }, 60_000);
 
   it("an idle celeriac worker wakes for Python send_task; Python reads the results", async () => {
-    const ok = await py("send", "ts.mul", "[6, 7]");
-    const bad = await py("send", "ts.fail", "[]");
-    python.track(ok, bad);
-    expect(JSON.parse(await py("get", ok, "30"))).toEqual({ state: "SUCCESS", result: 42 });
-    expect(JSON.parse(await py("get", bad, "30"))).toMatchObject({ state: "FAILURE", error: "TypeError", message: "ts says no" });
+    await pythonSendsToCeleriac(python);
   }, 60_000);
 
   it("a celeriac chain and chord across Python workers, the chord body on celeriac", async () => {
-    const pyAdd = app.signature("py.add").set({ queue: "py" });
-    const c = await chain(pyAdd.clone([1, 2]), app.signature("ts.mul", [10])).delay();
-    const body = await chord([pyAdd.clone([1, 1]), app.signature("ts.mul", [2, 2]), pyAdd.clone([3, 3])], app.signature("ts.xsum")).delay();
-    python.track(c, body);
-    expect(await c.get({ timeout: 30_000 })).toBe(30);
-    expect(await body.get({ timeout: 30_000 })).toBe(2 + 4 + 6);
+    await celeriacCanvasOnPython(app, python, "py");
   }, 60_000);
 
   it("a Python chain hops between celeriac and Python; a Python chord with celeriac members fires its Python body", async () => {

@@ -94,19 +94,23 @@ export function robustnessCases(f: Fixture): Case[] {
       name: "stopping run lets running tasks finish, or aborts them after shutdownTimeoutMs",
       fn: async () => {
         const app = makeApp(f);
+        let started = 0;
         const t = app.task("tasks.careful", { bind: true }, async (self, ms: number) => {
+          started++;
           await new Promise((resolve) => {
             const timer = setTimeout(resolve, ms);
             self.signal.addEventListener("abort", () => (clearTimeout(timer), resolve(null)));
           });
           return self.signal.aborted ? "aborted" : "finished";
         });
-        for (const [timeout, expected] of [[undefined, "finished"], [50, "aborted"]] as const) {
+        // Without a shutdown timeout the 400 ms task finishes; with 50 ms a task that would run for
+        // ten minutes is aborted: neither outcome depends on how fast the machine is.
+        for (const [timeout, ms, expected] of [[undefined, 400, "finished"], [50, 600_000, "aborted"]] as const) {
           const ac = new AbortController();
           const loop = app.worker().run({ signal: ac.signal, pollIntervalMs: 10, shutdownTimeoutMs: timeout });
-          const r = await t.delay(400);
-          await until(async () => (await r.state) !== "PENDING" || (await pull(app).size("celery")) === 0);
-          await delay(50);
+          const before = started;
+          const r = await t.delay(ms);
+          await until(() => started > before); // running when the stop comes
           ac.abort();
           await loop;
           equal(await r.get({ timeout: 1000 }), expected);
@@ -118,16 +122,20 @@ export function robustnessCases(f: Fixture): Case[] {
       fn: async () => {
         const app = makeApp(f);
         const finished: string[] = [];
-        const t = app.task("tasks.sleep", async (label: string, ms: number) => {
-          await delay(ms);
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        let longStarted = false;
+        const t = app.task("tasks.hold", async (label: string) => {
+          if (label === "long") longStarted = true, await held; // runs until the short one is done
           finished.push(label);
         });
         const ac = new AbortController();
         const loop = app.worker({ concurrency: 2 }).run({ signal: ac.signal, pollIntervalMs: 10 });
-        const long = await t.delay("long", 800);
-        await delay(100);
-        const short = await t.delay("short", 1);
-        await short.get({ timeout: 5000, interval: 10 });
+        const long = await t.delay("long");
+        await until(() => longStarted);
+        const short = await t.delay("short");
+        await short.get({ timeout: 5000, interval: 10 }); // only while the long task still holds its slot
+        release();
         await long.get({ timeout: 5000, interval: 10 });
         deepEqual(finished, ["short", "long"]);
         ac.abort();
@@ -185,9 +193,12 @@ export function robustnessCases(f: Fixture): Case[] {
         const app = makeApp(f);
         let running = 0;
         let peak = 0;
+        let allIn!: () => void;
+        const together = new Promise<void>((r) => (allIn = r));
         const t = app.task("tasks.io", async () => {
           peak = Math.max(peak, ++running);
-          await delay(50);
+          if (running === 5) allIn();
+          await Promise.race([together, delay(5000)]); // each waits for all five (or gives up: peak < 5)
           running--;
         });
         for (let i = 0; i < 5; i++) await t.delay();

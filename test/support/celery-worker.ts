@@ -36,6 +36,8 @@ export interface CeleryWorkerOptions {
   env?: Record<string, string>;
   /** Extra `celery worker` arguments, e.g. `["-E"]`. */
   args?: string[];
+  /** The worker's node name (`-n`; default `py-<run>-<n>@localhost`, unique per run). */
+  name?: string;
 }
 
 /** A result handle as celeriac returns it: an id, the step before it, a group's members. */
@@ -103,7 +105,7 @@ export class PythonCelery {
     const child = spawn(PY, [
       "-m", "celery", "-A", "pyapp", "worker", `--pool=${pool}`, ...(pool === "prefork" ? ["-c", String(opts.concurrency ?? 2)] : []),
       "-Q", opts.queues.join(","), "--without-mingle", "--without-gossip", "--without-heartbeat", "--loglevel=INFO",
-      "-n", `py-${this.#tag}-${this.#workers.length}@localhost`, ...(opts.args ?? []),
+      "-n", opts.name ?? `py-${this.#tag}-${this.#workers.length}@localhost`, ...(opts.args ?? []),
     ], { cwd: PY_DIR, env: this.env(opts.env), stdio: ["ignore", "ignore", "pipe"] });
     this.#workers.push(child);
     const start = this.#log.length;

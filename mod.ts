@@ -46,7 +46,7 @@ export {
   isPullBroker, type Broker, type BrokerCapabilities, type ClaimOptions, type DeadLetter, type Delivery,
   type OutboundMessage, type PullBroker, type ResultBackend, type ResultWrite,
 } from "./src/ports.ts";
-export { DEAD_LETTER_DEFAULTS, deadLetterLimits, type DeadLetterLimits, type RedriveOptions, type WorkerInfo } from "./src/ports.ts";
+export { DEAD_LETTER_DEFAULTS, deadLetterLimits, type DeadLetterLimits, type ExtendOptions, type RedriveOptions, type WorkerInfo } from "./src/ports.ts";
 export type { Embed, ExceptionInfo, ResultMeta, SignatureDict, SignatureOptions } from "./src/types.ts";
 export {
   Beat, type BeatSent, type BeatSkipped, type BeatSkipReason, type BeatStartOptions, type TickReport,

@@ -93,8 +93,12 @@ export interface PullBroker extends Broker {
   requeue(delivery: Delivery, opts: { delayMs: number }): Promise<void>;
   /** Remove a claimed message from its queue and keep it in the dead-letter list with the reason. */
   deadLetter(delivery: Delivery, reason: string): Promise<void>;
-  /** Push back the visibility deadline of running deliveries. */
-  extend?(deliveries: Delivery[], visibilityMs: number): Promise<void>;
+  /**
+   * Push back the visibility deadline of running deliveries: their visibility clock restarts at
+   * `opts.now` (the worker passes `app.clock.now()`, as for `claim`; without it the adapter's
+   * own clock), so a claim judged at a later `now` sees them expire `visibilityMs` after that.
+   */
+  extend?(deliveries: Delivery[], visibilityMs: number, opts?: ExtendOptions): Promise<void>;
   /** True when `ack(deliveries, results)` can store results for this backend. */
   storesResultsFor?(backend: ResultBackend): boolean;
   /** Read the dead-letter list (newest first). */
@@ -127,6 +131,12 @@ export interface BrokerStats {
   unacked: number;
   /** Entries in the dead-letter list. */
   dead: number;
+}
+
+/** Options of `PullBroker.extend`. */
+export interface ExtendOptions {
+  /** The caller's time (epoch ms, `app.clock.now()`); without it the adapter uses its own clock. */
+  now?: number;
 }
 
 /** Options of `PullBroker.waitForWork`. */

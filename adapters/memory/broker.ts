@@ -1,5 +1,5 @@
 import type {
-  BrokerStats, ClaimOptions, DeadLetter, DeadLetterLimits, Delivery, OutboundMessage, PullBroker, RedriveOptions,
+  BrokerStats, ClaimOptions, DeadLetter, ExtendOptions, DeadLetterLimits, Delivery, OutboundMessage, PullBroker, RedriveOptions,
 } from "../../src/ports.ts";
 import { parseInstant } from "../../src/util/time.ts";
 import { DeadLetterList } from "./dead-letters.ts";
@@ -109,8 +109,8 @@ export class MemoryBroker implements PullBroker {
     return Promise.resolve(msgs.length);
   }
 
-  extend(deliveries: Delivery[]): Promise<void> {
-    const now = this.now();
+  extend(deliveries: Delivery[], _visibilityMs?: number, opts: ExtendOptions = {}): Promise<void> {
+    const now = opts.now ?? this.now();
     for (const d of deliveries) {
       const e = this.unacked.get(d.tag);
       if (e) e.at = now;

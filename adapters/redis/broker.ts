@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
-import { deadLetterLimits, type BrokerStats, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type OutboundMessage, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite, type WaitForWorkOptions } from "../../src/ports.ts";
-import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys } from "../upstash-redis/keys.ts";
+import { deadLetterLimits, type BrokerStats, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type ExtendOptions, type OutboundMessage, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite, type WaitForWorkOptions } from "../../src/ports.ts";
+import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys, type RedisLayoutOptions } from "../upstash-redis/keys.ts";
 import { listEntry, wrapEnvelope } from "../upstash-redis/lua/_shared.ts";
 import { claim, deadLetter, redrive, requeue } from "../upstash-redis/lua/mod.ts";
 import { RedisBackend, settleOn } from "./backend.ts";
@@ -9,18 +9,10 @@ import { ADAPTER, guard } from "./errors.ts";
 import { IdleWaiter } from "./idle.ts";
 import { redisStats } from "./stats.ts";
 
-/** Options of `redisBroker`. */
-export interface RedisBrokerOptions extends RedisConnectionOptions {
-  /** Put in front of every key, like kombu's `global_keyprefix` (default none). */
-  prefix?: string;
-  /** Clock in epoch ms (tests). */
-  now?: () => number;
-  /** Where future-ETA messages wait: celeriac's delayed set (default) or the queue, as Celery does (see the Upstash adapter). */
-  eta?: "delayed" | "queue";
+/** Options of `redisBroker`: kombu's layout options (shared with `upstashRedisBroker`) and the connection's. */
+export interface RedisBrokerOptions extends RedisLayoutOptions, Omit<RedisConnectionOptions, "timeoutMs"> {
   /** Longest idle wait before a worker claims anyway, a safety net for lost wake-ups (default 300 000 ms). */
   maxIdleMs?: number;
-  /** Bounds of the dead-letter list `_celeriac.dead` (default 10 000 entries, 7 days). */
-  deadLetters?: DeadLetterLimits;
 }
 
 type ClaimRow = [string, string, number, string, number, number];
@@ -137,9 +129,9 @@ export class RedisBroker implements PullBroker {
   }
 
   /** Restart the visibility clock of running deliveries (ZADD XX: a restored claim is not revived). */
-  extend(deliveries: Delivery[]): Promise<void> {
+  extend(deliveries: Delivery[], _visibilityMs?: number, opts: ExtendOptions = {}): Promise<void> {
     if (!deliveries.length) return Promise.resolve();
-    const score = (this.now() / 1000).toFixed(3);
+    const score = ((opts.now ?? this.now()) / 1000).toFixed(3);
     return guard("extend", async () => void await this.redis.zadd(this.keys.unackedIndex, "XX", ...deliveries.flatMap((d) => [score, d.tag])));
   }
 

@@ -1,35 +1,19 @@
 import type { Redis } from "@upstash/redis";
 import {
-  deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type OutboundMessage,
+  deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type ExtendOptions, type OutboundMessage,
   type BrokerStats, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite,
 } from "../../src/ports.ts";
 import { settleOn, UpstashRedisBackend } from "./backend.ts";
 import { upstashStats } from "./stats.ts";
 import { ADAPTER, callSite, guard, type CallSite } from "./errors.ts";
-import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys } from "./keys.ts";
+import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys, type RedisLayoutOptions } from "./keys.ts";
 import { listEntry, wrapEnvelope } from "./lua/_shared.ts";
 import { claim, deadLetter, redrive, requeue } from "./lua/mod.ts";
 
-/** Options of `upstashRedisBroker`. */
-export interface UpstashRedisBrokerOptions {
+/** Options of `upstashRedisBroker` (the layout options are shared with `redisBroker`). */
+export interface UpstashRedisBrokerOptions extends RedisLayoutOptions {
   /** An `@upstash/redis` client (`new Redis({ url, token })` or `Redis.fromEnv(env)`). */
   redis: Redis;
-  /** Put in front of every key, like kombu's `global_keyprefix` (default none). */
-  prefix?: string;
-  /** Clock in epoch ms (tests). */
-  now?: () => number;
-  /**
-   * Where messages with a future ETA wait. `"delayed"` (default): in celeriac's delayed ZSET,
-   * promoted by celeriac workers' claims, never in `unacked` (no visibility duplicates).
-   * `"queue"`: straight on the queue list with their `eta` header, as Celery does, for queues
-   * that Python workers consume (they never look at the delayed set); a celeriac worker that
-   * claims such a message early moves it to the delayed set.
-   */
-  eta?: "delayed" | "queue";
-  /** Deadline of every call in ms (default 10 000): then a retryable `AdapterError`. */
-  timeoutMs?: number;
-  /** Bounds of the dead-letter list `_celeriac.dead` (default 10 000 entries, 7 days). */
-  deadLetters?: DeadLetterLimits;
 }
 
 type ClaimRow = [string, string, number, string, number, number];
@@ -147,9 +131,9 @@ export class UpstashRedisBroker implements PullBroker {
   }
 
   /** Restart the visibility clock of running deliveries (ZADD XX: a restored claim is not revived). */
-  extend(deliveries: Delivery[]): Promise<void> {
+  extend(deliveries: Delivery[], _visibilityMs?: number, opts: ExtendOptions = {}): Promise<void> {
     if (!deliveries.length) return Promise.resolve();
-    const score = Number((this.now() / 1000).toFixed(3));
+    const score = Number(((opts.now ?? this.now()) / 1000).toFixed(3));
     const [first, ...rest] = deliveries.map((d) => ({ score, member: d.tag }));
     return guard("extend", async () => void await this.redis.zadd(this.keys.unackedIndex, { xx: true }, first, ...rest), this.site);
   }

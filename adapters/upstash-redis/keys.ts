@@ -5,6 +5,30 @@
  * every key verbatim.
  * @module
  */
+import type { DeadLetterLimits } from "../../src/ports.ts";
+
+/**
+ * Options of every broker on kombu's Redis layout (`upstashRedisBroker`, `redisBroker`), which
+ * share the keys above and the Lua scripts in `./lua/`.
+ */
+export interface RedisLayoutOptions {
+  /** Put in front of every key, like kombu's `global_keyprefix` (default none). */
+  prefix?: string;
+  /** The broker's own clock in epoch ms (tests); claims and extends use the worker's `now` when given. */
+  now?: () => number;
+  /**
+   * Where messages with a future ETA wait. `"delayed"` (default): in celeriac's delayed ZSET,
+   * promoted by celeriac workers' claims, never in `unacked` (no visibility duplicates).
+   * `"queue"`: straight on the queue list with their `eta` header, as Celery does, for queues
+   * that Python workers consume (they never look at the delayed set); a celeriac worker that
+   * claims such a message early moves it to the delayed set.
+   */
+  eta?: "delayed" | "queue";
+  /** Deadline of every call in ms (default 10 000): then a retryable `AdapterError`. */
+  timeoutMs?: number;
+  /** Bounds of the dead-letter list `_celeriac.dead` (default 10 000 entries, 7 days). */
+  deadLetters?: DeadLetterLimits;
+}
 
 /** kombu's priority separator (`\x06\x16`) between a queue name and its priority step. */
 export const PRIORITY_SEP = "\x06\x16";

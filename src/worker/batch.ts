@@ -153,7 +153,7 @@ export class BatchRunner {
           const x = exec?.disposition ?? { kind: "requeue", delayMs: 0 };
           return x.kind === "requeue" ? broker.requeue(d, { delayMs: x.delayMs }) : x.kind === "deadLetter" ? broker.deadLetter(d, x.reason) : null;
         }),
-        keep.length ? broker.extend!(keep, visibilityMs).catch((err) => this.ctx.report(err)) : null,
+        keep.length ? broker.extend!(keep, visibilityMs, { now: app.clock.now() }).catch((err) => this.ctx.report(err)) : null,
       ]);
     } catch (err) {
       for (const l of out) l.batch.error ??= err;
@@ -168,7 +168,7 @@ export class BatchRunner {
   private tick(): void {
     if (this.leaving.length && !this.flushing) return void this.flush(true);
     if (this.owned.size && this.ctx.broker.extend) {
-      this.ctx.broker.extend([...this.owned], this.ctx.visibilityMs).catch((err) => this.ctx.report(err));
+      this.ctx.broker.extend([...this.owned], this.ctx.visibilityMs, { now: this.ctx.app.clock.now() }).catch((err) => this.ctx.report(err));
     }
   }
 

@@ -8,6 +8,7 @@ import { Celeriac, type CeleriacConf, type WorkerOptions } from "../../mod.ts";
 import { qstashBroker, qstashVerifier, type QStashBrokerOptions } from "../../adapters/qstash/mod.ts";
 import { upstashRedisBackend } from "../../adapters/upstash-redis/mod.ts";
 import { startQStashDev, type QStashDevServer } from "../../workers/node/qstash-dev.ts";
+import type { ManualClock } from "../../workers/qstash-dev/mod.ts";
 import { serveFetch, type Served } from "../../workers/node/http-bridge.ts";
 import type { ResultBackend } from "../../src/ports.ts";
 import { startUpstash, type UpstashEnv } from "../support/upstash.ts";
@@ -32,13 +33,18 @@ export interface PushEnv {
   urlOf(app: Celeriac): string;
   /** Resolves when QStash has nothing due in flight and no worker request is running. */
   settled(): Promise<void>;
+  /** Resolves when no QStash delivery is in flight and no worker request runs (held messages may remain). */
+  settledNow(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Start Redis + the Upstash endpoint, the local QStash and the HTTP endpoint for workers. */
-export async function startPush(name: string, opts: { retryDelayScale?: number } = {}): Promise<PushEnv> {
+/**
+ * Start Redis + the Upstash endpoint, the local QStash and the HTTP endpoint for workers. With
+ * `clock`, QStash's delays and every app's time follow it (the test calls `advance`).
+ */
+export async function startPush(name: string, opts: { retryDelayScale?: number; clock?: ManualClock } = {}): Promise<PushEnv> {
   const upstash = await startUpstash(name);
-  const qstash = await startQStashDev({ port: 0, retryDelayScale: opts.retryDelayScale ?? 0.001 });
+  const qstash = await startQStashDev({ port: 0, retryDelayScale: opts.retryDelayScale ?? 0.001, clock: opts.clock });
   const routes = new Map<string, (req: Request) => Promise<Response>>();
   const urls = new WeakMap<Celeriac, string>();
   let running = 0;
@@ -62,7 +68,7 @@ export async function startPush(name: string, opts: { retryDelayScale?: number }
       const workerUrl = endpoint.url + path;
       const broker = qstashBroker({ token: keys.token, baseUrl: qstash.url, workerUrl, ...o.broker });
       const raw = upstashRedisBackend({ redis, prefix: upstash.prefix("push") });
-      const app = new Celeriac("push", { broker, backend: o.backend ? o.backend(raw) : raw, conf: o.conf });
+      const app = new Celeriac("push", { broker, backend: o.backend ? o.backend(raw) : raw, conf: o.conf, clock: opts.clock });
       const verify = qstashVerifier({ currentSigningKey: keys.currentSigningKey, nextSigningKey: keys.nextSigningKey });
       let worker: ReturnType<Celeriac["worker"]> | undefined;
       routes.set(path, (req) => (worker ??= app.worker({ ...o.worker, http: { verify, ...o.worker?.http } })).fetch(req));
@@ -71,11 +77,18 @@ export async function startPush(name: string, opts: { retryDelayScale?: number }
     },
     urlOf: (app) => urls.get(app)!,
     async settled() {
-      for (let i = 0; i < 1000; i++) {
+      for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 5))) {
         await qstash.idle();
         if (!running && !qstash.engine.messages.size) return;
-        await new Promise((r) => setTimeout(r, 5));
       }
+      throw new Error(`push deliveries not settled within 30 s (${qstash.engine.messages.size} pending, ${running} running)`);
+    },
+    async settledNow() {
+      for (const end = Date.now() + 30_000; Date.now() < end; await new Promise((r) => setTimeout(r, 5))) {
+        await qstash.idle();
+        if (!running) return;
+      }
+      throw new Error(`push deliveries still running after 30 s (${running} running)`);
     },
     async close() {
       await endpoint.close();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdapterError, buildMessage, encodeMessage, RETRY, SUCCESS } from "../../mod.ts";
 import type { ResultBackend } from "../../src/ports.ts";
-import { bodyHash, signJwt } from "../../workers/qstash-dev/mod.ts";
+import { bodyHash, ManualClock, signJwt } from "../../workers/qstash-dev/mod.ts";
 import { startPush, type PushEnv } from "../conformance/push-harness.ts";
 
 // Bad paths of the push endpoint over the real stack (local QStash, HTTP, worker.fetch, Redis).
@@ -108,26 +108,6 @@ describe("push endpoint: delivery outcomes through QStash", () => {
     expect(runs).toBe(1);
   });
 
-  it("Celery retry with exponential backoff: each retry is republished with its countdown and a new dedup id", async () => {
-    const app = env.app();
-    const seen: { retries: number; at: number }[] = [];
-    const t = app.task("tasks.backoff", { bind: true, maxRetries: 3 }, (self) => {
-      seen.push({ retries: self.request.retries, at: Date.now() });
-      if (self.request.retries < 2) self.retry({ countdown: 2 ** self.request.retries });
-      return "done";
-    });
-    const r = await t.delay();
-    const states = new Set<string>();
-    while (!(await r.ready())) {
-      states.add(await r.state);
-      await new Promise((res) => setTimeout(res, 20));
-    }
-    expect(await r.get(T)).toBe("done");
-    expect(states.has(RETRY)).toBe(true);
-    expect(seen.map((s) => s.retries)).toEqual([0, 1, 2]);
-    expect(seen[1]!.at - seen[0]!.at).toBeGreaterThanOrEqual(1000);
-    expect(seen[2]!.at - seen[1]!.at).toBeGreaterThanOrEqual(2000);
-  });
 
   it("an ETA past the QStash delay cap arrives early and is re-delayed for the rest, then runs once", async () => {
     const app = env.app({ broker: { maxDelaySeconds: 1 } });
@@ -140,5 +120,45 @@ describe("push endpoint: delivery outcomes through QStash", () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]).toBeGreaterThanOrEqual(eta);
     expect(env.qstash.stats.published - before).toBe(2);
+  });
+});
+
+// Delays on one manual clock (QStash's and the apps'), an hour ahead of the wall clock: a held
+// message is delivered only when the test advances it, so nothing depends on the machine's speed.
+// `Upstash-Not-Before` is whole seconds (rounded up): "due" is checked one second past the time.
+describe("push endpoint: delays", () => {
+  const clock = new ManualClock(Date.now() + 3_600_000);
+  let timed: PushEnv;
+  beforeAll(async () => {
+    timed = await startPush("qstash-push-delays", { clock });
+  });
+  afterAll(async () => {
+    await timed?.close();
+  });
+
+  /** Once no delivery is in flight or running, the ids QStash still holds. */
+  async function held(): Promise<number> {
+    await timed.settledNow();
+    return timed.qstash.engine.messages.size;
+  }
+
+  it("Celery retry with exponential backoff: QStash holds each retry until its countdown passed", async () => {
+    const app = timed.app();
+    const seen: number[] = [];
+    const t = app.task("tasks.backoff", { bind: true, maxRetries: 3 }, (self) => {
+      seen.push(self.request.retries);
+      if (self.request.retries < 2) self.retry({ countdown: 2 ** self.request.retries });
+      return "done";
+    });
+    const r = await t.delay();
+    expect([await held(), seen]).toEqual([1, [0]]); // retry 1 (countdown 1 s) waits
+    expect(await r.state).toBe(RETRY);
+    clock.advance(2000);
+    expect([await held(), seen]).toEqual([1, [0, 1]]); // retry 2 (countdown 2 s) waits
+    clock.advance(1000);
+    expect([await held(), seen]).toEqual([1, [0, 1]]); // still: 1 s of its 2 s
+    clock.advance(2000);
+    expect([await held(), seen]).toEqual([0, [0, 1, 2]]);
+    expect(await r.get(T)).toBe("done");
   });
 });

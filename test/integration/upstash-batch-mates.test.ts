@@ -5,9 +5,11 @@ import { Celeriac } from "../../mod.ts";
 import { upstashRedis } from "../../adapters/upstash-redis/mod.ts";
 import { startUpstash, type UpstashEnv } from "../support/upstash.ts";
 
-// #15 item 2 with real processes and a real visibility timeout on real Redis: the short
-// batch-mates of a long task must not be redelivered to a second worker while the first is
-// healthy. Executions are counted; the only waits are "at least this long" exposures.
+// #15 item 2 with real processes on real Redis: the short batch-mates of a long task must not
+// be redelivered to a second worker while the first is healthy. Both workers' apps run on manual
+// clocks the test moves together past the visibility timeout, in steps shorter than it, each
+// followed by the first worker's extend at the new time and one claim by the second worker, so
+// no step depends on how fast the machine is. Executions are counted.
 let env: UpstashEnv;
 
 beforeAll(async () => {
@@ -29,11 +31,15 @@ interface Proc {
   exited: Promise<unknown>;
 }
 
+// The workers' clocks start an hour ahead of the brokers' own: only the `now` they pass counts.
+const CLOCK_START = Date.now() + 3_600_000;
+
 function worker(mode: "drain" | "run" | "poll", prefix: string): Proc {
   const child = spawn(process.execPath, ["--import", "tsx", "test/support/upstash-batch-worker.ts"], {
     env: {
       ...process.env, UPSTASH_REDIS_REST_URL: env.server.url, UPSTASH_REDIS_REST_TOKEN: env.server.token,
       CELERIAC_REDIS_PREFIX: prefix, VISIBILITY_S: String(VISIBILITY_S), MODE: mode,
+      CLOCK_START: String(CLOCK_START),
     },
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -81,13 +87,16 @@ describe.each(["drain", "run"] as const)("upstash-redis batch-mates, first worke
     let second: Proc | undefined;
     try {
       await first.until((l) => ran(l).length === 8); // the whole batch started; 7 of 8 finished
-      // Past this instant the batch-mates' claims would have expired (claimed before it started).
-      const exposedFrom = Date.now() + VISIBILITY_S * 1000 + 1000;
       second = worker("poll", prefix);
-      // The second worker keeps claiming until well past the batch-mates' visibility timeout.
-      await second.until(() => Date.now() > exposedFrom);
-      const polls = second.lines.filter((l) => l === "polled").length;
-      await second.until((l) => l.filter((x) => x === "polled").length >= polls + 3);
+      const extendedAt = (t: number) => (l: string[]) => l.some((x) => x.startsWith("extended ") && Number(x.slice(9)) >= t);
+      for (let step = 1; step <= 3; step++) { // 3 × 0.6 = 1.8 visibility timeouts after the claim
+        const at = CLOCK_START + step * VISIBILITY_S * 600;
+        for (const p of [first, second]) p.send(`advance ${VISIBILITY_S * 600}`);
+        await Promise.all([first, second].map((p) => p.until((l) => l.includes(`at ${at}`))));
+        await first.until(extendedAt(at));
+        second.send("poll");
+        await second.until((l) => l.filter((x) => x === "polled").length === step);
+      }
       first.send("release");
       await Promise.all(ids.map((id) => producer.AsyncResult(id).get({ timeout: 20_000, interval: 50 })));
       first.send("stop");

@@ -4,9 +4,10 @@ import process from "node:process";
 import { Redis as IORedis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Celeriac, encodeMessage, type Celeriac as App } from "../../mod.ts";
-import { upstashRedis, type UpstashRedisPair } from "../../adapters/upstash-redis/mod.ts";
+import { upstashRedis, upstashRedisBackend, upstashRedisBroker, type UpstashRedisPair } from "../../adapters/upstash-redis/mod.ts";
 import { AdapterError } from "../../src/errors.ts";
 import { startDevServer } from "../../workers/node/dev-server.ts";
+import { manualClock, type ManualClock } from "../support/clock.ts";
 import { startUpstash, type UpstashEnv } from "../support/upstash.ts";
 
 let env: UpstashEnv;
@@ -22,7 +23,6 @@ afterAll(async () => {
   await env?.close();
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const retryable = (e: unknown): boolean => e instanceof AdapterError && e.adapter === "upstash-redis" && e.retryable;
 
 async function freePort(): Promise<number> {
@@ -33,8 +33,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function appOn(pair: UpstashRedisPair): App {
-  return new Celeriac("faults", { broker: pair.broker, backend: pair.backend });
+function appOn(pair: UpstashRedisPair, clock?: ManualClock): App {
+  return new Celeriac("faults", { broker: pair.broker, backend: pair.backend, clock });
+}
+
+/** Broker and backend whose own clock is `clock` too (requeue delays, revokes). */
+function pairOn(redis: UpstashRedisPair["broker"]["redis"], prefix: string, clock: ManualClock): UpstashRedisPair {
+  return { broker: upstashRedisBroker({ redis, prefix, now: clock.now }), backend: upstashRedisBackend({ redis, prefix }) };
 }
 
 describe("upstash-redis faults", () => {
@@ -69,17 +74,18 @@ describe("upstash-redis faults", () => {
   it("upstash-redis: an ack that fails leaves the message claimed, and it is redelivered, not lost", async () => {
     const prefix = env.prefix("ackfail");
     const side = await startDevServer({ port: 0, redisUrl: env.redisUrl });
-    const worker = appOn(upstashRedis({ redis: env.client({ url: side.url, token: side.token, retry: false }), prefix }));
+    const clock = manualClock(); // both apps claim at this time; it moves past the visibility timeout below
+    const worker = appOn(upstashRedis({ redis: env.client({ url: side.url, token: side.token, retry: false }), prefix }), clock);
     const runs: boolean[] = [];
     worker.task("tasks.once", { bind: true }, async (self) => {
       runs.push(self.request.deliveryInfo.redelivered);
       await side.close(); // the endpoint dies while the task runs: the ack cannot be sent
     });
-    const producer = appOn(upstashRedis({ redis: env.client(), prefix }));
+    const producer = appOn(upstashRedis({ redis: env.client(), prefix }), clock);
     await producer.sendTask("tasks.once");
     await expect(worker.worker({ visibilityTimeout: 1 }).drain()).rejects.toSatisfy(retryable);
     expect(await raw.hlen(`${prefix}unacked`)).toBe(1);
-    await sleep(1100);
+    clock.advance(1100);
     producer.task("tasks.once", { bind: true }, (self) => void runs.push(self.request.deliveryInfo.redelivered));
     expect((await producer.worker({ visibilityTimeout: 1 }).drain()).succeeded).toBe(1);
     expect(runs).toEqual([false, true]);
@@ -88,7 +94,9 @@ describe("upstash-redis faults", () => {
 
   it("upstash-redis: a worker process killed between claim and ack: the message comes back redelivered and runs once", async () => {
     const prefix = env.prefix("crash");
-    const app = appOn(upstashRedis({ redis: env.client(), prefix }));
+    // The child claims on its own (wall) clock; this app's clock is set to that claim's stamp.
+    const clock = manualClock();
+    const app = appOn(upstashRedis({ redis: env.client(), prefix }), clock);
     await app.sendTask("tasks.crashy");
     const child = spawn(process.execPath, ["--import", "tsx", "test/support/upstash-claim-and-hang.ts"], {
       env: { ...process.env, UPSTASH_REDIS_REST_URL: env.server.url, UPSTASH_REDIS_REST_TOKEN: env.server.token, CELERIAC_REDIS_PREFIX: prefix, VISIBILITY_S: "1" },
@@ -100,6 +108,8 @@ describe("upstash-redis faults", () => {
         child.stdout!.on("data", (b: Buffer) => b.toString().includes("claimed") && resolve());
         child.once("exit", (code) => reject(new Error(`worker exited early (${code})`)));
       });
+      const [, stamp] = await raw.zrange(`${prefix}unacked_index`, 0, 0, "WITHSCORES");
+      clock.advance(Number(stamp) * 1000 - clock.now()); // now: the instant of the child's claim
       expect(await app.worker({ visibilityTimeout: 1 }).drain()).toMatchObject({ processed: 0 });
     } finally {
       process.kill(child.pid!, "SIGKILL");
@@ -107,9 +117,9 @@ describe("upstash-redis faults", () => {
     }
     const runs: boolean[] = [];
     app.task("tasks.crashy", { bind: true }, (self) => void runs.push(self.request.deliveryInfo.redelivered));
-    await sleep(1100);
+    clock.advance(1100);
     expect((await app.worker({ visibilityTimeout: 1 }).drain()).succeeded).toBe(1);
-    await sleep(1100);
+    clock.advance(1100);
     expect((await app.worker({ visibilityTimeout: 1 }).drain()).processed).toBe(0);
     expect(runs).toEqual([true]);
   }, 30_000);
@@ -123,17 +133,19 @@ describe("upstash-redis faults", () => {
   ])("visibility timeout shorter than the ETA, $how", ({ send }) => {
     it("upstash-redis: two workers polling run the task exactly once", async () => {
       const prefix = env.prefix("eta");
+      // Apps and brokers on one manual clock: both workers claim every 50 ms of it for 3 s, ten
+      // visibility timeouts past the ETA, whatever the machine's speed.
+      const clock = manualClock();
       let runs = 0;
       const workers = [0, 1].map(() => {
-        const app = appOn(upstashRedis({ redis: env.client(), prefix }));
+        const app = appOn(pairOn(env.client(), prefix, clock), clock);
         app.task("tasks.once", () => void runs++);
         return app.worker({ visibilityTimeout: 0.3 });
       });
-      await send(appOn(upstashRedis({ redis: env.client(), prefix })), prefix);
-      const end = Date.now() + 3000;
-      while (Date.now() < end) {
+      await send(appOn(pairOn(env.client(), prefix, clock), clock), prefix);
+      for (let t = 0; t < 3000; t += 50) {
         await Promise.all(workers.map((w) => w.drain()));
-        await sleep(50);
+        clock.advance(50);
       }
       expect(runs).toBe(1);
     });

@@ -85,17 +85,18 @@ describe("upstash-redis kombu layout", () => {
     await t.delay();
     const [text] = await raw.lrange(`${p}celery`, -1, -1);
     const tag = JSON.parse(text!).properties.delivery_tag;
-    const before = Date.now() / 1000;
-    const [d] = await (app.broker as PullBroker).claim(["celery"], { max: 1, visibilityMs: 200 });
+    const clock = manualClock(); // the claims' time: it moves past the visibility timeout below
+    const before = clock.now() / 1000;
+    const [d] = await (app.broker as PullBroker).claim(["celery"], { max: 1, visibilityMs: 200, now: clock.now() });
     expect(d!.tag).toBe(tag);
     const value = await raw.hget(`${p}unacked`, tag);
     expect(value).toBe(`[${text}, "", "celery"]`);
     const score = Number(await raw.zscore(`${p}unacked_index`, tag));
     expect(score).toBeGreaterThanOrEqual(Math.floor(before));
     expect(score).toBeLessThan(before + 5);
-    await new Promise((r) => setTimeout(r, 250));
+    clock.advance(250);
     // Restored to the head of its queue (only a claim on that queue restores it), so claimed first.
-    const [again] = await (app.broker as PullBroker).claim(["celery"], { max: 1, visibilityMs: 200 });
+    const [again] = await (app.broker as PullBroker).claim(["celery"], { max: 1, visibilityMs: 200, now: clock.now() });
     expect(await raw.hlen(`${p}unacked`)).toBe(1);
     const head = JSON.parse(again!.payload);
     expect(head.headers.redelivered).toBe(true);

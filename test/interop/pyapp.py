@@ -1,8 +1,14 @@
-"""A real Python Celery 5 app for the wire-compatibility tests (test/interop).
+"""The one real Python Celery 5 app of the wire-compatibility tests (test/interop), run by
+``celery -A pyapp worker`` and by pyclient.py; test/support/celery-worker.ts starts both.
 
-Broker keys carry kombu's ``global_keyprefix`` (the same prefix the celeriac adapter uses);
+Where it connects comes from the environment:
+  BROKER_URL       the broker (``redis://…`` or ``pyamqp://…``)
+  BACKEND_URL      the result backend (a Redis)
+  CELERIAC_PREFIX  kombu's ``global_keyprefix`` on a Redis broker (the prefix the celeriac adapter uses)
+  CELERIAC_QUEUE   ``task_default_queue`` (default ``celery``)
+  VISIBILITY_TIMEOUT  seconds (default 3600)
 Celery 5.2's Redis result backend has no prefix, so results live under their plain
-``celery-task-meta-<id>`` keys (task ids are unique uuids; the test deletes them).
+``celery-task-meta-<id>`` keys (task ids are unique uuids; the tests delete them).
 """
 import os
 import time
@@ -11,10 +17,11 @@ from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded
 
 app = Celery("pyapp", broker=os.environ["BROKER_URL"], backend=os.environ["BACKEND_URL"])
-app.conf.broker_transport_options = {
-    "global_keyprefix": os.environ["CELERIAC_PREFIX"],
-    "visibility_timeout": int(os.environ.get("VISIBILITY_TIMEOUT", "3600")),
-}
+app.conf.broker_transport_options = {"visibility_timeout": int(os.environ.get("VISIBILITY_TIMEOUT", "3600"))}
+if os.environ.get("CELERIAC_PREFIX"):
+    app.conf.broker_transport_options["global_keyprefix"] = os.environ["CELERIAC_PREFIX"]
+if os.environ.get("CELERIAC_QUEUE"):
+    app.conf.task_default_queue = os.environ["CELERIAC_QUEUE"]
 app.conf.result_expires = 600
 app.conf.worker_hijack_root_logger = False
 
@@ -64,4 +71,4 @@ def tally(key):
     """Count executions under `key` (how many times a message really ran)."""
     import redis
 
-    return redis.Redis.from_url(os.environ["BROKER_URL"]).incr(key)
+    return redis.Redis.from_url(os.environ["BACKEND_URL"]).incr(key)

@@ -1,4 +1,5 @@
 """Python side of the interop tests: send tasks to celeriac workers and read their results.
+Its app is pyapp.py (broker, backend, key prefix and default queue from the environment).
 
 Usage: pyclient.py send <task> <json args> [<json kwargs> [<json apply_async options>]]  → prints the task id
          (option "protocol": 1 sends Celery's protocol 1)

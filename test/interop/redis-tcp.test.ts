@@ -1,80 +1,44 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Celeriac, chain, chord, TaskError } from "../../mod.ts";
+import { Celeriac, TaskError } from "../../mod.ts";
 import { redisBackend, redisBroker } from "../../adapters/redis/mod.ts";
+import { PythonCelery, requirePythonCelery } from "../support/celery-worker.ts";
+import { celeriacCanvasOnPython, pythonSendsToCeleriac, registerTsTasks } from "./both-ways.ts";
 import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "../support/redis.ts";
 
 // Python Celery 5.2 and celeriac's TCP Redis adapter on one plain Redis, both directions. The
 // celeriac worker is a long-running run() loop, so tasks Python sends must wake its blocking
 // watchers (no polling), and its results reach Python through Celery's own backend keys.
-const exec = promisify(execFile);
-const PY = "/usr/bin/python3";
-const cwd = new URL(".", import.meta.url).pathname;
-
 let redis: TestRedis;
 let prefix: string;
-let pyWorker: ChildProcess;
-let pyLog = "";
+let python: PythonCelery;
 let app: Celeriac;
 let stop: AbortController;
 let worker: Promise<void>;
-const resultIds: string[] = [];
-
-function pyEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, BROKER_URL: redis.url, BACKEND_URL: redis.url, CELERIAC_PREFIX: prefix, PYTHONPATH: cwd };
-}
-
-async function py(...args: string[]): Promise<string> {
-  const { stdout } = await exec(PY, ["pyclient.py", ...args], { cwd, env: pyEnv(), timeout: 60_000 });
-  return stdout.trim();
-}
+const py = (...args: string[]): Promise<string> => python.py(...args);
 
 beforeAll(async () => {
-  try {
-    await exec(PY, ["-c", "import celery, redis"]);
-  } catch {
-    throw new Error("Python Celery is missing: install it with `apt-get install -y python3-celery python3-redis`");
-  }
+  await requirePythonCelery();
   redis = await ensureRedis();
   prefix = uniquePrefix("interop-tcp");
+  python = new PythonCelery({ brokerUrl: redis.url, backendUrl: redis.url, prefix });
   app = new Celeriac("interop-tcp", {
     broker: redisBroker(redis.url, { prefix, eta: "queue" }),
     backend: redisBackend(redis.url), // Celery 5.2's backend keys carry no prefix
     conf: { resultExpires: 600 },
   });
-  app.task("ts.mul", (a: number, b: number) => a * b);
-  app.task("ts.fail", () => {
-    throw new TypeError("ts says no");
-  });
-  app.task("ts.xsum", (xs: number[]) => xs.reduce((a, b) => a + b, 0));
+  registerTsTasks(app);
   stop = new AbortController();
   worker = app.worker({ concurrency: 4, queues: ["celery"] }).run({ signal: stop.signal });
-  pyWorker = spawn(PY, [
-    "-m", "celery", "-A", "pyapp", "worker", "--pool=solo", "-Q", "py", "--without-mingle", "--without-gossip",
-    "--without-heartbeat", "--loglevel=WARNING", "-n", `pytcp-${prefix.slice(-9, -1)}@localhost`,
-  ], { cwd, env: pyEnv(), stdio: ["ignore", "ignore", "pipe"] });
-  pyWorker.stderr!.on("data", (chunk) => (pyLog += chunk));
-  pyWorker.once("exit", (code) => {
-    if (code) console.error(`python celery worker exited with ${code}:\n${pyLog}`);
-  });
-}, 60_000);
+  await python.startWorker({ queues: ["py"] });
+}, 90_000);
 
 afterAll(async () => {
   stop?.abort();
   await worker;
-  if (pyWorker?.pid && pyWorker.exitCode === null) {
-    pyWorker.removeAllListeners("exit");
-    const exited = new Promise((r) => pyWorker.once("exit", r));
-    pyWorker.kill("SIGTERM");
-    await exited;
-  }
+  await python?.close();
   await app?.broker.close?.();
   await app?.backend.close?.();
-  if (redis) {
-    await deleteByPrefix(redis.url, prefix);
-    for (const id of resultIds) await deleteByPrefix(redis.url, `celery-task-meta-${id}`);
-  }
+  if (redis) await deleteByPrefix(redis.url, prefix);
   await redis?.stop();
 }, 30_000);
 
@@ -82,7 +46,7 @@ describe("interop with Python Celery 5.2 on plain Redis (TCP adapter)", () => {
   it("Python runs what celeriac sends; celeriac gets the results and the Python exception type", async () => {
     const ok = await app.sendTask("py.scale", [3], { queue: "py", kwargs: { factor: 4 } });
     const bad = await app.sendTask("py.fail", ["boom"], { queue: "py" });
-    resultIds.push(ok.id, bad.id);
+    python.track(ok.id, bad.id);
     expect(await ok.get({ timeout: 30_000 })).toBe(12);
     const err = (await bad.get({ timeout: 30_000 }).catch((e) => e)) as TaskError;
     expect(err).toBeInstanceOf(TaskError);
@@ -90,27 +54,18 @@ describe("interop with Python Celery 5.2 on plain Redis (TCP adapter)", () => {
   }, 60_000);
 
   it("an idle celeriac worker wakes for Python send_task; Python reads the results", async () => {
-    const ok = await py("send", "ts.mul", "[6, 7]");
-    const bad = await py("send", "ts.fail", "[]");
-    resultIds.push(ok, bad);
-    expect(JSON.parse(await py("get", ok, "30"))).toEqual({ state: "SUCCESS", result: 42 });
-    expect(JSON.parse(await py("get", bad, "30"))).toMatchObject({ state: "FAILURE", error: "TypeError", message: "ts says no" });
+    await pythonSendsToCeleriac(python);
   }, 60_000);
 
   it("a celeriac chain and chord across Python workers, the chord body on celeriac", async () => {
-    const pyAdd = app.signature("py.add").set({ queue: "py" });
-    const c = await chain(pyAdd.clone([1, 2]), app.signature("ts.mul", [10])).delay();
-    const body = await chord([pyAdd.clone([1, 1]), app.signature("ts.mul", [2, 2]), pyAdd.clone([3, 3])], app.signature("ts.xsum")).delay();
-    resultIds.push(c.id, body.id);
-    expect(await c.get({ timeout: 30_000 })).toBe(30);
-    expect(await body.get({ timeout: 30_000 })).toBe(2 + 4 + 6);
+    await celeriacCanvasOnPython(app, python, "py");
   }, 60_000);
 
   it("a Python chain hops between celeriac and Python; a Python chord with celeriac members fires its Python body", async () => {
     const steps = [["ts.mul", [2, 3], {}, "celery"], ["py.scale", [], { factor: 10 }, "py"], ["ts.mul", [2], {}, "celery"]];
     const last = await py("chain", JSON.stringify(steps));
     const bodyId = await py("chord", "ts.mul", "[[1, 2], [3, 4], [5, 6]]", "py.xsum", "py");
-    resultIds.push(last, bodyId);
+    python.track(last, bodyId);
     expect(JSON.parse(await py("get", last, "30"))).toEqual({ state: "SUCCESS", result: 120 });
     expect(await app.AsyncResult(bodyId).get({ timeout: 30_000 })).toBe(2 + 12 + 30);
   }, 60_000);

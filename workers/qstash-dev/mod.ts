@@ -12,7 +12,7 @@ import { Schedules } from "./schedules.ts";
 import { DEV_CREDENTIALS, type QStashDevOptions } from "./types.ts";
 
 export { ManualClock, realClock, type Clock } from "./clock.ts";
-export { backoffMs } from "./engine.ts";
+export { backoffMs } from "./delivery.ts";
 export { signJwt, bodyHash } from "./sign.ts";
 export { DEV_CREDENTIALS, type QStashDevOptions } from "./types.ts";
 

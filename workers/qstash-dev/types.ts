@@ -97,3 +97,12 @@ export interface Queue {
   createdAt: number;
   updatedAt: number;
 }
+
+/** What the engine counted (for benchmarks and tests). */
+export interface EngineStats {
+  published: number;
+  attempts: number;
+  delivered: number;
+  retries: number;
+  deadLettered: number;
+}

@@ -93,6 +93,26 @@ export function portCases(f: Fixture): Case[] {
       },
     },
     {
+      name: "broker: extend restarts the visibility clock at the caller's now, not the broker's own clock",
+      needs: ["visibilityTimeout"],
+      fn: async () => {
+        // The broker keeps its own (wall) clock; the caller's time runs an hour ahead of it, as a
+        // worker's app.clock may. Claims and extends both say `now`, so only the caller's time counts.
+        const clock = manualClock(Date.now() + 3_600_000);
+        const b = f.broker();
+        await b.publish([{ id: "y", queue: "q", priority: 0, payload: "y" }]);
+        const [d] = await b.claim(["q"], { max: 1, visibilityMs: 1000, now: clock.now() });
+        clock.advance(700);
+        await b.extend!([d], 1000, { now: clock.now() });
+        clock.advance(600);
+        equal((await b.claim(["q"], { max: 1, visibilityMs: 1000, now: clock.now() })).length, 0, "still invisible after extend at now");
+        clock.advance(500);
+        const [back] = await b.claim(["q"], { max: 1, visibilityMs: 1000, now: clock.now() });
+        equal(back?.payload, "y", "visible again visibilityMs after the extend's now");
+        await b.ack([back]);
+      },
+    },
+    {
       name: "broker: claim marks revoked ids",
       needs: ["revocation"],
       fn: async () => {

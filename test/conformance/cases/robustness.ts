@@ -2,6 +2,7 @@ import * as z from "zod";
 import { buildMessage, chord, encodeMessage, FAILURE, SUCCESS } from "../../../mod.ts";
 import type { Delivery, OutboundMessage, PullBroker, ResultWrite } from "../../../src/ports.ts";
 import { deepEqual, equal, ok, rejects } from "../assert.ts";
+import { manualClock } from "../../support/clock.ts";
 import { delay, makeApp, pull, until, type Case, type Fixture } from "../harness.ts";
 
 /** Bad input, budgets, the run loop and concurrency. */
@@ -93,19 +94,23 @@ export function robustnessCases(f: Fixture): Case[] {
       name: "stopping run lets running tasks finish, or aborts them after shutdownTimeoutMs",
       fn: async () => {
         const app = makeApp(f);
+        let started = 0;
         const t = app.task("tasks.careful", { bind: true }, async (self, ms: number) => {
+          started++;
           await new Promise((resolve) => {
             const timer = setTimeout(resolve, ms);
             self.signal.addEventListener("abort", () => (clearTimeout(timer), resolve(null)));
           });
           return self.signal.aborted ? "aborted" : "finished";
         });
-        for (const [timeout, expected] of [[undefined, "finished"], [50, "aborted"]] as const) {
+        // Without a shutdown timeout the 400 ms task finishes; with 50 ms a task that would run for
+        // ten minutes is aborted: neither outcome depends on how fast the machine is.
+        for (const [timeout, ms, expected] of [[undefined, 400, "finished"], [50, 600_000, "aborted"]] as const) {
           const ac = new AbortController();
           const loop = app.worker().run({ signal: ac.signal, pollIntervalMs: 10, shutdownTimeoutMs: timeout });
-          const r = await t.delay(400);
-          await until(async () => (await r.state) !== "PENDING" || (await pull(app).size("celery")) === 0);
-          await delay(50);
+          const before = started;
+          const r = await t.delay(ms);
+          await until(() => started > before); // running when the stop comes
           ac.abort();
           await loop;
           equal(await r.get({ timeout: 1000 }), expected);
@@ -117,16 +122,20 @@ export function robustnessCases(f: Fixture): Case[] {
       fn: async () => {
         const app = makeApp(f);
         const finished: string[] = [];
-        const t = app.task("tasks.sleep", async (label: string, ms: number) => {
-          await delay(ms);
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        let longStarted = false;
+        const t = app.task("tasks.hold", async (label: string) => {
+          if (label === "long") longStarted = true, await held; // runs until the short one is done
           finished.push(label);
         });
         const ac = new AbortController();
         const loop = app.worker({ concurrency: 2 }).run({ signal: ac.signal, pollIntervalMs: 10 });
-        const long = await t.delay("long", 800);
-        await delay(100);
-        const short = await t.delay("short", 1);
-        await short.get({ timeout: 5000, interval: 10 });
+        const long = await t.delay("long");
+        await until(() => longStarted);
+        const short = await t.delay("short");
+        await short.get({ timeout: 5000, interval: 10 }); // only while the long task still holds its slot
+        release();
         await long.get({ timeout: 5000, interval: 10 });
         deepEqual(finished, ["short", "long"]);
         ac.abort();
@@ -162,7 +171,8 @@ export function robustnessCases(f: Fixture): Case[] {
           // 1st publish: the chord's header; 2nd: its body, which fails once.
           publish: (m: OutboundMessage[]) => ++publishes === 2 ? Promise.reject(new Error("broker blip")) : real.publish(m),
         });
-        const app = makeApp(f, {}, { broker: flaky, backend: f.backend() });
+        const clock = manualClock(); // claims are judged at this time; it moves past the visibility timeout below
+        const app = makeApp(f, {}, { broker: flaky, backend: f.backend() }, clock);
         const add = app.task("tasks.add", (a: number, b: number) => a + b);
         let bodyRuns = 0;
         const xsum = app.task("tasks.xsum", (xs: number[]) => (bodyRuns++, xs.reduce((x, y) => x + y, 0)));
@@ -171,7 +181,7 @@ export function robustnessCases(f: Fixture): Case[] {
         const worker = app.worker({ visibilityTimeout: 0.3, onError: (e) => errors.push(e) });
         await worker.drain();
         equal(errors.length, 1, "the failed body publish is reported");
-        await delay(1100);
+        clock.advance(1100);
         for (let i = 0; i < 5 && bodyRuns === 0; i++) await worker.drain();
         equal(await r.get({ timeout: 1000 }), 6);
         equal(bodyRuns, 1);
@@ -183,9 +193,12 @@ export function robustnessCases(f: Fixture): Case[] {
         const app = makeApp(f);
         let running = 0;
         let peak = 0;
+        let allIn!: () => void;
+        const together = new Promise<void>((r) => (allIn = r));
         const t = app.task("tasks.io", async () => {
           peak = Math.max(peak, ++running);
-          await delay(50);
+          if (running === 5) allIn();
+          await Promise.race([together, delay(5000)]); // each waits for all five (or gives up: peak < 5)
           running--;
         });
         for (let i = 0; i < 5; i++) await t.delay();
@@ -198,13 +211,14 @@ export function robustnessCases(f: Fixture): Case[] {
       name: "an unacked message comes back after the visibility timeout, marked redelivered",
       needs: ["visibilityTimeout"],
       fn: async () => {
-        const app = makeApp(f);
+        const clock = manualClock(); // claims are judged at this time; it moves past the visibility timeout below
+        const app = makeApp(f, {}, undefined, clock);
         const t = app.task("tasks.crashy", { bind: true }, (self) => self.request.deliveryInfo.redelivered);
         const r = await t.delay();
-        const [lost] = await pull(app).claim(["celery"], { max: 1, visibilityMs: 300 });
+        const [lost] = await pull(app).claim(["celery"], { max: 1, visibilityMs: 300, now: clock.now() });
         ok(lost, "claimed");
-        equal((await pull(app).claim(["celery"], { max: 1, visibilityMs: 300 })).length, 0);
-        await delay(1100);
+        equal((await pull(app).claim(["celery"], { max: 1, visibilityMs: 300, now: clock.now() })).length, 0);
+        clock.advance(1100);
         const report = await app.worker({ visibilityTimeout: 0.3 }).drain();
         equal(report.succeeded, 1);
         equal(await r.get(), true);
@@ -213,17 +227,22 @@ export function robustnessCases(f: Fixture): Case[] {
     {
       name: "a message with a future eta claimed early waits in the delayed set",
       fn: async () => {
-        const app = makeApp(f);
+        // Due is judged at the app's (manual) time; a broker whose delays run on the server's
+        // clock (AMQP TTL queues) also needs the real 300 ms, so the second drain repeats until it ran.
+        const clock = manualClock();
+        const app = makeApp(f, {}, undefined, clock);
         const t = app.task("tasks.eta", () => "ran");
-        const msg = buildMessage({ task: "tasks.eta", queue: "celery", eta: Date.now() + 300 });
+        const msg = buildMessage({ task: "tasks.eta", queue: "celery", eta: clock.now() + 300 });
         // Python Celery pushes ETA messages straight onto the queue; no notBefore here.
         await app.broker.publish([{ id: msg.headers.id, queue: "celery", priority: 0, payload: encodeMessage(msg) }]);
         const first = await app.worker().drain();
         equal(first.processed, 0);
         equal(first.requeued, 1);
         equal(await pull(app).size("celery"), 0);
-        await delay(350);
-        equal((await app.worker().drain()).succeeded, 1);
+        clock.advance(350);
+        let succeeded = 0;
+        await until(async () => (succeeded += (await app.worker().drain()).succeeded) >= 1, 10_000);
+        equal(succeeded, 1);
         equal(await app.AsyncResult(msg.headers.id).get(), "ran");
         void t;
       },

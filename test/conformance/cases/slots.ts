@@ -1,10 +1,12 @@
-import type { Celeriac } from "../../../mod.ts";
+import type { Celeriac, Clock } from "../../../mod.ts";
+import type { Delivery, ExtendOptions, PullBroker } from "../../../src/ports.ts";
+import { manualClock } from "../../support/clock.ts";
 import { deepEqual, equal, ok, rejects } from "../assert.ts";
 import { delay, makeApp, pairOf, until, type Case, type Fixture } from "../harness.ts";
 
 // #15 items 2 and 8: what a worker holds. Long tasks wait on gates the case opens; executions
 // are counted. Where a visibility timeout must pass, the case waits for that to have happened
-// (an exposure, never a margin the result depends on).
+// (an exposure, never a margin the result depends on) or moves a manual clock past it.
 
 interface Gate {
   promise: Promise<void>;
@@ -18,8 +20,8 @@ function gate(): Gate {
 }
 
 /** Tasks that record each execution by id; `tasks.long` waits for `held`. */
-function countingApp(f: Fixture, pair: ReturnType<typeof pairOf>, runs: Map<string, number>, held: Gate): Celeriac {
-  const app = makeApp(f, {}, pair);
+function countingApp(f: Fixture, pair: ReturnType<typeof pairOf>, runs: Map<string, number>, held: Gate, clock?: Clock): Celeriac {
+  const app = makeApp(f, {}, pair, clock);
   const count = (id: string): void => void runs.set(id, (runs.get(id) ?? 0) + 1);
   app.task("tasks.short", { bind: true }, (self) => count(self.request.id));
   app.task("tasks.long", { bind: true }, async (self) => {
@@ -29,34 +31,54 @@ function countingApp(f: Fixture, pair: ReturnType<typeof pairOf>, runs: Map<stri
   return app;
 }
 
+/**
+ * The broker with its `extend` calls watched: `extendedAt(t)` resolves once an extend stamped at
+ * `now >= t` has completed (at once for a broker without `extend`, e.g. AMQP, whose claims never expire).
+ */
+function watchExtends(real: PullBroker): { broker: PullBroker; extendedAt(t: number): Promise<void> } {
+  if (!real.extend) return { broker: real, extendedAt: () => Promise.resolve() };
+  let latest = -Infinity;
+  const broker: PullBroker = Object.assign(Object.create(real), {
+    extend: async (ds: Delivery[], ms: number, opts?: ExtendOptions) => {
+      await real.extend!(ds, ms, opts);
+      latest = Math.max(latest, opts?.now ?? -Infinity);
+    },
+  });
+  return { broker, extendedAt: (t) => until(() => latest >= t, 10_000) };
+}
+
 const VISIBILITY_S = 1.5;
 
 function batchMates(f: Fixture, mode: "drain" | "run"): Case {
   return {
     name: `${mode}: the finished batch-mates of a long task are acked while it runs and never reach a second worker`,
     fn: async () => {
-      const pair = pairOf(f);
+      // One manual clock for both workers: it moves past the batch's visibility timeout in steps
+      // shorter than it, each followed by the running worker's extend at the new time and a
+      // second worker's claim, so nothing here depends on how fast the machine is. The brokers
+      // keep their own clock, an hour behind: only the `now` the worker passes may count.
+      const clock = manualClock(Date.now() + 3_600_000);
+      const watched = watchExtends(f.broker());
+      const pair = { broker: watched.broker, backend: f.backend() };
       const runs = new Map<string, number>();
       const held = gate();
-      const first = countingApp(f, pair, runs, held);
-      const second = countingApp(f, pair, runs, held);
+      const first = countingApp(f, pair, runs, held, clock);
+      const second = countingApp(f, pair, runs, held, clock);
       const msgs = [first.buildMessage("tasks.long", []), ...Array.from({ length: 7 }, () => first.buildMessage("tasks.short", []))];
       await first.publish(msgs);
       const [long, ...shorts] = msgs.map((m) => first.AsyncResult(m.headers.id));
       const errors: unknown[] = [];
       const w = first.worker({ concurrency: 8, prefetch: 8, visibilityTimeout: VISIBILITY_S, onError: (e) => errors.push(e) });
       const stop = new AbortController();
-      const claimedAt = Date.now();
       const running = mode === "drain" ? w.drain() : w.run({ signal: stop.signal, pollIntervalMs: 10 });
       await until(() => runs.size === 8, 10_000);
       // Results and acks of the finished seven do not wait for the long one.
       await until(async () => (await Promise.all(shorts.map((r) => r.ready()))).every(Boolean), 10_000);
-      let polls = 0;
       const other = second.worker({ visibilityTimeout: VISIBILITY_S });
-      while (Date.now() < claimedAt + VISIBILITY_S * 1000 + 300 || polls < 3) {
+      for (let step = 0; step < 3; step++) { // 3 × 0.6 = 1.8 visibility timeouts after the claim
+        clock.advance(VISIBILITY_S * 600);
+        await watched.extendedAt(clock.now());
         await other.drain();
-        polls++;
-        await delay(20);
       }
       held.open();
       equal(await long.get({ timeout: 10_000, interval: 10 }), null);

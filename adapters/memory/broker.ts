@@ -3,6 +3,7 @@ import type {
 } from "../../src/ports.ts";
 import { parseInstant } from "../../src/util/time.ts";
 import { DeadLetterList } from "./dead-letters.ts";
+import { MemoryEvents } from "./events.ts";
 import { Fifo } from "./fifo.ts";
 
 /** Options of `memoryBroker`. */
@@ -33,6 +34,8 @@ const stepOf = (p: number): number => STEPS.filter((s) => s <= p).pop() ?? 0;
 export class MemoryBroker implements PullBroker {
   readonly name = "memory";
   readonly capabilities = { revocation: true };
+  /** Celery's events and pidbox, in process. */
+  readonly events = new MemoryEvents();
   private readonly now: () => number;
   private readonly lists = new Map<string, Fifo<Stored>>();
   private delayed: { at: number; msg: Stored }[] = [];
@@ -131,6 +134,15 @@ export class MemoryBroker implements PullBroker {
 
   size(queue: string): Promise<number> {
     return Promise.resolve(STEPS.reduce((n, s) => n + (this.lists.get(key(queue, s))?.length ?? 0), 0));
+  }
+
+  purge(queue: string): Promise<number> {
+    let n = 0;
+    for (const s of STEPS) {
+      n += this.lists.get(key(queue, s))?.length ?? 0;
+      this.lists.delete(key(queue, s));
+    }
+    return Promise.resolve(n);
   }
 
   private list(msg: Stored): Fifo<Stored> {

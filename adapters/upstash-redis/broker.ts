@@ -8,6 +8,7 @@ import { ADAPTER, callSite, guard, type CallSite } from "./errors.ts";
 import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys } from "./keys.ts";
 import { listEntry, wrapEnvelope } from "./lua/_shared.ts";
 import { claim, deadLetter, redrive, requeue } from "./lua/mod.ts";
+import { purgeOn, UpstashEvents } from "./events.ts";
 
 /** Options of `upstashRedisBroker`. */
 export interface UpstashRedisBrokerOptions {
@@ -29,6 +30,8 @@ export interface UpstashRedisBrokerOptions {
   timeoutMs?: number;
   /** Bounds of the dead-letter list `_celeriac.dead` (default 10 000 entries, 7 days). */
   deadLetters?: DeadLetterLimits;
+  /** DB number in Celery's event channel names, `/<db>.celeryev/*` (default 0; see docs/monitoring.md). */
+  db?: number;
 }
 
 type ClaimRow = [string, string, number, string, number, number];
@@ -48,6 +51,8 @@ export class UpstashRedisBroker implements PullBroker {
   private readonly bound = new Set<string>();
   private readonly etaOnQueue: boolean;
   private readonly dead: Required<DeadLetterLimits>;
+  /** Celery's events (PUBLISH only, see ./events.ts). */
+  readonly events: UpstashEvents;
 
   constructor(opts: UpstashRedisBrokerOptions) {
     this.redis = opts.redis;
@@ -56,6 +61,7 @@ export class UpstashRedisBroker implements PullBroker {
     this.etaOnQueue = opts.eta === "queue";
     this.site = callSite(opts.redis, opts.timeoutMs);
     this.dead = deadLetterLimits(opts.deadLetters);
+    this.events = new UpstashEvents(opts.redis, this.keys.prefix, opts.db ?? 0, this.site);
   }
 
   /** LPUSH per list (kombu's producer side) and ZADD for future ETAs, all in one request. */
@@ -173,6 +179,10 @@ export class UpstashRedisBroker implements PullBroker {
       const raw = await this.redis.lrange<unknown>(this.keys.deadLetters, 0, limit - 1);
       return raw.map((e) => (typeof e === "string" ? JSON.parse(e) : e) as DeadLetter).filter((e) => !(e.at < cutoff));
     }, this.site);
+  }
+
+  purge(queue: string): Promise<number> {
+    return purgeOn(this.redis, this.keys, queue, this.site);
   }
 
   size(queue: string): Promise<number> {

@@ -1,7 +1,8 @@
 /**
  * Task events, named and shaped like Celery's monitoring events (`task-received`,
  * `task-started`, `task-succeeded`, ...), delivered in-process to `WorkerOptions.onEvent` for
- * logs and metrics. They are not published to the broker.
+ * logs and metrics, and, with `WorkerOptions.events`, published on the broker in Celery's wire
+format (src/worker/celery-events.ts).
  * @module
  */
 import { toExceptionInfo } from "../exceptions.ts";
@@ -30,8 +31,16 @@ export interface TaskEvent {
   traceback?: string | null;
   /** Why a message was rejected (dead-lettered) or revoked (`"revoked"`, `"expired"`). */
   reason?: string;
-  /** The ETA of a retry (ISO). */
+  /** The ETA of a retry, or of a received message (ISO). */
   eta?: string;
+  /** task-received: the arguments as Celery shows them (`argsrepr`, `kwargsrepr`). */
+  args?: string;
+  kwargs?: string;
+  /** task-received: the message's `root_id`, `parent_id`, `expires` (ISO) and queue. */
+  rootId?: string | null;
+  parentId?: string | null;
+  expires?: string | null;
+  queue?: string;
 }
 
 /** Receives task events; errors it throws are ignored. */

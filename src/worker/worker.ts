@@ -16,6 +16,7 @@ import type { TaskEventListener } from "./events.ts";
 import { Overruns, Wakeup } from "./limits.ts";
 import { Effects, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
 import { handleRequest, isFinished, peekIds, storedStatus, type HandlerOptions } from "./http.ts";
+import { Monitor } from "./monitor.ts";
 
 export type { DrainOptions, DrainReport } from "./outcome.ts";
 
@@ -42,6 +43,18 @@ export interface WorkerOptions {
   http?: HandlerOptions;
   /** Task events (`task-received`, `task-succeeded`, `task-failed`, ...) for logs and metrics. */
   onEvent?: TaskEventListener;
+  /**
+   * Publish Celery's events on the broker (`broker.events`; CLI `-E`) and, in `run()`, answer
+   * `celery inspect`/`control` over the pidbox when the broker can subscribe (docs/monitoring.md).
+   * Implies `presence`. Default false.
+   */
+  events?: boolean;
+  /** Record this worker with `backend.recordWorker` (heartbeats in `run()`, batch ends otherwise). Default: `events`. */
+  presence?: boolean;
+  /** Heartbeat period in s for `run()` (default 2, Celery's); for drains, the expected interval between them (default 60). */
+  heartbeatSeconds?: number;
+  /** Process id shown in events and `stats`. */
+  pid?: number;
 }
 
 /** Options of `run`. */
@@ -66,12 +79,20 @@ export class Worker {
   private readonly executor: Executor;
   private readonly overruns = new Overruns();
   private rotation = 0;
+  /** Task state (active, reserved, processed), events and presence of this worker. */
+  readonly monitor: Monitor;
 
   constructor(app: AppHost, opts: WorkerOptions = {}) {
     this.app = app;
     this.opts = opts;
     this.hostname = opts.hostname ?? `celeriac@${app.name}`;
-    this.executor = new Executor(app, this.hostname, opts.onEvent);
+    const concurrency = Math.max(1, opts.concurrency ?? 1);
+    this.monitor = new Monitor(app, {
+      hostname: this.hostname, events: opts.events === true, presence: opts.presence ?? opts.events === true, freq: opts.heartbeatSeconds,
+      queues: () => this.queues, concurrency, prefetch: opts.prefetch ?? Math.max(concurrency, 10), pid: opts.pid, onError: (e) => this.report(e),
+    });
+    const onEvent = opts.onEvent;
+    this.executor = new Executor(app, this.hostname, onEvent ? (e) => (this.monitor.record(e), onEvent(e)) : this.monitor.record);
   }
 
   /** The queues this worker consumes. */
@@ -120,6 +141,7 @@ export class Worker {
       // A short batch emptied the queues; another claim only pays off if this batch sent follow-ups.
       if (deliveries.length < asked && !published) break;
     }
+    if (this.monitor.buffered) await this.monitor.flush().catch((err) => this.report(err));
     return report;
   }
 
@@ -131,6 +153,10 @@ export class Worker {
    * Survives broker outages (reported to `onError`).
    */
   async run(opts: RunOptions = {}): Promise<void> {
+    // Events/presence: worker-online, heartbeats, the pidbox (whose `shutdown` stops this loop).
+    const shutdown = this.monitor.opts.events || this.monitor.opts.presence ? new AbortController() : null;
+    if (shutdown) opts = { ...opts, signal: opts.signal ? AbortSignal.any([opts.signal, shutdown.signal]) : shutdown.signal };
+    const stopMonitor = shutdown ? await this.monitor.start(() => shutdown.abort()).catch((err) => void this.report(err)) : undefined;
     const concurrency = Math.max(1, opts.concurrency ?? this.opts.concurrency ?? 1);
     const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
     const poll = opts.pollIntervalMs ?? 1000;
@@ -184,6 +210,7 @@ export class Worker {
     unsubscribe();
     opts.signal?.removeEventListener("abort", onStop);
     opts.signal?.removeEventListener("abort", wake);
+    await stopMonitor?.();
   }
 
   /**
@@ -200,7 +227,10 @@ export class Worker {
     const exec = await this.executor.execute(incoming, effects, opts.signal);
     if (effects.overrun) this.report(new CeleriacError("time_limit", `${exec.task}[${exec.taskId}] passed its hard time limit and its function is still running`));
     await this.app.publish(effects.publish);
-    if (effects.results.length) await this.app.backend.set(effects.results);
+    await Promise.all([
+      effects.results.length ? this.app.backend.set(effects.results) : null,
+      this.monitor.flush().catch((err) => this.report(err)),
+    ]);
     return exec;
   }
 
@@ -216,7 +246,7 @@ export class Worker {
 
   private batchContext(): BatchContext {
     return {
-      app: this.app, broker: this.broker, executor: this.executor, overruns: this.overruns, report: (err) => this.report(err),
+      app: this.app, broker: this.broker, executor: this.executor, overruns: this.overruns, report: (err) => this.report(err), monitor: this.monitor,
       visibilityMs: (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000,
     };
   }

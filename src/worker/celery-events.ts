@@ -50,6 +50,9 @@ export function celeryTaskEvent(e: TaskEvent, clock: number, pid: number): Celer
     case "task-revoked":
       Object.assign(out, { terminated: false, signum: null, expired: e.reason === "expired" });
       break;
+    case "task-progress":
+      Object.assign(out, { state: e.state, meta: e.meta ?? null });
+      break;
     case "task-rejected":
       Object.assign(out, { requeue: false });
       break;

@@ -10,7 +10,7 @@ import { toExceptionInfo } from "../exceptions.ts";
 /** Celery's task event types. */
 export type TaskEventType =
   | "task-received" | "task-started" | "task-succeeded" | "task-failed" | "task-retried" | "task-revoked"
-  | "task-rejected";
+  | "task-rejected" | "task-progress";
 
 /** One task event. `timestamp` is epoch seconds (Celery's unit); `runtime` is seconds. */
 export interface TaskEvent {
@@ -41,6 +41,9 @@ export interface TaskEvent {
   parentId?: string | null;
   expires?: string | null;
   queue?: string;
+  /** task-progress: the state and meta a task stored with `self.updateState(state, meta)`. */
+  state?: string;
+  meta?: unknown;
 }
 
 /** Receives task events; errors it throws are ignored. */

@@ -107,6 +107,7 @@ export class Executor {
     const softLimit = watchSoftLimit(ctrl.signal);
     const store = async (state: string, meta: unknown): Promise<void> => {
       await this.app.backend.set([resultWrite(this.app, h.id, state, meta, { parentId: h.parent_id, groupId: h.group })]);
+      if (state !== STARTED) this.emit("task-progress", msg, { state, meta });
     };
     const ctx = new TaskContext({
       request: requestOf(msg, this.hostname, redelivered), signal: ctrl.signal, store, clock: this.app.clock,

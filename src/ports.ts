@@ -84,9 +84,10 @@ export interface EventChannel {
   reply?(exchange: string, routingKey: string, payload: string): Promise<void>;
   /**
    * Optional, the client side of `celery inspect`: bind the reply queue `<oid>.reply.celery.pidbox`,
-   * PUBLISH `payload` on the pidbox, and collect the reply envelopes that arrive within `timeoutMs`.
+   * PUBLISH `payload` on the pidbox, and collect the reply envelopes that arrive within `timeoutMs`
+   * (returning early once `limit` arrived, as kombu does when the destinations are known).
    */
-  broadcast?(payload: string, oid: string, timeoutMs: number): Promise<string[]>;
+  broadcast?(payload: string, oid: string, timeoutMs: number, limit?: number): Promise<string[]>;
 }
 
 /** Options of one claim. */

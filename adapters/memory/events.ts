@@ -38,14 +38,24 @@ export class MemoryEvents implements EventChannel {
     return Promise.resolve();
   }
 
-  async broadcast(payload: string, oid: string, timeoutMs: number): Promise<string[]> {
+  async broadcast(payload: string, oid: string, timeoutMs: number, limit = Infinity): Promise<string[]> {
     const sink: string[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      sink.push = (...items: string[]): number => {
+        const n = Array.prototype.push.apply(sink, items);
+        if (n >= limit) resolve();
+        return n;
+      };
+    });
     this.replies.set(oid, sink);
     try {
       for (const fn of this.controlListeners) fn(payload);
-      await new Promise((r) => setTimeout(r, timeoutMs));
-      return sink;
+      await done;
+      return [...sink];
     } finally {
+      clearTimeout(timer);
       this.replies.delete(oid);
     }
   }

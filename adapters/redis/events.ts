@@ -54,7 +54,7 @@ export class RedisEvents implements EventChannel {
     });
   }
 
-  async broadcast(payload: string, oid: string, timeoutMs: number): Promise<string[]> {
+  async broadcast(payload: string, oid: string, timeoutMs: number, limit = Infinity): Promise<string[]> {
     const queue = `${oid}.reply.celery.pidbox`;
     const binding = `${this.prefix}_kombu.binding.reply.celery.pidbox`;
     const member = `${oid}${SEP}${SEP}${queue}`;
@@ -65,7 +65,7 @@ export class RedisEvents implements EventChannel {
         await this.redis.multi().sadd(binding, member).publish(`${this.fanout}celery.pidbox`, payload).exec();
       });
       const deadline = Date.now() + timeoutMs;
-      for (let left = timeoutMs; left > 0; left = deadline - Date.now()) {
+      for (let left = timeoutMs; left > 0 && out.length < limit; left = deadline - Date.now()) {
         const got = await withDeadline(waiter.brpop(`${this.prefix}${queue}`, Math.max(0.01, left / 1000)), left + this.timeoutMs, "BRPOP");
         if (got) out.push(got[1]);
       }

@@ -39,7 +39,7 @@ export async function broadcastControl(broker: Broker, method: string, opts: Bro
   const now = opts.now ?? Date.now();
   const payload = controlEnvelope(body, { clock: 1, expires: (now + timeoutMs) / 1000 }, "celery.pidbox", "");
   const out: Record<string, unknown> = {};
-  for (const raw of await channel.broadcast(payload, oid, timeoutMs)) {
+  for (const raw of await channel.broadcast(payload, oid, timeoutMs, opts.destination?.length)) {
     try {
       const env = JSON.parse(raw) as { body: string; headers?: { ticket?: string }; properties?: { body_encoding?: string } };
       if (env.headers?.ticket !== ticket) continue;

@@ -36,6 +36,21 @@ export interface ScheduledInfo {
 const FINAL = new Set(["task-succeeded", "task-failed", "task-retried", "task-revoked", "task-rejected"]);
 /** Revoked ids kept in memory at most (Celery keeps 50 000). */
 const MAX_REVOKED = 50_000;
+/**
+ * Entries kept per map at most. A task whose execution failed on an adapter error (it comes
+ * back by visibility timeout) or that was handed back for its rate limit sends no final event;
+ * this bound keeps such leftovers from growing without end (oldest dropped first).
+ */
+const MAX_TRACKED = 10_000;
+
+function bounded<V>(map: Map<string, V>, id: string, value: V): void {
+  map.delete(id);
+  map.set(id, value);
+  for (const k of map.keys()) {
+    if (map.size <= MAX_TRACKED) break;
+    map.delete(k);
+  }
+}
 
 /** The state of one worker instance; `record` is its task-event listener. */
 export class WorkerState {
@@ -63,15 +78,15 @@ export class WorkerState {
     if (e.type === "task-received") {
       const info = this.info(e);
       const eta = e.eta ? parseInstant(e.eta) : 0;
-      if (eta > this.clock.now()) this.scheduled.set(e.uuid, { eta: e.eta!, priority: 0, request: info });
+      if (eta > this.clock.now()) bounded(this.scheduled, e.uuid, { eta: e.eta!, priority: 0, request: info });
       else {
         this.scheduled.delete(e.uuid);
-        this.reserved.set(e.uuid, info);
+        bounded(this.reserved, e.uuid, info);
       }
     } else if (e.type === "task-started") {
       const info = this.reserved.get(e.uuid) ?? this.info(e);
       this.reserved.delete(e.uuid);
-      this.active.set(e.uuid, { ...info, time_start: e.timestamp, acknowledged: true });
+      bounded(this.active, e.uuid, { ...info, time_start: e.timestamp, acknowledged: true });
     } else if (FINAL.has(e.type)) {
       this.reserved.delete(e.uuid);
       if (this.active.delete(e.uuid) || e.type === "task-revoked" || e.type === "task-rejected") {

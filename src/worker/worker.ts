@@ -91,8 +91,10 @@ export class Worker {
       hostname: this.hostname, events: opts.events === true, presence: opts.presence ?? opts.events === true, freq: opts.heartbeatSeconds,
       queues: () => this.queues, concurrency, prefetch: opts.prefetch ?? Math.max(concurrency, 10), pid: opts.pid, onError: (e) => this.report(e),
     });
+    // Task state is kept only when something reads it (events, presence): the default path stays as it was.
     const onEvent = opts.onEvent;
-    this.executor = new Executor(app, this.hostname, onEvent ? (e) => (this.monitor.record(e), onEvent(e)) : this.monitor.record);
+    const record = this.monitor.opts.events || this.monitor.opts.presence ? this.monitor.record : undefined;
+    this.executor = new Executor(app, this.hostname, record && onEvent ? (e) => (record(e), onEvent(e)) : record ?? onEvent);
   }
 
   /** The queues this worker consumes. */

@@ -59,7 +59,7 @@ describe("events on the broker", () => {
     const { app, add, boom } = setup();
     for (let i = 0; i < 3; i++) await add.delay(i, i);
     await boom.delay();
-    const w = app.worker();
+    const w = app.worker({ presence: true });
     await w.drain();
     expect(w.monitor.state.processed).toBe(4);
     expect(w.monitor.state.total).toEqual({ "mon.add": 3, "mon.boom": 1 });
@@ -115,5 +115,52 @@ describe("pidbox on a running worker", () => {
     expect(types[0]).toBe("worker-online");
     expect(types.at(-1)).toBe("worker-offline");
     expect(stop.signal.aborted).toBe(false);
+  });
+});
+
+describe("failure paths", () => {
+  it("a failing event publish is reported and does not fail the batch", async () => {
+    const { app, add, events, backend } = setup();
+    events.publishEvents = () => Promise.reject(new Error("pubsub down"));
+    const errors: unknown[] = [];
+    await add.delay(1, 2);
+    const report = await app.worker({ events: true, hostname: "f@test", onError: (e) => errors.push(e) }).drain();
+    expect(report).toMatchObject({ processed: 1, succeeded: 1 });
+    expect(String(errors[0])).toContain("pubsub down");
+    expect(await backend.workers()).toMatchObject([{ hostname: "f@test" }]);
+  });
+
+  it("run() keeps working when the pidbox cannot subscribe; garbage and expired broadcasts get no reply", async () => {
+    const { app, add, broker, events } = setup();
+    const errors: unknown[] = [];
+    const subscribe = events.subscribeControl.bind(events);
+    events.subscribeControl = () => Promise.reject(new Error("no subscribe"));
+    const stop = new AbortController();
+    let ran = 0;
+    app.task("mon.count", () => void ran++);
+    const w = app.worker({ events: true, hostname: "g@test", onError: (e) => errors.push(e) });
+    const running = w.run({ signal: stop.signal, pollIntervalMs: 5 });
+    const r = await app.sendTask("mon.count", []);
+    await r.get({ timeout: 5000 });
+    expect(ran).toBe(1);
+    expect(String(errors[0])).toContain("no subscribe");
+    stop.abort();
+    await running;
+    // A second worker that listens: malformed and expired envelopes are ignored.
+    events.subscribeControl = subscribe;
+    const stop2 = new AbortController();
+    const w2 = app.worker({ events: true, hostname: "h@test" });
+    const running2 = w2.run({ signal: stop2.signal, pollIntervalMs: 5 });
+    await add.delay(1, 1).then((x) => x.get({ timeout: 5000 }));
+    const sent: string[] = [];
+    const reply = events.reply.bind(events);
+    events.reply = (_e, _k, p) => (sent.push(p), Promise.resolve());
+    expect(await broadcastControl(broker, "ping", { timeoutMs: 20, now: Date.now() - 60_000 })).toEqual({});
+    await Promise.all(["not json", "{}", JSON.stringify({ body: "%%%", properties: { body_encoding: "base64" } })].map((g) => events.broadcast(g, "x", 10)));
+    expect(sent).toEqual([]);
+    events.reply = reply;
+    expect(await broadcastControl(broker, "ping", { timeoutMs: 20 })).toEqual({ "h@test": { ok: "pong" } });
+    stop2.abort();
+    await running2;
   });
 });

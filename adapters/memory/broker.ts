@@ -35,7 +35,7 @@ export class MemoryBroker implements PullBroker {
   readonly name = "memory";
   readonly capabilities = { revocation: true };
   /** Celery's events and pidbox, in process. */
-  readonly events = new MemoryEvents();
+  readonly events: MemoryEvents = new MemoryEvents();
   private readonly now: () => number;
   private readonly lists = new Map<string, Fifo<Stored>>();
   private delayed: { at: number; msg: Stored }[] = [];

@@ -55,15 +55,15 @@ function bounded<V>(map: Map<string, V>, id: string, value: V): void {
 /** The state of one worker instance; `record` is its task-event listener. */
 export class WorkerState {
   /** Running tasks by id. */
-  readonly active = new Map<string, TaskInfo>();
+  readonly active: Map<string, TaskInfo> = new Map();
   /** Received, not started, not waiting for an ETA. */
-  readonly reserved = new Map<string, TaskInfo>();
+  readonly reserved: Map<string, TaskInfo> = new Map();
   /** Received with a future ETA (handed back to the broker until due). */
-  readonly scheduled = new Map<string, ScheduledInfo>();
+  readonly scheduled: Map<string, ScheduledInfo> = new Map();
   /** Finished tasks per name (Celery's `stats.total`). */
   readonly total: Record<string, number> = {};
   /** Ids revoked by a pidbox `revoke` while this worker ran. */
-  readonly revoked = new Set<string>();
+  readonly revoked: Set<string> = new Set();
   processed = 0;
   /** Epoch ms the worker started. */
   readonly startedAt: number;

@@ -9,7 +9,7 @@
 import process from "node:process";
 import { Redis } from "@upstash/redis";
 import type { Redis as IORedis } from "ioredis";
-import { Celeriac } from "../mod.ts";
+import { Celeriac, monitoring } from "../mod.ts";
 import { upstashRedis } from "../adapters/upstash-redis/mod.ts";
 import { redis as redisPair } from "../adapters/redis/mod.ts";
 import { startDevServer } from "../workers/node/dev-server.ts";
@@ -31,7 +31,7 @@ async function upstash(events: boolean): Promise<{ requests: number; commands: n
     const app = new Celeriac("bench", { ...upstashRedis({ redis: client, prefix, db: 11 }) });
     await fill(app);
     const before = { ...server.stats };
-    const report = await app.worker({ events, prefetch: 10 }).drain();
+    const report = await app.worker({ events, monitoring, prefetch: 10 }).drain();
     if (report.succeeded !== N) throw new Error(`drained ${report.succeeded}/${N}`);
     return { requests: server.stats.requests - before.requests, commands: server.stats.commands - before.commands };
   } finally {
@@ -50,7 +50,7 @@ async function tcp(events: boolean): Promise<{ commands: number }> {
     const client = pair.broker.redis as IORedis & { sendCommand: (...a: unknown[]) => unknown };
     const send = client.sendCommand.bind(client);
     client.sendCommand = (...a: unknown[]) => (commands++, send(...a));
-    const report = await app.worker({ events, prefetch: 10 }).drain();
+    const report = await app.worker({ events, monitoring, prefetch: 10 }).drain();
     client.sendCommand = send;
     if (report.succeeded !== N) throw new Error(`drained ${report.succeeded}/${N}`);
     return { commands };

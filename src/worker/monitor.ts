@@ -152,3 +152,12 @@ export class Monitor {
     return backend.recordWorker(this.info(mode), presenceTtlMs(this.freq));
   }
 }
+
+/** Builds a worker's monitor (`WorkerOptions.monitoring`). */
+export type MonitorFactory = (app: AppHost, opts: MonitorOptions) => Monitor;
+
+/**
+ * The monitoring code for `app.worker({ events: true, monitoring })`: Celery's events on the
+ * broker, presence records and the pidbox (docs/monitoring.md).
+ */
+export const monitoring: MonitorFactory = (app, opts) => new Monitor(app, opts);

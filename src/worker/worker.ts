@@ -12,11 +12,11 @@ import { FAILURE, RETRY, REVOKED, SUCCESS } from "../states.ts";
 import { sleep } from "../util/time.ts";
 import { BatchRunner, type BatchContext } from "./batch.ts";
 import { Executor } from "./execute.ts";
-import type { TaskEventListener } from "./events.ts";
+import type { TaskEvent, TaskEventListener } from "./events.ts";
 import { Overruns, Wakeup } from "./limits.ts";
 import { Effects, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
 import { handleRequest, isFinished, peekIds, storedStatus, type HandlerOptions } from "./http.ts";
-import { Monitor } from "./monitor.ts";
+import type { Monitor, MonitorFactory } from "./monitor.ts";
 
 export type { DrainOptions, DrainReport } from "./outcome.ts";
 
@@ -46,7 +46,7 @@ export interface WorkerOptions {
   /**
    * Publish Celery's events on the broker (`broker.events`; CLI `-E`) and, in `run()`, answer
    * `celery inspect`/`control` over the pidbox when the broker can subscribe (docs/monitoring.md).
-   * Implies `presence`. Default false.
+   * Implies `presence`; needs `monitoring`. Default false.
    */
   events?: boolean;
   /** Record this worker with `backend.recordWorker` (heartbeats in `run()`, batch ends otherwise). Default: `events`. */
@@ -55,6 +55,11 @@ export interface WorkerOptions {
   heartbeatSeconds?: number;
   /** Process id shown in events and `stats`. */
   pid?: number;
+  /**
+   * The monitoring code that `events` and `presence` need: `import { monitoring } from
+   * "celeriac"`. Passed in, so bundles of workers without them do not carry it (the CLI passes it).
+   */
+  monitoring?: MonitorFactory;
 }
 
 /** Options of `run`. */
@@ -79,22 +84,35 @@ export class Worker {
   private readonly executor: Executor;
   private readonly overruns = new Overruns();
   private rotation = 0;
-  /** Task state (active, reserved, processed), events and presence of this worker. */
-  readonly monitor: Monitor;
+  /**
+   * Task state (active, reserved, processed), events and presence of this worker: set once a
+   * `drain`/`run`/`handle` started with `events` or `presence` on (loaded on demand, so workers
+   * without them do not carry its code).
+   */
+  monitor: Monitor | undefined;
 
   constructor(app: AppHost, opts: WorkerOptions = {}) {
     this.app = app;
     this.opts = opts;
     this.hostname = opts.hostname ?? `celeriac@${app.name}`;
-    const concurrency = Math.max(1, opts.concurrency ?? 1);
-    this.monitor = new Monitor(app, {
-      hostname: this.hostname, events: opts.events === true, presence: opts.presence ?? opts.events === true, freq: opts.heartbeatSeconds,
-      queues: () => this.queues, concurrency, prefetch: opts.prefetch ?? Math.max(concurrency, 10), pid: opts.pid, onError: (e) => this.report(e),
-    });
     // Task state is kept only when something reads it (events, presence): the default path stays as it was.
     const onEvent = opts.onEvent;
-    const record = this.monitor.opts.events || this.monitor.opts.presence ? this.monitor.record : undefined;
+    if ((opts.events || opts.presence) && !opts.monitoring) {
+      throw new ConfigError('events and presence need the monitoring code: app.worker({ events: true, monitoring }) with import { monitoring } from "celeriac"');
+    }
+    const record = opts.events || opts.presence ? (e: TaskEvent): void => this.monitor?.record(e) : undefined;
     this.executor = new Executor(app, this.hostname, record && onEvent ? (e) => (record(e), onEvent(e)) : record ?? onEvent);
+  }
+
+  // The monitor, built on first use (undefined without events and presence).
+  private monitorOn(): Monitor | undefined {
+    const o = this.opts;
+    if (this.monitor || !o.monitoring || (!o.events && !o.presence)) return this.monitor;
+    const concurrency = Math.max(1, o.concurrency ?? 1);
+    return (this.monitor = o.monitoring(this.app, {
+      hostname: this.hostname, events: o.events === true, presence: o.presence ?? o.events === true, freq: o.heartbeatSeconds,
+      queues: () => this.queues, concurrency, prefetch: o.prefetch ?? Math.max(concurrency, 10), pid: o.pid, onError: (e) => this.report(e),
+    }));
   }
 
   /** The queues this worker consumes. */
@@ -129,7 +147,8 @@ export class Worker {
     const max = opts.maxTasks ?? Infinity;
     const concurrency = Math.max(1, this.opts.concurrency ?? 1);
     const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
-    const runner = new BatchRunner(this.batchContext());
+    const monitor = this.monitorOn();
+    const runner = new BatchRunner(this.batchContext(monitor));
     while (report.processed < max && this.app.clock.now() < deadline && !opts.signal?.aborted) {
       const lanes = concurrency - this.overruns.size;
       if (lanes <= 0) break;
@@ -143,7 +162,7 @@ export class Worker {
       // A short batch emptied the queues; another claim only pays off if this batch sent follow-ups.
       if (deliveries.length < asked && !published) break;
     }
-    if (this.monitor.buffered) await this.monitor.flush().catch((err) => this.report(err));
+    if (monitor?.buffered) await monitor.flush().catch((err) => this.report(err));
     return report;
   }
 
@@ -156,9 +175,10 @@ export class Worker {
    */
   async run(opts: RunOptions = {}): Promise<void> {
     // Events/presence: worker-online, heartbeats, the pidbox (whose `shutdown` stops this loop).
-    const shutdown = this.monitor.opts.events || this.monitor.opts.presence ? new AbortController() : null;
+    const monitor = this.monitorOn();
+    const shutdown = monitor ? new AbortController() : null;
     if (shutdown) opts = { ...opts, signal: opts.signal ? AbortSignal.any([opts.signal, shutdown.signal]) : shutdown.signal };
-    const stopMonitor = shutdown ? await this.monitor.start(() => shutdown.abort()).catch((err) => void this.report(err)) : undefined;
+    const stopMonitor = shutdown ? await monitor!.start(() => shutdown.abort()).catch((err) => void this.report(err)) : undefined;
     const concurrency = Math.max(1, opts.concurrency ?? this.opts.concurrency ?? 1);
     const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
     const poll = opts.pollIntervalMs ?? 1000;
@@ -170,7 +190,7 @@ export class Worker {
       if (opts.shutdownTimeoutMs != null) grace = setTimeout(() => tasks.abort(opts.signal?.reason), opts.shutdownTimeoutMs);
     };
     opts.signal?.addEventListener("abort", onStop, { once: true });
-    const runner = new BatchRunner(this.batchContext());
+    const runner = new BatchRunner(this.batchContext(monitor));
     // One wake-up for a settled task, a settled overrun or the stop signal.
     const freed = new Wakeup();
     const wake = (): void => freed.notify();
@@ -224,6 +244,7 @@ export class Worker {
     // A pushed id that already finished is never run again (replays, redeliveries after a lost answer).
     const stored = await storedStatus(this.app.backend, payload);
     if (isFinished(stored)) return { ...peekIds(payload), state: stored, disposition: { kind: "ack" } };
+    const monitor = this.monitorOn();
     const effects = new Effects();
     const incoming = { payload, redelivered: opts.redelivered ?? false, revoked: stored === REVOKED };
     const exec = await this.executor.execute(incoming, effects, opts.signal);
@@ -231,7 +252,7 @@ export class Worker {
     await this.app.publish(effects.publish);
     await Promise.all([
       effects.results.length ? this.app.backend.set(effects.results) : null,
-      this.monitor.flush().catch((err) => this.report(err)),
+      monitor?.flush().catch((err) => this.report(err)),
     ]);
     return exec;
   }
@@ -246,9 +267,9 @@ export class Worker {
     return handleRequest(this, request, this.opts.http);
   }
 
-  private batchContext(): BatchContext {
+  private batchContext(monitor?: Monitor): BatchContext {
     return {
-      app: this.app, broker: this.broker, executor: this.executor, overruns: this.overruns, report: (err) => this.report(err), monitor: this.monitor,
+      app: this.app, broker: this.broker, executor: this.executor, overruns: this.overruns, report: (err) => this.report(err), monitor,
       visibilityMs: (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000,
     };
   }

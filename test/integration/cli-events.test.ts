@@ -3,7 +3,7 @@
 // progress lines from `self.updateState("PROGRESS", ...)` included.
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Celeriac } from "../../mod.ts";
+import { Celeriac, monitoring } from "../../mod.ts";
 import { redis as redisPair, type RedisPair } from "../../adapters/redis/mod.ts";
 import { APP, useCli, type Cli } from "../support/cli.ts";
 import { ensureRedis, uniquePrefix, deleteByPrefix, type TestRedis } from "../support/redis.ts";
@@ -49,7 +49,7 @@ describe("celeriac events", () => {
     });
     const add = await app.sendTask("evcli.add", [2, 3]);
     const steps = await app.sendTask("evcli.steps", [2]);
-    await app.worker({ events: true, hostname: "evcli@test" }).drain();
+    await app.worker({ events: true, monitoring, hostname: "evcli@test" }).drain();
     const out = await stdoutUntil(text, (o) => o.includes(`task succeeded: evcli.steps[${steps.id}]`), "the events");
     expect(out).toMatch(new RegExp(`evcli@test \\[[^\\]]+\\] task received: evcli\\.add\\[${add.id}\\] args=\\(2, 3\\)`));
     expect(out).toMatch(new RegExp(`task succeeded: evcli\\.add\\[${add.id}\\] result=5, runtime=`));

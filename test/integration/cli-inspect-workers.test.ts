@@ -2,7 +2,7 @@
 // long-running worker in this process (TCP Redis DB 11, `-b`), and from the presence records a
 // request-triggered drain left (Upstash through the local endpoint, which cannot broadcast).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Celeriac, type TaskEvent } from "../../mod.ts";
+import { Celeriac, type TaskEvent, monitoring } from "../../mod.ts";
 import { redis as redisPair, type RedisPair } from "../../adapters/redis/mod.ts";
 import { APP, useCli, type Ran } from "../support/cli.ts";
 import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "../support/redis.ts";
@@ -33,7 +33,7 @@ beforeAll(async () => {
   const onEvent = (e: TaskEvent): void => {
     if (e.type === "task-started" && e.uuid) started.add(e.uuid), onStarted();
   };
-  running = app.worker({ events: true, hostname, onEvent }).run({ signal: stop.signal, pollIntervalMs: 50 });
+  running = app.worker({ events: true, monitoring, hostname, onEvent }).run({ signal: stop.signal, pollIntervalMs: 50 });
   await online;
 });
 
@@ -77,7 +77,7 @@ describe("celeriac inspect from presence records", () => {
     const { prefix: p, app } = testApp("cliw-drain");
     app.task("cli.add", (a: number, b: number) => a + b);
     await app.sendTask("cli.add", [1, 2]);
-    await app.worker({ events: true, hostname: "drainer@test" }).drain();
+    await app.worker({ events: true, monitoring, hostname: "drainer@test" }).drain();
     const ping = await run(["inspect", "-A", APP, "ping"], p);
     expect(ping.code, ping.stderr).toBe(0);
     expect(ping.stdout).toMatch(/-> drainer@test: recorded \(request-triggered or not listening; last presence record\)\n   pong \(last seen /);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis as UpstashClient } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
-import { Celeriac, decodeEvents, type WorkerInfo } from "../../mod.ts";
+import { Celeriac, decodeEvents, type WorkerInfo, monitoring } from "../../mod.ts";
 import { upstashRedis } from "../../adapters/upstash-redis/mod.ts";
 import { redis as redisPair } from "../../adapters/redis/mod.ts";
 import { startDevServer, type DevServer } from "../../workers/node/dev-server.ts";
@@ -51,7 +51,7 @@ describe("upstash-redis", () => {
         const app = upstashApp(events ? prefix : fresh("mon-up-off"));
         for (let i = 0; i < 30; i++) await app.sendTask("mon.add", [i, 1]);
         const before = { ...server.stats };
-        expect((await app.worker({ events, prefetch: 10 }).drain()).succeeded).toBe(30);
+        expect((await app.worker({ events, monitoring, prefetch: 10 }).drain()).succeeded).toBe(30);
         counts.push({ requests: server.stats.requests - before.requests, commands: server.stats.commands - before.commands });
       }
       expect(counts[1].requests).toBe(counts[0].requests + 1);

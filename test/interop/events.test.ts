@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis as UpstashClient } from "@upstash/redis";
-import { Celeriac, type TaskEvent } from "../../mod.ts";
+import { Celeriac, type TaskEvent, monitoring } from "../../mod.ts";
 import { redis as redisPair, type RedisPair } from "../../adapters/redis/mod.ts";
 import { upstashRedisBackend, upstashRedisBroker } from "../../adapters/upstash-redis/mod.ts";
 import { startDevServer, type DevServer } from "../../workers/node/dev-server.ts";
@@ -51,7 +51,7 @@ describe("celery events --dump", () => {
     const { app } = loopApp(hostname);
     const stop = new AbortController();
     // A short freq so the dump (subscribed at some unknown moment) shows a heartbeat soon.
-    const running = app.worker({ events: true, hostname, heartbeatSeconds: 0.3 }).run({ signal: stop.signal, pollIntervalMs: 50 });
+    const running = app.worker({ events: true, monitoring, hostname, heartbeatSeconds: 0.3 }).run({ signal: stop.signal, pollIntervalMs: 50 });
     await dump.until((o) => o.includes(`${hostname} [`) && /heartbeat|started/.test(o), "the worker's heartbeat");
     const ok = await app.sendTask("ev.add", [2, 3]);
     const bad = await app.sendTask("ev.boom", []);
@@ -75,7 +75,7 @@ describe("celery events --dump", () => {
     const app = new Celeriac("ev", { broker: upstashRedisBroker({ redis: client, prefix: up, db: DB }), backend: upstashRedisBackend({ redis: client, prefix: up }) });
     app.task("ev.add", (a: number, b: number) => a + b);
     const r = await app.sendTask("ev.add", [20, 22]);
-    expect((await app.worker({ events: true, hostname }).drain()).succeeded).toBe(1);
+    expect((await app.worker({ events: true, monitoring, hostname }).drain()).succeeded).toBe(1);
     const out = await dump.until((o) => o.includes(`${hostname} [`) && o.includes(`task succeeded: ev.add(${r.id})`), "the drain's events");
     const lines = out.split("\n").filter((l) => l.startsWith(`${hostname} [`));
     expect(lines.some((l) => l.includes(`task received: ev.add(${r.id}) args=(20, 22)`))).toBe(true);
@@ -89,7 +89,7 @@ describe("celery.events.state.State", () => {
     const { app } = loopApp(hostname);
     const watcher = startPython(pyEnv(url, prefix), ["evstate.py", hostname]);
     const stop = new AbortController();
-    const running = app.worker({ events: true, hostname, heartbeatSeconds: 0.3 }).run({ signal: stop.signal, pollIntervalMs: 50 });
+    const running = app.worker({ events: true, monitoring, hostname, heartbeatSeconds: 0.3 }).run({ signal: stop.signal, pollIntervalMs: 50 });
     try {
       await watcher.until((o) => o.includes("seen"), "the worker in State");
       const r = await app.sendTask("ev.add", [4, 5]);

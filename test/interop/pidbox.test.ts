@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Celeriac, type TaskEvent } from "../../mod.ts";
+import { Celeriac, type TaskEvent, monitoring } from "../../mod.ts";
 import { redis as redisPair, type RedisPair } from "../../adapters/redis/mod.ts";
 import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "../support/redis.ts";
 import { celery, DB, pyEnv, requireCelery } from "./celery-cli.ts";
@@ -51,7 +51,7 @@ beforeAll(async () => {
     seen.push(e);
     for (const w of waiters) w();
   };
-  running = app.worker({ events: true, hostname, concurrency: 1, onEvent }).run({ signal: stop.signal, pollIntervalMs: 50 });
+  running = app.worker({ events: true, monitoring, hostname, concurrency: 1, onEvent }).run({ signal: stop.signal, pollIntervalMs: 50 });
   await online;
 });
 

@@ -1,6 +1,6 @@
 // Celery's events, worker state, presence and pidbox on the in-process memory adapter.
 import { describe, expect, it } from "vitest";
-import { broadcastControl, Celeriac, decodeEvents, type CeleryEvent } from "../../mod.ts";
+import { broadcastControl, Celeriac, decodeEvents, type CeleryEvent, monitoring } from "../../mod.ts";
 import { memoryBackend, memoryBroker } from "../../adapters/memory/mod.ts";
 import type { MemoryEvents } from "../../adapters/memory/events.ts";
 import { manualClock } from "../support/clock.ts";
@@ -25,7 +25,7 @@ describe("events on the broker", () => {
     const { app, add, boom, events, received } = setup();
     await add.delay(1, 2);
     await boom.delay();
-    await app.worker({ events: true, hostname: "w1@test", prefetch: 10 }).drain();
+    await app.worker({ events: true, monitoring, hostname: "w1@test", prefetch: 10 }).drain();
     expect(events.published.map((m) => m.routingKey).sort()).toEqual(["task.multi", "worker.heartbeat"]);
     const types = received().map((e) => e.type);
     expect(types.filter((t) => t.startsWith("task-"))).toEqual([
@@ -50,7 +50,7 @@ describe("events on the broker", () => {
     expect(events.published).toEqual([]);
     expect(await backend.workers()).toEqual([]);
     await add.delay(1, 1);
-    await app.worker({ presence: true, hostname: "p@test" }).drain();
+    await app.worker({ presence: true, monitoring, hostname: "p@test" }).drain();
     expect(events.published).toEqual([]);
     expect(await backend.workers()).toMatchObject([{ hostname: "p@test", mode: "request", processed: 1 }]);
   });
@@ -59,11 +59,11 @@ describe("events on the broker", () => {
     const { app, add, boom } = setup();
     for (let i = 0; i < 3; i++) await add.delay(i, i);
     await boom.delay();
-    const w = app.worker({ presence: true });
+    const w = app.worker({ presence: true, monitoring });
     await w.drain();
-    expect(w.monitor.state.processed).toBe(4);
-    expect(w.monitor.state.total).toEqual({ "mon.add": 3, "mon.boom": 1 });
-    expect(w.monitor.state.active.size).toBe(0);
+    expect(w.monitor!.state.processed).toBe(4);
+    expect(w.monitor!.state.total).toEqual({ "mon.add": 3, "mon.boom": 1 });
+    expect(w.monitor!.state.active.size).toBe(0);
   });
 
   it("a received task with a future ETA is listed as scheduled until it is due", () => {
@@ -85,7 +85,7 @@ describe("pidbox on a running worker", () => {
     let release!: () => void;
     const started = new Promise<void>((r) => app.task("mon.hold", () => (r(), new Promise<void>((done) => (release = done)))));
     const stop = new AbortController();
-    const w = app.worker({ events: true, hostname: "loop@test", concurrency: 2 });
+    const w = app.worker({ events: true, monitoring, hostname: "loop@test", concurrency: 2 });
     const running = w.run({ signal: stop.signal, pollIntervalMs: 5 });
     await app.sendTask("mon.hold", []);
     await started;
@@ -119,12 +119,18 @@ describe("pidbox on a running worker", () => {
 });
 
 describe("failure paths", () => {
+  it("events or presence without the monitoring code is a ConfigError naming the import", () => {
+    const { app } = setup();
+    expect(() => app.worker({ events: true })).toThrow(/import \{ monitoring \} from "celeriac"/);
+    expect(() => app.worker({ presence: true })).toThrow(/ConfigError|monitoring/);
+  });
+
   it("a failing event publish is reported and does not fail the batch", async () => {
     const { app, add, events, backend } = setup();
     events.publishEvents = () => Promise.reject(new Error("pubsub down"));
     const errors: unknown[] = [];
     await add.delay(1, 2);
-    const report = await app.worker({ events: true, hostname: "f@test", onError: (e) => errors.push(e) }).drain();
+    const report = await app.worker({ events: true, monitoring, hostname: "f@test", onError: (e) => errors.push(e) }).drain();
     expect(report).toMatchObject({ processed: 1, succeeded: 1 });
     expect(String(errors[0])).toContain("pubsub down");
     expect(await backend.workers()).toMatchObject([{ hostname: "f@test" }]);
@@ -138,7 +144,7 @@ describe("failure paths", () => {
     const stop = new AbortController();
     let ran = 0;
     app.task("mon.count", () => void ran++);
-    const w = app.worker({ events: true, hostname: "g@test", onError: (e) => errors.push(e) });
+    const w = app.worker({ events: true, monitoring, hostname: "g@test", onError: (e) => errors.push(e) });
     const running = w.run({ signal: stop.signal, pollIntervalMs: 5 });
     const r = await app.sendTask("mon.count", []);
     await r.get({ timeout: 5000 });
@@ -149,7 +155,7 @@ describe("failure paths", () => {
     // A second worker that listens: malformed and expired envelopes are ignored.
     events.subscribeControl = subscribe;
     const stop2 = new AbortController();
-    const w2 = app.worker({ events: true, hostname: "h@test" });
+    const w2 = app.worker({ events: true, monitoring, hostname: "h@test" });
     const running2 = w2.run({ signal: stop2.signal, pollIntervalMs: 5 });
     await add.delay(1, 1).then((x) => x.get({ timeout: 5000 }));
     const sent: string[] = [];

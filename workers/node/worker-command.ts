@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import process from "node:process";
-import type { PullBroker, Worker } from "../../mod.ts";
+import { monitoring, type PullBroker, type Worker } from "../../mod.ts";
 import { APP_FLAG, COMMON, logError, logEvent, setUp } from "./app-setup.ts";
 import { numberFlag, UsageError, type Subcommand } from "./cli-kit.ts";
 import { log } from "./log.ts";
@@ -68,7 +68,7 @@ async function runWorker(argv: string[]): Promise<number> {
     return 1;
   }
   const worker = app.worker({ queues, concurrency, prefetch, visibilityTimeout, hostname: v.hostname, onError: logError("worker"), onEvent: logEvent,
-    events, heartbeatSeconds, pid: process.pid,
+    events, heartbeatSeconds, pid: process.pid, monitoring,
   });
   const { signal } = stopOnSignals("worker", "waiting for running tasks");
   if (v.drain) {

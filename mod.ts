@@ -30,7 +30,7 @@ export { handleRequest, type HandlerHost, type HandlerOptions } from "./src/work
 export type { Disposition, Execution } from "./src/worker/outcome.ts";
 export { exceptionRepr, type TaskEvent, type TaskEventListener, type TaskEventType } from "./src/worker/events.ts";
 export { decodeEvents, type CeleryEvent } from "./src/worker/celery-events.ts";
-export { Monitor, monitoring, type MonitorFactory, type MonitorOptions } from "./src/worker/monitor.ts";
+export { Monitor, monitoring, type MonitorFactory, type MonitorOptions, type MonitorSource } from "./src/worker/monitor.ts";
 export { broadcastControl, canBroadcast, type BroadcastOptions } from "./src/worker/control-client.ts";
 export type { ScheduledInfo, TaskInfo, WorkerState } from "./src/worker/state.ts";
 export {

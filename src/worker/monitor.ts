@@ -153,11 +153,25 @@ export class Monitor {
   }
 }
 
+/** What `WorkerOptions.monitoring` is handed by its worker. */
+export interface MonitorSource {
+  hostname: string;
+  options: { events?: boolean; presence?: boolean; heartbeatSeconds?: number; concurrency?: number; prefetch?: number; pid?: number };
+  queues: () => string[];
+  onError: (err: unknown) => void;
+}
+
 /** Builds a worker's monitor (`WorkerOptions.monitoring`). */
-export type MonitorFactory = (app: AppHost, opts: MonitorOptions) => Monitor;
+export type MonitorFactory = (app: AppHost, worker: MonitorSource) => Monitor;
 
 /**
  * The monitoring code for `app.worker({ events: true, monitoring })`: Celery's events on the
  * broker, presence records and the pidbox (docs/monitoring.md).
  */
-export const monitoring: MonitorFactory = (app, opts) => new Monitor(app, opts);
+export const monitoring: MonitorFactory = (app, { hostname, options: o, queues, onError }) => {
+  const concurrency = Math.max(1, o.concurrency ?? 1);
+  return new Monitor(app, {
+    hostname, events: o.events === true, presence: o.presence ?? o.events === true, freq: o.heartbeatSeconds, queues,
+    concurrency, prefetch: o.prefetch ?? Math.max(concurrency, 10), pid: o.pid, onError,
+  });
+};

@@ -84,11 +84,7 @@ export class Worker {
   private readonly executor: Executor;
   private readonly overruns = new Overruns();
   private rotation = 0;
-  /**
-   * Task state (active, reserved, processed), events and presence of this worker: set once a
-   * `drain`/`run`/`handle` started with `events` or `presence` on (loaded on demand, so workers
-   * without them do not carry its code).
-   */
+  /** Task state, events and presence of this worker: built by the first `drain`/`run`/`handle` with `events` or `presence`. */
   monitor: Monitor | undefined;
 
   constructor(app: AppHost, opts: WorkerOptions = {}) {
@@ -108,11 +104,7 @@ export class Worker {
   private monitorOn(): Monitor | undefined {
     const o = this.opts;
     if (this.monitor || !o.monitoring || (!o.events && !o.presence)) return this.monitor;
-    const concurrency = Math.max(1, o.concurrency ?? 1);
-    return (this.monitor = o.monitoring(this.app, {
-      hostname: this.hostname, events: o.events === true, presence: o.presence ?? o.events === true, freq: o.heartbeatSeconds,
-      queues: () => this.queues, concurrency, prefetch: o.prefetch ?? Math.max(concurrency, 10), pid: o.pid, onError: (e) => this.report(e),
-    }));
+    return (this.monitor = o.monitoring(this.app, { hostname: this.hostname, options: o, queues: () => this.queues, onError: (e) => this.report(e) }));
   }
 
   /** The queues this worker consumes. */

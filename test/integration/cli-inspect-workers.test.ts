@@ -7,7 +7,7 @@ import { redis as redisPair, type RedisPair } from "../../adapters/redis/mod.ts"
 import { APP, useCli, type Ran } from "../support/cli.ts";
 import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "../support/redis.ts";
 
-const { run, testApp } = useCli("cli-inspect-workers");
+const { run, testApp, cli } = useCli("cli-inspect-workers");
 let redis: TestRedis;
 let url: string;
 let prefix: string;
@@ -69,6 +69,36 @@ describe("celeriac inspect over the pidbox", () => {
     expect(JSON.parse(scheduled.stdout)[hostname].reply).toEqual([]);
     expect(JSON.parse(reserved.stdout)[hostname].reply).toEqual([]);
     release();
+  });
+});
+
+describe("celeriac worker -E in a loop", () => {
+  it("announces itself, answers inspect ping over the pidbox, and says offline on SIGTERM", async () => {
+    const host = `cliloop-${crypto.randomUUID().slice(0, 8)}@test`;
+    const seen: string[] = [];
+    const waiters = new Set<() => void>();
+    const stopListening = await pair.broker.events.subscribeEvents((m) => {
+      if (m.payload.includes(host)) seen.push(m.routingKey);
+      for (const w of waiters) w();
+    });
+    const seenEvent = (key: string): Promise<void> => new Promise((resolve) => {
+      const check = (): void => void (seen.includes(key) && (waiters.delete(check), resolve()));
+      waiters.add(check);
+      check();
+    });
+    try {
+      const w = cli(["worker", "-A", APP, "-b", url, "--result-backend", url, "-E", "-n", host], prefix);
+      await w.waitFor(/events on \(answers celery inspect\/control\)/);
+      await seenEvent("worker.online");
+      const ping = await run(["inspect", "-A", APP, "-b", url, "--result-backend", url, "ping", "-d", host, "--timeout", "10"], prefix);
+      expect(ping.code, ping.stderr).toBe(0);
+      expect(ping.stdout).toMatch(new RegExp(`-> ${host}: OK\\n   pong`));
+      w.child.kill("SIGTERM");
+      expect(await w.exited).toBe(0);
+      await seenEvent("worker.offline");
+    } finally {
+      await stopListening();
+    }
   });
 });
 

@@ -80,7 +80,9 @@ async function runWorker(argv: string[]): Promise<number> {
     `celeriac worker ${worker.hostname}: app "${app.name}"\n` +
       `  broker ${app.broker.name}, backend ${app.backend.name}\n` +
       `  queues ${worker.queues.join(", ")}; concurrency ${concurrency ?? 1}\n` +
-      `  tasks ${tasks.join(", ") || "(none registered)"}\nconnecting to ${app.broker.name} ...`,
+      `  tasks ${tasks.join(", ") || "(none registered)"}\n` +
+      (events ? `  events on (${app.broker.events?.subscribeControl ? "answers celery inspect/control" : "published only; no pidbox on this broker"})\n` : "") +
+      `connecting to ${app.broker.name} ...`,
   );
   if (!(await reachBroker(app.broker as PullBroker, worker, signal))) return 0;
   console.error("ready (Ctrl+C: warm shutdown)");

@@ -106,6 +106,13 @@ describe("celery inspect / control against a celeriac worker", () => {
     expect(added).toBe(0);
   });
 
+  it("control shutdown stops the worker's loop (a warm shutdown)", async () => {
+    await celery(env(), "control", "shutdown", "-d", hostname, "--timeout", "2");
+    await running;
+    const ping = await celery(env(), "inspect", "ping", "-d", hostname, "--timeout", "1");
+    expect(ping.out).not.toContain(`${hostname}: OK`);
+  });
+
   it("a broadcast for another hostname gets no reply from it", async () => {
     const { code, out } = await celery(env(), "inspect", "ping", "-d", "nobody@nowhere", "--timeout", "1");
     expect(out).not.toContain(hostname);

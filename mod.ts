@@ -29,6 +29,10 @@ export { TaskContext, type TaskRequest } from "./src/worker/context.ts";
 export { handleRequest, type HandlerHost, type HandlerOptions } from "./src/worker/http.ts";
 export type { Disposition, Execution } from "./src/worker/outcome.ts";
 export { exceptionRepr, type TaskEvent, type TaskEventListener, type TaskEventType } from "./src/worker/events.ts";
+export { decodeEvents, type CeleryEvent } from "./src/worker/celery-events.ts";
+export { Monitor, monitoring, type MonitorFactory, type MonitorOptions, type MonitorSource } from "./src/worker/monitor.ts";
+export { broadcastControl, canBroadcast, type BroadcastOptions } from "./src/worker/control-client.ts";
+export type { ScheduledInfo, TaskInfo, WorkerState } from "./src/worker/state.ts";
 export {
   AdapterError, CeleriacError, ChordError, ConfigError, Ignore, MaxRetriesExceededError, MessageError,
   NotRegisteredError, ResultTimeoutError, Retry, SignatureError, SoftTimeLimitExceeded, TaskControl, TaskError,
@@ -47,6 +51,7 @@ export {
   type OutboundMessage, type PullBroker, type ResultBackend, type ResultWrite,
 } from "./src/ports.ts";
 export { DEAD_LETTER_DEFAULTS, deadLetterLimits, type DeadLetterLimits, type ExtendOptions, type RedriveOptions, type WorkerInfo } from "./src/ports.ts";
+export type { EventChannel, FanoutMessage } from "./src/ports.ts";
 export type { Embed, ExceptionInfo, ResultMeta, SignatureDict, SignatureOptions } from "./src/types.ts";
 export {
   Beat, type BeatSent, type BeatSkipped, type BeatSkipReason, type BeatStartOptions, type TickReport,

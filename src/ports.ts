@@ -52,7 +52,42 @@ export interface Broker {
   publish(messages: OutboundMessage[]): Promise<void>;
   /** Remember ids that must never run (`ttlMs` how long to remember). */
   revoke?(ids: string[], ttlMs: number): Promise<void>;
+  /** Optional: Celery's monitoring channels (events, pidbox) on this broker's transport. */
+  readonly events?: EventChannel;
   close?(): Promise<void>;
+}
+
+/** One message on one of kombu's fanout exchanges: `routingKey` and the encoded kombu envelope. */
+export interface FanoutMessage {
+  routingKey: string;
+  payload: string;
+}
+
+/**
+ * Celery's monitoring wire on a broker (`Broker.events`), kombu's Redis fanout layout: an event
+ * goes to `PUBLISH <prefix>/<db>.celeryev/<routingKey>`, pidbox broadcasts arrive on
+ * `<prefix>/<db>.celery.pidbox`, replies are LPUSHed to the queues bound in
+ * `<prefix>_kombu.binding.<exchange>`. Envelopes are built and read by the core
+ * (src/worker/celery-events.ts, pidbox.ts); the adapter only moves strings.
+ */
+export interface EventChannel {
+  /**
+   * PUBLISH every event, in one round trip. Called concurrently with the batch's ack, so an
+   * auto-pipelining client (Upstash) sends both in one request.
+   */
+  publishEvents(events: FanoutMessage[]): Promise<void>;
+  /** Optional: receive every event (`PSUBSCRIBE …celeryev/*`); resolves once subscribed, to a stop. */
+  subscribeEvents?(onEvent: (event: FanoutMessage) => void): Promise<() => Promise<void>>;
+  /** Optional: receive pidbox broadcasts (their envelopes); resolves once subscribed, to a stop. */
+  subscribeControl?(onMessage: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Optional: LPUSH `payload` to every queue bound to `exchange` with `routingKey` (a pidbox reply). */
+  reply?(exchange: string, routingKey: string, payload: string): Promise<void>;
+  /**
+   * Optional, the client side of `celery inspect`: bind the reply queue `<oid>.reply.celery.pidbox`,
+   * PUBLISH `payload` on the pidbox, and collect the reply envelopes that arrive within `timeoutMs`
+   * (returning early once `limit` arrived, as kombu does when the destinations are known).
+   */
+  broadcast?(payload: string, oid: string, timeoutMs: number, limit?: number): Promise<string[]>;
 }
 
 /** Options of one claim. */
@@ -110,6 +145,8 @@ export interface PullBroker extends Broker {
   redrive(opts: RedriveOptions): Promise<number>;
   /** Number of waiting (not delayed, not claimed) messages in a queue. */
   size(queue: string): Promise<number>;
+  /** Optional: delete every waiting message of `queue` (all priority steps); resolves to how many went (`celery purge`). */
+  purge?(queue: string): Promise<number>;
   /**
    * Optional: resolve when a claim on `queues` may find work (a message arrived, a delayed
    * message or an expired claim fell due) or the broker's own idle cap passed; reject when

@@ -3,6 +3,7 @@ import type {
 } from "../../src/ports.ts";
 import { parseInstant } from "../../src/util/time.ts";
 import { DeadLetterList } from "./dead-letters.ts";
+import { MemoryEvents } from "./events.ts";
 import { Fifo } from "./fifo.ts";
 
 /** Options of `memoryBroker`. */
@@ -33,6 +34,8 @@ const stepOf = (p: number): number => STEPS.filter((s) => s <= p).pop() ?? 0;
 export class MemoryBroker implements PullBroker {
   readonly name = "memory";
   readonly capabilities = { revocation: true };
+  /** Celery's events and pidbox, in process. */
+  readonly events: MemoryEvents = new MemoryEvents();
   private readonly now: () => number;
   private readonly lists = new Map<string, Fifo<Stored>>();
   private delayed: { at: number; msg: Stored }[] = [];
@@ -138,6 +141,15 @@ export class MemoryBroker implements PullBroker {
     const waiting: Record<string, number> = {};
     for (const q of queues) waiting[q] = await this.size(q);
     return { waiting, delayed: this.delayed.length, unacked: this.unacked.size, dead: this.dead.length };
+  }
+
+  purge(queue: string): Promise<number> {
+    let n = 0;
+    for (const s of STEPS) {
+      n += this.lists.get(key(queue, s))?.length ?? 0;
+      this.lists.delete(key(queue, s));
+    }
+    return Promise.resolve(n);
   }
 
   private list(msg: Stored): Fifo<Stored> {

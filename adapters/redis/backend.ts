@@ -1,11 +1,12 @@
 import type { Redis } from "ioredis";
-import type { ResultBackend, ResultWrite } from "../../src/ports.ts";
+import type { ResultBackend, ResultWrite, WorkerInfo } from "../../src/ports.ts";
 import type { ResultMeta } from "../../src/types.ts";
 import { brokerKeys, RECENT_MAX, resultKeys, type BrokerKeys, type ResultKeys } from "../upstash-redis/keys.ts";
 import { chordJoin, settle } from "../upstash-redis/lua/mod.ts";
 import { connect, runScript, type RedisConnectionOptions, type RedisLike } from "./client.ts";
 import { ADAPTER, guard } from "./errors.ts";
 import { redisRecent } from "./stats.ts";
+import { recordWorkerOn, workersOn } from "./presence.ts";
 import { ResultChannels } from "./watch.ts";
 
 /** Options of `redisBackend`. */
@@ -30,6 +31,14 @@ export class RedisBackend implements ResultBackend {
     ({ redis: this.redis, owned: this.owned } = connect(target, opts));
     this.keys = resultKeys(opts.prefix ?? "");
     this.channels = new ResultChannels(this.redis, opts.timeoutMs ?? 10_000);
+  }
+
+  recordWorker(info: WorkerInfo, ttlMs: number): Promise<void> {
+    return recordWorkerOn(this.redis, this.keys.prefix, info, ttlMs);
+  }
+
+  workers(): Promise<WorkerInfo[]> {
+    return workersOn(this.redis, this.keys.prefix);
   }
 
   get(taskId: string): Promise<ResultMeta | null> {

@@ -6,6 +6,7 @@ import { claim, deadLetter, redrive, requeue } from "../upstash-redis/lua/mod.ts
 import { RedisBackend, settleOn } from "./backend.ts";
 import { connect, runScript, type RedisConnectionOptions, type RedisLike } from "./client.ts";
 import { ADAPTER, guard } from "./errors.ts";
+import { purgeOn, RedisEvents } from "./events.ts";
 import { IdleWaiter } from "./idle.ts";
 import { redisStats } from "./stats.ts";
 
@@ -33,6 +34,8 @@ export class RedisBroker implements PullBroker {
   private readonly idle: IdleWaiter;
   private readonly bound = new Set<string>();
   private readonly dead: Required<DeadLetterLimits>;
+  /** Celery's events and pidbox on this connection's DB (`/<db>.celeryev/*`, `/<db>.celery.pidbox`). */
+  readonly events: RedisEvents;
 
   constructor(target: RedisLike, opts: RedisBrokerOptions = {}) {
     ({ redis: this.redis, owned: this.owned } = connect(target, opts));
@@ -40,6 +43,7 @@ export class RedisBroker implements PullBroker {
     this.now = opts.now ?? Date.now;
     this.etaOnQueue = opts.eta === "queue";
     this.dead = deadLetterLimits(opts.deadLetters);
+    this.events = new RedisEvents(this.redis, this.keys.prefix, opts.timeoutMs);
     this.idle = new IdleWaiter(this.redis, `${this.keys.prefix}_celeriac.wake`, opts.maxIdleMs ?? 300_000);
   }
 
@@ -180,6 +184,11 @@ export class RedisBroker implements PullBroker {
   }
 
   /** Stop the idle watchers; quit the client when this broker created it. */
+  /** DEL the queue's lists (every priority step) in one MULTI; resolves to how many messages went. */
+  purge(queue: string): Promise<number> {
+    return purgeOn(this.redis, this.keys, queue);
+  }
+
   async close(): Promise<void> {
     await this.idle.close();
     if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());

@@ -1,10 +1,11 @@
 import type { Redis } from "@upstash/redis";
-import type { ResultBackend, ResultWrite } from "../../src/ports.ts";
+import type { ResultBackend, ResultWrite, WorkerInfo } from "../../src/ports.ts";
 import type { ResultMeta } from "../../src/types.ts";
 import { ADAPTER, callSite, guard, type CallSite } from "./errors.ts";
 import { brokerKeys, RECENT_MAX, resultKeys, type BrokerKeys, type ResultKeys } from "./keys.ts";
 import { chordJoin, settle } from "./lua/mod.ts";
 import { upstashRecent } from "./stats.ts";
+import { recordWorkerOn, workersOn } from "./presence.ts";
 
 /** Options of `upstashRedisBackend`. */
 export interface UpstashRedisBackendOptions {
@@ -31,6 +32,14 @@ export class UpstashRedisBackend implements ResultBackend {
     this.redis = opts.redis;
     this.keys = resultKeys(opts.prefix ?? "");
     this.site = callSite(opts.redis, opts.timeoutMs);
+  }
+
+  recordWorker(info: WorkerInfo, ttlMs: number): Promise<void> {
+    return recordWorkerOn(this.redis, this.keys.prefix, info, ttlMs, this.site);
+  }
+
+  workers(): Promise<WorkerInfo[]> {
+    return workersOn(this.redis, this.keys.prefix, this.site);
   }
 
   get(taskId: string): Promise<ResultMeta | null> {

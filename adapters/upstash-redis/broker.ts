@@ -9,11 +9,14 @@ import { ADAPTER, callSite, guard, type CallSite } from "./errors.ts";
 import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys, type RedisLayoutOptions } from "./keys.ts";
 import { listEntry, wrapEnvelope } from "./lua/_shared.ts";
 import { claim, deadLetter, redrive, requeue } from "./lua/mod.ts";
+import { purgeOn, UpstashEvents } from "./events.ts";
 
 /** Options of `upstashRedisBroker` (the layout options are shared with `redisBroker`). */
 export interface UpstashRedisBrokerOptions extends RedisLayoutOptions {
   /** An `@upstash/redis` client (`new Redis({ url, token })` or `Redis.fromEnv(env)`). */
   redis: Redis;
+  /** DB number in Celery's event channel names, `/<db>.celeryev/*` (default 0; see docs/monitoring.md). */
+  db?: number;
 }
 
 type ClaimRow = [string, string, number, string, number, number];
@@ -33,6 +36,8 @@ export class UpstashRedisBroker implements PullBroker {
   private readonly bound = new Set<string>();
   private readonly etaOnQueue: boolean;
   private readonly dead: Required<DeadLetterLimits>;
+  /** Celery's events (PUBLISH only, see ./events.ts). */
+  readonly events: UpstashEvents;
 
   constructor(opts: UpstashRedisBrokerOptions) {
     this.redis = opts.redis;
@@ -41,6 +46,7 @@ export class UpstashRedisBroker implements PullBroker {
     this.etaOnQueue = opts.eta === "queue";
     this.site = callSite(opts.redis, opts.timeoutMs);
     this.dead = deadLetterLimits(opts.deadLetters);
+    this.events = new UpstashEvents(opts.redis, this.keys.prefix, opts.db ?? 0, this.site);
   }
 
   /** LPUSH per list (kombu's producer side) and ZADD for future ETAs, all in one request. */
@@ -163,6 +169,10 @@ export class UpstashRedisBroker implements PullBroker {
   /** Waiting per queue, delayed, unacked, dead: one script call (stats.ts). */
   stats(queues: string[]): Promise<BrokerStats> {
     return upstashStats(this.redis, this.keys, queues, this.site);
+  }
+
+  purge(queue: string): Promise<number> {
+    return purgeOn(this.redis, this.keys, queue, this.site);
   }
 
   size(queue: string): Promise<number> {

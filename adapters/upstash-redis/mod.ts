@@ -38,6 +38,8 @@ export interface UpstashRedisOptions {
   timeoutMs?: number;
   /** Bounds of the dead-letter list (default 10 000 entries, 7 days). */
   deadLetters?: DeadLetterLimits;
+  /** DB number in Celery's event channel names (see `UpstashRedisBrokerOptions.db`). */
+  db?: number;
 }
 
 /** A broker and a result backend on one client: the worker acks and stores results in one request. */

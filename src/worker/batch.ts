@@ -23,6 +23,8 @@ export interface BatchContext {
   /** The worker's functions running past their hard time limit (each holds a slot). */
   overruns: Overruns;
   report(err: unknown): void;
+  /** Buffered events and presence, flushed with every settle (src/worker/monitor.ts). */
+  monitor?: { flush(): Promise<unknown> };
 }
 
 /** How one batch runs. */
@@ -154,6 +156,7 @@ export class BatchRunner {
           return x.kind === "requeue" ? broker.requeue(d, { delayMs: x.delayMs }) : x.kind === "deadLetter" ? broker.deadLetter(d, x.reason) : null;
         }),
         keep.length ? broker.extend!(keep, visibilityMs, { now: app.clock.now() }).catch((err) => this.ctx.report(err)) : null,
+        this.ctx.monitor?.flush().catch((err) => this.ctx.report(err)),
       ]);
     } catch (err) {
       for (const l of out) l.batch.error ??= err;

@@ -1,7 +1,8 @@
 /**
  * Task events, named and shaped like Celery's monitoring events (`task-received`,
  * `task-started`, `task-succeeded`, ...), delivered in-process to `WorkerOptions.onEvent` for
- * logs and metrics. They are not published to the broker.
+ * logs and metrics, and, with `WorkerOptions.events`, published on the broker in Celery's wire
+format (src/worker/celery-events.ts).
  * @module
  */
 import { toExceptionInfo } from "../exceptions.ts";
@@ -9,7 +10,7 @@ import { toExceptionInfo } from "../exceptions.ts";
 /** Celery's task event types. */
 export type TaskEventType =
   | "task-received" | "task-started" | "task-succeeded" | "task-failed" | "task-retried" | "task-revoked"
-  | "task-rejected";
+  | "task-rejected" | "task-progress";
 
 /** One task event. `timestamp` is epoch seconds (Celery's unit); `runtime` is seconds. */
 export interface TaskEvent {
@@ -30,8 +31,19 @@ export interface TaskEvent {
   traceback?: string | null;
   /** Why a message was rejected (dead-lettered) or revoked (`"revoked"`, `"expired"`). */
   reason?: string;
-  /** The ETA of a retry (ISO). */
+  /** The ETA of a retry, or of a received message (ISO). */
   eta?: string;
+  /** task-received: the arguments as Celery shows them (`argsrepr`, `kwargsrepr`). */
+  args?: string;
+  kwargs?: string;
+  /** task-received: the message's `root_id`, `parent_id`, `expires` (ISO) and queue. */
+  rootId?: string | null;
+  parentId?: string | null;
+  expires?: string | null;
+  queue?: string;
+  /** task-progress: the state and meta a task stored with `self.updateState(state, meta)`. */
+  state?: string;
+  meta?: unknown;
 }
 
 /** Receives task events; errors it throws are ignored. */

@@ -75,7 +75,10 @@ export class Executor {
       this.emit("task-rejected", msg, { reason: `unknown task ${h.task}` });
       return done(FAILURE, { kind: "deadLetter", reason: `unknown task ${h.task}` });
     }
-    this.emit("task-received", msg, h.eta ? { eta: h.eta } : {});
+    this.emit("task-received", msg, {
+      ...(h.eta ? { eta: h.eta } : {}), args: h.argsrepr, kwargs: h.kwargsrepr, rootId: h.root_id, parentId: h.parent_id,
+      expires: h.expires, queue: msg.properties.delivery_info.routing_key,
+    });
     if (await this.isRevoked(d, h.id)) return this.revoked(msg, "revoked", effects, done);
     const now = this.app.clock.now();
     if (h.expires && parseInstant(h.expires) <= now) return this.revoked(msg, "expired", effects, done);
@@ -104,6 +107,7 @@ export class Executor {
     const softLimit = watchSoftLimit(ctrl.signal);
     const store = async (state: string, meta: unknown): Promise<void> => {
       await this.app.backend.set([resultWrite(this.app, h.id, state, meta, { parentId: h.parent_id, groupId: h.group, extended: extendedMeta(this.app, msg, this.hostname) })]);
+      if (state !== STARTED) this.emit("task-progress", msg, { state, meta });
     };
     const ctx = new TaskContext({
       request: requestOf(msg, this.hostname, redelivered), signal: ctrl.signal, store, clock: this.app.clock,

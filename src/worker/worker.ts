@@ -12,10 +12,11 @@ import { FAILURE, RETRY, REVOKED, SUCCESS } from "../states.ts";
 import { sleep } from "../util/time.ts";
 import { BatchRunner, type BatchContext } from "./batch.ts";
 import { Executor } from "./execute.ts";
-import type { TaskEventListener } from "./events.ts";
+import type { TaskEvent, TaskEventListener } from "./events.ts";
 import { Overruns, Wakeup } from "./limits.ts";
 import { Effects, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
 import { handleRequest, isFinished, peekIds, storedStatus, type HandlerOptions } from "./http.ts";
+import type { Monitor, MonitorFactory } from "./monitor.ts";
 
 export type { DrainOptions, DrainReport } from "./outcome.ts";
 
@@ -42,6 +43,23 @@ export interface WorkerOptions {
   http?: HandlerOptions;
   /** Task events (`task-received`, `task-succeeded`, `task-failed`, ...) for logs and metrics. */
   onEvent?: TaskEventListener;
+  /**
+   * Publish Celery's events on the broker (`broker.events`; CLI `-E`) and, in `run()`, answer
+   * `celery inspect`/`control` over the pidbox when the broker can subscribe (docs/monitoring.md).
+   * Implies `presence`; needs `monitoring`. Default false.
+   */
+  events?: boolean;
+  /** Record this worker with `backend.recordWorker` (heartbeats in `run()`, batch ends otherwise). Default: `events`. */
+  presence?: boolean;
+  /** Heartbeat period in s for `run()` (default 2, Celery's); for drains, the expected interval between them (default 60). */
+  heartbeatSeconds?: number;
+  /** Process id shown in events and `stats`. */
+  pid?: number;
+  /**
+   * The monitoring code that `events` and `presence` need: `import { monitoring } from
+   * "celeriac"`. Passed in, so bundles of workers without them do not carry it (the CLI passes it).
+   */
+  monitoring?: MonitorFactory;
 }
 
 /** Options of `run`. */
@@ -66,12 +84,27 @@ export class Worker {
   private readonly executor: Executor;
   private readonly overruns = new Overruns();
   private rotation = 0;
+  /** Task state, events and presence of this worker: built by the first `drain`/`run`/`handle` with `events` or `presence`. */
+  monitor: Monitor | undefined;
 
   constructor(app: AppHost, opts: WorkerOptions = {}) {
     this.app = app;
     this.opts = opts;
     this.hostname = opts.hostname ?? `celeriac@${app.name}`;
-    this.executor = new Executor(app, this.hostname, opts.onEvent);
+    // Task state is kept only when something reads it (events, presence): the default path stays as it was.
+    const onEvent = opts.onEvent;
+    if ((opts.events || opts.presence) && !opts.monitoring) {
+      throw new ConfigError('events and presence need the monitoring code: app.worker({ events: true, monitoring }) with import { monitoring } from "celeriac"');
+    }
+    const record = opts.events || opts.presence ? (e: TaskEvent): void => this.monitor?.record(e) : undefined;
+    this.executor = new Executor(app, this.hostname, record && onEvent ? (e) => (record(e), onEvent(e)) : record ?? onEvent);
+  }
+
+  // The monitor, built on first use (undefined without events and presence).
+  private monitorOn(): Monitor | undefined {
+    const o = this.opts;
+    if (this.monitor || !o.monitoring || (!o.events && !o.presence)) return this.monitor;
+    return (this.monitor = o.monitoring(this.app, { hostname: this.hostname, options: o, queues: () => this.queues, onError: (e) => this.report(e) }));
   }
 
   /** The queues this worker consumes. */
@@ -106,7 +139,8 @@ export class Worker {
     const max = opts.maxTasks ?? Infinity;
     const concurrency = Math.max(1, this.opts.concurrency ?? 1);
     const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
-    const runner = new BatchRunner(this.batchContext());
+    const monitor = this.monitorOn();
+    const runner = new BatchRunner(this.batchContext(monitor));
     while (report.processed < max && this.app.clock.now() < deadline && !opts.signal?.aborted) {
       const lanes = concurrency - this.overruns.size;
       if (lanes <= 0) break;
@@ -120,6 +154,7 @@ export class Worker {
       // A short batch emptied the queues; another claim only pays off if this batch sent follow-ups.
       if (deliveries.length < asked && !published) break;
     }
+    if (monitor?.buffered) await monitor.flush().catch((err) => this.report(err));
     return report;
   }
 
@@ -131,6 +166,11 @@ export class Worker {
    * Survives broker outages (reported to `onError`).
    */
   async run(opts: RunOptions = {}): Promise<void> {
+    // Events/presence: worker-online, heartbeats, the pidbox (whose `shutdown` stops this loop).
+    const monitor = this.monitorOn();
+    const shutdown = monitor ? new AbortController() : null;
+    if (shutdown) opts = { ...opts, signal: opts.signal ? AbortSignal.any([opts.signal, shutdown.signal]) : shutdown.signal };
+    const stopMonitor = shutdown ? await monitor!.start(() => shutdown.abort()).catch((err) => void this.report(err)) : undefined;
     const concurrency = Math.max(1, opts.concurrency ?? this.opts.concurrency ?? 1);
     const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
     const poll = opts.pollIntervalMs ?? 1000;
@@ -142,7 +182,7 @@ export class Worker {
       if (opts.shutdownTimeoutMs != null) grace = setTimeout(() => tasks.abort(opts.signal?.reason), opts.shutdownTimeoutMs);
     };
     opts.signal?.addEventListener("abort", onStop, { once: true });
-    const runner = new BatchRunner(this.batchContext());
+    const runner = new BatchRunner(this.batchContext(monitor));
     // One wake-up for a settled task, a settled overrun or the stop signal.
     const freed = new Wakeup();
     const wake = (): void => freed.notify();
@@ -184,6 +224,7 @@ export class Worker {
     unsubscribe();
     opts.signal?.removeEventListener("abort", onStop);
     opts.signal?.removeEventListener("abort", wake);
+    await stopMonitor?.();
   }
 
   /**
@@ -195,12 +236,16 @@ export class Worker {
     // A pushed id that already finished is never run again (replays, redeliveries after a lost answer).
     const stored = await storedStatus(this.app.backend, payload);
     if (isFinished(stored)) return { ...peekIds(payload), state: stored, disposition: { kind: "ack" } };
+    const monitor = this.monitorOn();
     const effects = new Effects();
     const incoming = { payload, redelivered: opts.redelivered ?? false, revoked: stored === REVOKED };
     const exec = await this.executor.execute(incoming, effects, opts.signal);
     if (effects.overrun) this.report(new CeleriacError("time_limit", `${exec.task}[${exec.taskId}] passed its hard time limit and its function is still running`));
     await this.app.publish(effects.publish);
-    if (effects.results.length) await this.app.backend.set(effects.results);
+    await Promise.all([
+      effects.results.length ? this.app.backend.set(effects.results) : null,
+      monitor?.flush().catch((err) => this.report(err)),
+    ]);
     return exec;
   }
 
@@ -214,9 +259,9 @@ export class Worker {
     return handleRequest(this, request, this.opts.http);
   }
 
-  private batchContext(): BatchContext {
+  private batchContext(monitor?: Monitor): BatchContext {
     return {
-      app: this.app, broker: this.broker, executor: this.executor, overruns: this.overruns, report: (err) => this.report(err),
+      app: this.app, broker: this.broker, executor: this.executor, overruns: this.overruns, report: (err) => this.report(err), monitor,
       visibilityMs: (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000,
     };
   }

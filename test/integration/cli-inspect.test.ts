@@ -129,12 +129,12 @@ describe("celeriac inspect", () => {
   it("bad usage exits 2 with the usage; an unreachable broker exits 1 with the adapter's message", async () => {
     const { prefix } = testApp();
     const [unknown, noWhat, noIds, badFlag, down] = await Promise.all([
-      run(["inspect", "-A", APP, "stats"], prefix), run(["inspect", "-A", APP], prefix),
+      run(["inspect", "-A", APP, "nope"], prefix), run(["inspect", "-A", APP], prefix),
       run(["inspect", "-A", APP, "result"], prefix), run(["inspect", "-A", APP, "queues", "--all"], prefix),
       run(["inspect", "-A", APP, "queues"], prefix, { UPSTASH_REDIS_REST_URL: "http://127.0.0.1:1" }),
     ]);
     expect(unknown).toMatchObject({ code: 2, stdout: "" });
-    expect(unknown.stderr).toMatch(/unknown "stats": expected one of registered, queues, dead-letters, result, revoke[\s\S]*Usage: celeriac inspect/);
+    expect(unknown.stderr).toMatch(/unknown "nope": expected one of registered, queues, dead-letters, result, revoke[\s\S]*Usage: celeriac inspect/);
     expect(noWhat.code).toBe(2);
     expect(noWhat.stderr).toMatch(/what to inspect\?/);
     expect(noIds.code).toBe(2);

@@ -2,8 +2,8 @@
  * `-b/--broker URL` and `--result-backend URL` of `celeriac worker` and `celeriac beat`
  * (Celery's flags): build the adapter a URL names and put it in place of the app's own.
  * `redis://`/`rediss://` → adapters/redis (TCP), `amqp://`/`amqps://`/`pyamqp://` → adapters/amqp,
- * `https://TOKEN@host` → Upstash Redis over REST (token also from `UPSTASH_REDIS_REST_TOKEN`,
- * key prefix from `CELERIAC_REDIS_PREFIX`, as `fromEnv` reads them). Adapter modules are
+ * `https://TOKEN@host` → Upstash Redis over REST (token also from `UPSTASH_REDIS_REST_TOKEN`).
+ * Both Redis kinds take their key prefix from `CELERIAC_REDIS_PREFIX`, as `fromEnv` does. Adapter modules are
  * imported on demand, so ioredis or amqplib load only when a URL asks for them.
  * @module
  */
@@ -26,7 +26,7 @@ async function upstashFromUrl(url: string, flag: string): Promise<{ broker: Brok
 
 /** A broker for a `redis://`, `rediss://`, `amqp://`/`amqps://`/`pyamqp://` or Upstash `https://` URL. */
 export async function brokerFromUrl(url: string, flag = "-b/--broker"): Promise<Broker> {
-  if (/^rediss?:\/\//.test(url)) return (await import("../../adapters/redis/mod.ts")).redisBroker(url);
+  if (/^rediss?:\/\//.test(url)) return (await import("../../adapters/redis/mod.ts")).redisBroker(url, { prefix: process.env.CELERIAC_REDIS_PREFIX });
   if (/^(py)?amqps?:\/\//.test(url)) return (await import("../../adapters/amqp/mod.ts")).amqpBroker(url);
   if (/^https?:\/\//.test(url)) return (await upstashFromUrl(url, flag)).broker;
   throw new ConfigError(`${flag}: unsupported URL ${JSON.stringify(redact(url))}: use ${SCHEMES}`);
@@ -34,7 +34,7 @@ export async function brokerFromUrl(url: string, flag = "-b/--broker"): Promise<
 
 /** A result backend for a `redis://`, `rediss://` or Upstash `https://` URL. */
 export async function backendFromUrl(url: string, flag = "--result-backend"): Promise<ResultBackend> {
-  if (/^rediss?:\/\//.test(url)) return (await import("../../adapters/redis/mod.ts")).redisBackend(url);
+  if (/^rediss?:\/\//.test(url)) return (await import("../../adapters/redis/mod.ts")).redisBackend(url, { prefix: process.env.CELERIAC_REDIS_PREFIX });
   if (/^https?:\/\//.test(url)) return (await upstashFromUrl(url, flag)).backend;
   throw new ConfigError(`${flag}: unsupported URL ${JSON.stringify(redact(url))}: use redis://, rediss:// or https://TOKEN@host`);
 }

@@ -5,13 +5,16 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { decodeMessage, isPullBroker, PENDING, REVOKED, type Celeriac, type PullBroker } from "../../mod.ts";
-import { childId } from "../../src/result.ts";
-import { loadApp, log, numberFlag, UsageError, type Subcommand } from "./cli-kit.ts";
+import { isPullBroker, PENDING, REVOKED, type Celeriac, type PullBroker } from "../../mod.ts";
+import { loadApp } from "./app-loader.ts";
+import { useUrls } from "./broker-url.ts";
+import { numberFlag, UsageError, type Subcommand } from "./cli-kit.ts";
+import { table, taskOf, type Output } from "./inspect-format.ts";
+import { results } from "./queue-commands.ts";
+import { WORKER_ACTIONS, type WorkerFlags } from "./inspect-workers.ts";
+import { log } from "./log.ts";
 
-interface Flags { all?: boolean; limit?: number; redrive?: boolean; queue?: string }
-/** What an action prints: `json` with --json, else the lines of `text`. */
-interface Output { json: unknown; text: string[] }
+interface Flags extends WorkerFlags { all?: boolean; limit?: number; redrive?: boolean; queue?: string }
 type Action = { args: "none" | "some" | "ids"; run(app: Celeriac, args: string[], flags: Flags): Promise<Output> };
 
 const ACTIONS: Record<string, Action> = {
@@ -20,11 +23,12 @@ const ACTIONS: Record<string, Action> = {
   "dead-letters": { args: "none", run: deadLetters },
   result: { args: "ids", run: results },
   revoke: { args: "ids", run: revoke },
+  ...WORKER_ACTIONS,
 };
 
 /** `celeriac inspect`: one look at the app, its broker and its results (or a revoke), then exit. */
 export const inspectCommand: Subcommand = {
-  summary: "Show registered tasks, queue sizes, dead letters, results; revoke tasks",
+  summary: "Show registered tasks, queues, dead letters, results, running workers; revoke tasks",
   usage: `celeriac inspect -A MODULE[:EXPORT] <what> [args] [--json]
 
   registered [--all]         the app's tasks and their options (--all: with the celery.* builtins)
@@ -35,11 +39,19 @@ export const inspectCommand: Subcommand = {
                              -Q: only those from QUEUE); prints how many moved
   result TASK_ID ...         stored state, result or exception, date_done, children (none: PENDING)
   revoke TASK_ID ...         workers never run these ids; unfinished ones become REVOKED
+  ping | active | reserved | scheduled | stats | active_queues | revoked
+                             ask running workers over Celery's pidbox (TCP Redis; Python Celery
+                             workers answer too), plus what request-triggered workers recorded
 
   -A, --app MODULE[:EXPORT]  module exporting your Celeriac app (as for celeriac worker)
+  -b, --broker URL           use this broker instead of the app's (as for celeriac worker)
+  --result-backend URL       use this result backend instead of the app's
+  -d, --destination H[,H]    only these workers (ping, active, ...)
+  --timeout S                seconds to wait for replies (default 1, as Celery's)
   --json                     print one JSON document on stdout instead of text
 
-Exit codes: 0 done, 1 a runtime error (broker unreachable, push-only broker), 2 bad usage.`,
+Exit codes: 0 done, 1 a runtime error (broker unreachable, push-only broker, no worker replied
+and none recorded presence), 2 bad usage.`,
   run: runInspect,
 };
 
@@ -49,7 +61,8 @@ async function runInspect(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       app: { type: "string", short: "A" }, json: { type: "boolean" }, all: { type: "boolean" }, limit: { type: "string" },
-      redrive: { type: "boolean" }, queue: { type: "string", short: "Q" },
+      redrive: { type: "boolean" }, queue: { type: "string", short: "Q" }, broker: { type: "string", short: "b" },
+      "result-backend": { type: "string" }, destination: { type: "string", short: "d", multiple: true }, timeout: { type: "string" },
     },
   });
   const [what, ...args] = positionals;
@@ -64,10 +77,14 @@ async function runInspect(argv: string[]): Promise<number> {
   if (v.redrive && what !== "dead-letters") throw new UsageError("--redrive applies to dead-letters only");
   if (v.queue !== undefined && !v.redrive) throw new UsageError("-Q/--queue applies to dead-letters --redrive only");
   const limit = numberFlag(v.limit, "--limit");
+  const timeout = numberFlag(v.timeout, "--timeout", 0.01, true);
+  const destination = v.destination?.flatMap((d) => d.split(",")).map((d) => d.trim()).filter(Boolean);
+  if ((timeout !== undefined || destination) && !(what in WORKER_ACTIONS)) throw new UsageError(`--timeout and -d apply to ${Object.keys(WORKER_ACTIONS).join(", ")}`);
   const app = await loadApp(v.app);
+  await useUrls(app, v.broker, v["result-backend"]);
   if (app.broker.name === "memory") log(`warning: app "${app.name}" uses the in-process memory broker: nothing another process stored is visible`);
   // A runtime error (the broker or backend unreachable) propagates: the CLI prints it and exits 1.
-  const out = await action.run(app, args, { all: v.all, limit, redrive: v.redrive, queue: v.queue });
+  const out = await action.run(app, args, { all: v.all, limit, redrive: v.redrive, queue: v.queue, timeoutMs: (timeout ?? 1) * 1000, destination });
   console.log(v.json ? JSON.stringify(out.json) : out.text.join("\n"));
   return 0;
 }
@@ -108,21 +125,6 @@ async function deadLetters(app: Celeriac, _args: string[], { limit, redrive, que
   return { json: rows, text };
 }
 
-async function results(app: Celeriac, ids: string[]): Promise<Output> {
-  const metas = await Promise.all(ids.map((id) => app.AsyncResult(id).meta()));
-  const views = ids.map((id, i) => ({
-    id, status: metas[i]?.status ?? PENDING, result: metas[i]?.result ?? null, traceback: metas[i]?.traceback ?? null,
-    date_done: metas[i]?.date_done ?? null, children: (metas[i]?.children ?? []).map(childId).filter((c) => c !== null),
-  }));
-  const text = views.flatMap((r) => [
-    `${r.id}  ${r.status}${r.date_done ? `  done ${r.date_done}` : ""}`,
-    ...(r.result === null ? [] : [`  ${resultText(r.result)}`]),
-    ...(r.children.length ? [`  children: ${r.children.join(", ")}`] : []),
-    ...(r.traceback ? r.traceback.trimEnd().split("\n").map((l) => `  | ${l}`) : []),
-  ]);
-  return { json: views, text };
-}
-
 async function revoke(app: Celeriac, ids: string[]): Promise<Output> {
   await app.revoke(ids);
   const metas = await app.backend.mget(ids);
@@ -136,27 +138,3 @@ function pullBroker(app: Celeriac, why: string): PullBroker {
   throw new Error(`broker ${app.broker.name} pushes messages: ${why}`);
 }
 
-// The task of a dead letter, when its payload is a valid Celery envelope.
-function taskOf(payload: string): { task: string | null; id: string | null } {
-  try {
-    const { headers } = decodeMessage(payload);
-    return { task: headers.task, id: headers.id };
-  } catch {
-    return { task: null, id: null };
-  }
-}
-
-// A value as JSON; a stored exception as Celery's repr: `RangeError('boom')`.
-function resultText(r: unknown): string {
-  const { exc_type, exc_message } = (r ?? {}) as { exc_type?: unknown; exc_message?: unknown };
-  if (typeof exc_type !== "string") return `result: ${JSON.stringify(r)}`;
-  const args = Array.isArray(exc_message) ? exc_message : [exc_message];
-  return `exception: ${exc_type}(${args.map((a) => (typeof a === "string" ? `'${a}'` : JSON.stringify(a))).join(", ")})`;
-}
-
-// Columns padded to their widest cell (the last one is not); `empty` when there are no rows under the header.
-function table(rows: string[][], empty = "(none)"): string[] {
-  if (rows.length === 1) return [empty];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join("  ").trimEnd());
-}

@@ -92,7 +92,7 @@ export class RedisBroker implements PullBroker {
       more: lists.map((l) => l.key),
       args: [now, (now / 1000).toFixed(3), opts.visibilityMs / 1000, opts.max, k.prefix, crypto.randomUUID(), ...lists.map((l) => l.q)],
     }) as ClaimRow[];
-    return (Array.isArray(rows) ? rows : []).map(([tag, queue, priority, payload, redelivered, revoked]) => ({
+    return (Array.isArray(rows) ? rows : []).filter(Array.isArray).map(([tag, queue, priority, payload, redelivered, revoked]) => ({
       tag, queue, priority, payload, redelivered: redelivered === 1, revoked: revoked === 1,
     }));
   }

@@ -1,0 +1,176 @@
+/**
+ * How an idle worker on Upstash waits without polling. It holds one SSE subscription to the
+ * wake channel `<prefix>_celeriac.wake`, on which every celeriac producer (HTTP or TCP) PUBLISHes
+ * in the same request as its LPUSH/ZADD: `[dueMs, ...queues]` (TCP's delayed publish sends a
+ * bare `dueMs`). A wake-up for one of our queues that is due now ends the wait; a future one
+ * (a countdown) only sets the timer, as does the earliest due time the last empty claim
+ * reported (delayed head, expired claims). Past `maxIdleMs` the worker claims anyway (Python
+ * producers publish no wake-up). The subscription stays open across waits, is renewed after its
+ * lifetime at an idle-cap claim, and is closed when the waiting worker stops. Where it cannot be
+ * opened (an endpoint without `/subscribe`, an error), waits fall back to polling that starts
+ * fast after work and backs off to `pollMaxMs`; the subscription is tried again later.
+ * @module
+ */
+import type { IdleOptions } from "./idle-options.ts";
+import { subscribe, type SseTarget, type Subscription } from "./sse.ts";
+
+/** One broker's idle waits. */
+export class IdleWaiter {
+  private sub: Subscription | null = null;
+  private queues = new Set<string>();
+  private dueAt = Infinity;
+  private poll: number;
+  private failures = 0;
+  private retryAt = 0;
+  private fired = false;
+  private wakes = 0;
+  private kick: (() => void) | null = null;
+
+  constructor(
+    private readonly target: SseTarget | null, private readonly channel: string,
+    private readonly opts: IdleOptions, private readonly now: () => number,
+  ) {
+    this.poll = opts.pollMinMs;
+  }
+
+  /** Call when a claim starts; hand the mark to `claimed`. */
+  claiming(): number {
+    return this.wakes;
+  }
+
+  /**
+   * What a claim found: work (polls restart fast) or nothing, with the earliest due time. A
+   * wake-up that came before the claim started is answered by it and forgotten.
+   */
+  claimed(mark: number, found: boolean, dueAt = Infinity): void {
+    if (found) this.poll = this.opts.pollMinMs;
+    this.dueAt = found ? Infinity : dueAt;
+    if (mark === this.wakes) this.fired = false;
+  }
+
+  /** True while a subscription is open (for tests and stats). */
+  get listening(): boolean {
+    return this.sub !== null;
+  }
+
+  async wait(queues: string[], signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    this.queues = new Set(queues);
+    const onAbort = (): void => this.close();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      if (this.opts.subscribe && this.target) {
+        if (!this.sub && Date.now() >= this.retryAt) {
+          // Listening first, then the worker claims again: nothing published meanwhile is missed.
+          if (await this.open()) return;
+        }
+        if (this.sub) {
+          const timedOut = await this.sleep(this.opts.maxIdleMs, signal);
+          // At an idle-cap claim an old subscription is replaced before the claim (no gap unseen).
+          if (timedOut && this.sub && Date.now() - this.sub.openedAt >= this.opts.lifetimeMs) {
+            this.drop();
+            await this.open();
+          }
+          return;
+        }
+      }
+      const ms = this.poll;
+      this.poll = Math.min(this.opts.pollMaxMs, this.poll * 2);
+      await this.sleep(ms, signal);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Close the subscription and end a pending wait. */
+  close(): void {
+    this.drop();
+    this.wakeUp();
+  }
+
+  private async open(): Promise<boolean> {
+    const sub = subscribe(this.target!, "subscribe", this.channel, (data) => this.onMessage(data), {
+      timeoutMs: this.opts.timeoutMs, lifetimeMs: this.opts.lifetimeMs + this.opts.maxIdleMs,
+    });
+    try {
+      await sub.ready;
+    } catch {
+      sub.close();
+      this.failures++;
+      this.retryAt = Date.now() + Math.min(this.opts.maxIdleMs, 1000 * 2 ** Math.min(this.failures, 16));
+      return false;
+    }
+    this.failures = 0;
+    this.sub = sub;
+    // A lost stream may have dropped a wake-up: the waiting worker claims again.
+    void sub.closed.then(() => {
+      if (this.sub !== sub) return;
+      this.sub = null;
+      this.wakeUp();
+    });
+    return true;
+  }
+
+  private drop(): void {
+    const sub = this.sub;
+    this.sub = null;
+    sub?.close();
+  }
+
+  private onMessage(data: string): void {
+    let due = 0;
+    let queues: unknown[] = [];
+    try {
+      const v: unknown = JSON.parse(data);
+      if (Array.isArray(v)) [due, ...queues] = v as [number, ...unknown[]];
+      else due = Number(v);
+    } catch {
+      // Not ours to read: treat as "look now".
+    }
+    if (queues.length && !queues.some((q) => this.queues.has(String(q)))) return;
+    if (Number.isFinite(due) && due > this.now()) {
+      if (due < this.dueAt) {
+        this.dueAt = due;
+        this.kick?.(); // re-arm the timer
+      }
+      return;
+    }
+    this.wakeUp();
+  }
+
+  private wakeUp(): void {
+    this.wakes++;
+    this.fired = true;
+    this.kick?.();
+  }
+
+  /**
+   * Wait for a wake-up, `dueAt` or `ms`, whichever is first; resolve true when `ms` passed.
+   * A wake-up fired before (between the last claim and now) ends it at once.
+   */
+  private async sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+    const end = Date.now() + ms;
+    for (;;) {
+      if (this.fired) {
+        this.fired = false;
+        return false;
+      }
+      signal?.throwIfAborted();
+      const untilDue = this.dueAt - this.now();
+      if (untilDue <= 0) return false;
+      const left = end - Date.now();
+      if (left <= 0) return true;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(t);
+          signal?.removeEventListener("abort", done);
+          this.kick = null;
+          resolve();
+        };
+        const t = setTimeout(done, Math.min(left, untilDue, 2_147_483_647));
+        this.kick = done;
+        signal?.addEventListener("abort", done, { once: true });
+      });
+    }
+  }
+}

@@ -9,52 +9,10 @@ import { authorized, pathArgs, readBody, sha256 } from "./dev-http.ts";
 import { subscriptions } from "./dev-subscribe.ts";
 import { BadRequestError, parseBody, TooLargeError } from "./resp.ts";
 import { redisLink } from "./redis-link.ts";
+import type { DevServer, DevServerOptions, DevServerStats } from "./dev-types.ts";
 
-/** Options for {@link startDevServer}. */
-export interface DevServerOptions {
-  /** Redis to proxy to; the path selects the DB (`redis://127.0.0.1:6379/5`). Default `redis://127.0.0.1:6379`. */
-  redisUrl?: string;
-  /** Bearer token clients must send; a random one is generated when omitted. */
-  token?: string;
-  /** HTTP port; default 8079, 0 picks a free port. */
-  port?: number;
-  /** Interface to listen on; default 127.0.0.1. */
-  host?: string;
-  /** Largest request body in bytes (default 10 MiB); a larger one gets HTTP 413 unread. */
-  maxBodyBytes?: number;
-  /** Most commands in one /pipeline or /multi-exec request (default 10 000); more gets HTTP 413. */
-  maxCommands?: number;
-  /** A request whose script still runs after this many ms gets SCRIPT KILL on a side connection (default 5000). */
-  scriptTimeoutMs?: number;
-  /** Most SSE streams (`/subscribe`, `/psubscribe`) open at once (default 256); more get HTTP 429. */
-  maxSubscriptions?: number;
-}
+export type { DevServer, DevServerOptions, DevServerStats } from "./dev-types.ts";
 
-/** Counters for round-trip assertions and benchmarks. */
-export interface DevServerStats {
-  /** HTTP requests served (any path or status; an SSE stream counts once, when it opens). */
-  requests: number;
-  /** Client commands sent to Redis (the MULTI/EXEC wrapping of /multi-exec is not counted; a subscribe is one). */
-  commands: number;
-}
-
-/** A running dev server. */
-export interface DevServer {
-  /** Base URL, e.g. `http://127.0.0.1:8079`: use as `UPSTASH_REDIS_REST_URL`. */
-  url: string;
-  /** Token to use as `UPSTASH_REDIS_REST_TOKEN`. */
-  token: string;
-  /** The port actually bound (useful with `port: 0`). */
-  port: number;
-  /** Live counters; see {@link DevServerStats}. */
-  stats: DevServerStats;
-  /** SSE streams open now (`/subscribe/<channel>`, `/psubscribe/<pattern>`). */
-  subscriptions(): number;
-  /** Sets both counters back to zero. */
-  resetStats(): void;
-  /** Stops listening and closes every Redis connection. */
-  close(): Promise<void>;
-}
 
 /** Starts the dev server; it answers even while Redis is down (HTTP 500 per request). */
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
@@ -72,9 +30,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<[number, unknown] | null> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
-    const welcome = "Welcome to the celeriac dev server (Upstash Redis REST API compatible)";
-    if (path === "/" && (req.method === "GET" || req.method === "HEAD")) return [200, { result: welcome }];
-    const kind = /^\/(subscribe|psubscribe|publish)\//.exec(path)?.[1];
+    if (path === "/" && /^(GET|HEAD)$/.test(req.method ?? "")) return [200, { result: "Welcome to the celeriac dev server" }];
+    const kind = opts.pubsub === false ? undefined : /^\/(subscribe|psubscribe|publish)\//.exec(path)?.[1];
     if (path !== "/" && path !== "/pipeline" && path !== "/multi-exec" && !kind) {
       return [404, { error: `Endpoint not found: ${path} (use /, /pipeline, /multi-exec, /subscribe/<ch>, /publish/<ch>/<msg>)` }];
     }

@@ -50,7 +50,7 @@ export class RedisBroker implements PullBroker {
     this.idle = new IdleWaiter(this.redis, `${this.keys.prefix}_celeriac.wake`, opts.maxIdleMs ?? 300_000);
   }
 
-  /** LPUSH per list (kombu's producer side), ZADD + a wake-up for future ETAs, in one MULTI. */
+  /** LPUSH per list (kombu's producer side), ZADD for future ETAs and a wake-up, in one MULTI. */
   publish(messages: OutboundMessage[]): Promise<void> {
     if (!messages.length) return Promise.resolve();
     const now = this.now();
@@ -67,14 +67,13 @@ export class RedisBroker implements PullBroker {
     // kombu's queue_bind on first use: SADD _kombu.binding.<q> "<q>\x06\x16\x06\x16<q>" (inspect/Flower read it).
     const bind = [...new Set(messages.map((m) => m.queue))].filter((q) => !this.bound.has(q));
     return guard("publish", async () => {
-      if (lists.size === 1 && !delayed.length && !bind.length) {
-        const [[key, payloads]] = [...lists];
-        return void await this.redis.lpush(key, ...payloads);
-      }
       const tx = this.redis.multi();
       for (const q of bind) tx.sadd(`${this.keys.prefix}_kombu.binding.${q}`, `${q}\x06\x16\x06\x16${q}`);
       for (const [key, payloads] of lists) tx.lpush(key, ...payloads);
-      if (delayed.length) tx.zadd(this.keys.delayed, ...delayed).publish(`${this.keys.prefix}_celeriac.wake`, String(delayed[0]));
+      if (delayed.length) tx.zadd(this.keys.delayed, ...delayed);
+      // Wake-up for idle workers (Upstash ones hold no blocking watcher): `[dueMs, ...queues]`, 0 = now.
+      const due = lists.size ? 0 : Math.min(...delayed.filter((_, i) => i % 2 === 0).map(Number));
+      tx.publish(`${this.keys.prefix}_celeriac.wake`, JSON.stringify([due, ...new Set(messages.map((m) => m.queue))]));
       const replies = await tx.exec();
       const failed = replies?.find(([err]) => err);
       if (!replies || failed) throw failed?.[0] ?? new Error("transaction aborted");

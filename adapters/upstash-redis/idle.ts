@@ -17,6 +17,7 @@ import { subscribe, type SseTarget, type Subscription } from "./sse.ts";
 /** One broker's idle waits. */
 export class IdleWaiter {
   private sub: Subscription | null = null;
+  private opening: Subscription | null = null;
   private queues = new Set<string>();
   private dueAt = Infinity;
   private poll: number;
@@ -25,6 +26,7 @@ export class IdleWaiter {
   private fired = false;
   private wakes = 0;
   private kick: (() => void) | null = null;
+  private readonly signals = new WeakSet<AbortSignal>();
 
   constructor(
     private readonly target: SseTarget | null, private readonly channel: string,
@@ -54,11 +56,15 @@ export class IdleWaiter {
   }
 
   async wait(queues: string[], signal?: AbortSignal): Promise<void> {
+    // The worker that waits stops when `signal` aborts, whenever that is: the subscription goes with it.
+    if (signal && !this.signals.has(signal)) {
+      this.signals.add(signal);
+      if (signal.aborted) this.close();
+      else signal.addEventListener("abort", () => this.close(), { once: true });
+    }
     signal?.throwIfAborted();
     this.queues = new Set(queues);
-    const onAbort = (): void => this.close();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
+    {
       if (this.opts.subscribe && this.target) {
         if (!this.sub && Date.now() >= this.retryAt) {
           // Listening first, then the worker claims again: nothing published meanwhile is missed.
@@ -77,13 +83,14 @@ export class IdleWaiter {
       const ms = this.poll;
       this.poll = Math.min(this.opts.pollMaxMs, this.poll * 2);
       await this.sleep(ms, signal);
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
     }
   }
 
   /** Close the subscription and end a pending wait. */
   close(): void {
+    const opening = this.opening;
+    this.opening = null;
+    opening?.close();
     this.drop();
     this.wakeUp();
   }
@@ -92,14 +99,18 @@ export class IdleWaiter {
     const sub = subscribe(this.target!, "subscribe", this.channel, (data) => this.onMessage(data), {
       timeoutMs: this.opts.timeoutMs, lifetimeMs: this.opts.lifetimeMs + this.opts.maxIdleMs,
     });
+    this.opening = sub;
     try {
       await sub.ready;
+      if (this.opening !== sub) throw new Error("closed while opening");
     } catch {
+      if (this.opening === sub) this.opening = null;
       sub.close();
       this.failures++;
       this.retryAt = Date.now() + Math.min(this.opts.maxIdleMs, 1000 * 2 ** Math.min(this.failures, 16));
       return false;
     }
+    this.opening = null;
     this.failures = 0;
     this.sub = sub;
     // A lost stream may have dropped a wake-up: the waiting worker claims again.

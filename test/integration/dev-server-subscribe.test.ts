@@ -31,8 +31,11 @@ async function open(path: string, token = server.token): Promise<{ res: Response
     void (async () => {
       let buf = "";
       try {
-        for await (const chunk of res.body!.pipeThrough(new TextDecoderStream())) {
-          buf += chunk;
+        const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += value;
           const parts = buf.split("\n");
           buf = parts.pop()!;
           for (const p of parts) if (p.startsWith("data: ")) lines.push(p.slice(6));

@@ -56,8 +56,11 @@ export function subscriptions(redisUrl: string, stats: Stats, max: number, keepA
     res.on("close", end);
     conn.on("error", () => {});
     conn.on("end", end);
+    // A message parsed in the same read as the confirmation is emitted before the promise settles: held until then.
+    let held: string[] | null = [];
     const write = (text: string): void => {
-      if (!ended) res.write(frame(text));
+      if (held) held.push(text);
+      else if (!ended) res.write(frame(text));
     };
     if (kind === "subscribe") conn.on("message", (ch: string, msg: string) => write(`message,${ch},${msg}`));
     else conn.on("pmessage", (pat: string, ch: string, msg: string) => write(`pmessage,${pat},${ch},${msg}`));
@@ -66,7 +69,10 @@ export function subscriptions(redisUrl: string, stats: Stats, max: number, keepA
     started.then(() => {
       if (ended) return;
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+      const early = held ?? [];
+      held = null;
       names.forEach((n, i) => write(`${kind},${n},${i + 1}`));
+      early.forEach(write);
       ping = setInterval(() => ended || res.write(": keep-alive\n\n"), keepAliveMs);
     }, (err: unknown) => {
       if (ended) return;

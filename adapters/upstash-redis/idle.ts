@@ -18,14 +18,14 @@ import { subscribe, type SseTarget, type Subscription } from "./sse.ts";
 export class IdleWaiter {
   private sub: Subscription | null = null;
   private opening: Subscription | null = null;
-  private queues = new Set<string>();
+  private readonly queues = new Set<string>();
   private dueAt = Infinity;
   private poll: number;
   private failures = 0;
   private retryAt = 0;
   private fired = false;
   private wakes = 0;
-  private kick: (() => void) | null = null;
+  private readonly kicks = new Set<() => void>();
   private readonly signals = new WeakSet<AbortSignal>();
 
   constructor(
@@ -63,7 +63,7 @@ export class IdleWaiter {
       else signal.addEventListener("abort", () => this.close(), { once: true });
     }
     signal?.throwIfAborted();
-    this.queues = new Set(queues);
+    for (const q of queues) this.queues.add(q); // every queue any waiter of this broker consumes
     {
       if (this.opts.subscribe && this.target) {
         if (!this.sub && Date.now() >= this.retryAt) {
@@ -142,7 +142,7 @@ export class IdleWaiter {
     if (Number.isFinite(due) && due > this.now()) {
       if (due < this.dueAt) {
         this.dueAt = due;
-        this.kick?.(); // re-arm the timer
+        for (const k of [...this.kicks]) k(); // re-arm the timers
       }
       return;
     }
@@ -152,7 +152,7 @@ export class IdleWaiter {
   private wakeUp(): void {
     this.wakes++;
     this.fired = true;
-    this.kick?.();
+    for (const k of [...this.kicks]) k();
   }
 
   /**
@@ -161,8 +161,10 @@ export class IdleWaiter {
    */
   private async sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
     const end = Date.now() + ms;
-    for (;;) {
-      if (this.fired) {
+    const seen = this.wakes;
+    for (let first = true; ; first = false) {
+      // A wake-up pending from before (first look), or any during this wait (every waiter sees it).
+      if ((first && this.fired) || this.wakes !== seen) {
         this.fired = false;
         return false;
       }
@@ -175,11 +177,11 @@ export class IdleWaiter {
         const done = (): void => {
           clearTimeout(t);
           signal?.removeEventListener("abort", done);
-          this.kick = null;
+          this.kicks.delete(done);
           resolve();
         };
         const t = setTimeout(done, Math.min(left, untilDue, 2_147_483_647));
-        this.kick = done;
+        this.kicks.add(done);
         signal?.addEventListener("abort", done, { once: true });
       });
     }

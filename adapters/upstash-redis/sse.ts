@@ -77,12 +77,24 @@ export function subscribe(
       confirm();
     }
   };
+  // A network failure before any answer (a reused keep-alive socket the server just closed) is
+  // tried again, as the client does for every command; an HTTP answer is final.
+  const open = async (): Promise<Response> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fetch(`${target.url}/${kind}/${encodeURIComponent(channel)}`, {
+          method: "POST",
+          headers: { authorization: target.authorization, accept: "text/event-stream", "cache-control": "no-cache" },
+          signal: ctrl.signal,
+        });
+      } catch (err) {
+        if (ctrl.signal.aborted || attempt >= 2) throw err;
+        await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+      }
+    }
+  };
   const read = async (): Promise<void> => {
-    const res = await fetch(`${target.url}/${kind}/${encodeURIComponent(channel)}`, {
-      method: "POST",
-      headers: { authorization: target.authorization, accept: "text/event-stream", "cache-control": "no-cache" },
-      signal: ctrl.signal,
-    });
+    const res = await open();
     if (!res.ok || !res.body) {
       await res.body?.cancel().catch(() => {});
       throw new Error(`${kind} answered HTTP ${res.status}`);

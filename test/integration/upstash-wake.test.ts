@@ -122,6 +122,34 @@ describe("upstash-redis: idle workers wait on the wake channel", () => {
   });
 });
 
+describe("upstash-redis: a lost stream is opened again", () => {
+  it("an endpoint restart ends the worker's and get()'s streams; both subscribe again and nothing is missed", async () => {
+    const prefix = env.prefix("restart");
+    const first = await startDevServer({ port: 0, redisUrl: env.redisUrl });
+    const port = first.port;
+    const redis = new Redis({ url: first.url, token: first.token, enableTelemetry: false });
+    const w = workerApp(redis, prefix, { maxIdleMs: 600_000 });
+    await w.c.claimNo(2);
+    const producer = new Celeriac("wake", upstashRedis({ redis: env.client(), prefix }));
+    const r = await producer.sendTask("tasks.echo", ["before"]);
+    expect(await r.get({ timeout: 10_000 })).toBe("before");
+    // get() waits on a stream of the first endpoint (the worker sits idle, so nothing runs it yet).
+    const waiting = w.app.AsyncResult(crypto.randomUUID());
+    const pending = waiting.get({ timeout: 20_000 });
+    await until(() => first.subscriptions() === 2, "the worker's and get()'s streams");
+    await first.close();
+    const second = await startDevServer({ port, redisUrl: env.redisUrl, token: first.token });
+    servers.push(second);
+    await until(() => second.subscriptions() === 2, "both streams to be opened again");
+    // The worker (cap 10 minutes) still wakes on a publish; get() sees a record stored now.
+    const after = await producer.sendTask("tasks.echo", ["after"]);
+    expect(await after.get({ timeout: 10_000 })).toBe("after");
+    await producer.backend.set([{ meta: { status: "SUCCESS", result: 7, traceback: null, children: [], date_done: null, task_id: waiting.id }, ttlMs: 60_000 }]);
+    expect(await pending).toBe(7);
+    await w.stop();
+  });
+});
+
 describe("upstash-redis: get() waits on the result channel", () => {
   it("AsyncResult.get costs 2 requests (one subscription, one read) however long the task runs, STARTED included", async () => {
     const prefix = env.prefix("get");

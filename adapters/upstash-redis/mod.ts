@@ -42,6 +42,8 @@ export interface UpstashRedisOptions {
   deadLetters?: DeadLetterLimits;
   /** How an idle worker waits (SSE wake-ups by default; see `UpstashIdleOptions`). */
   idle?: UpstashIdleOptions;
+  /** `get()` waits on an SSE subscription (default true); false polls. */
+  watch?: boolean;
 }
 
 /** A broker and a result backend on one client: the worker acks and stores results in one request. */

@@ -40,6 +40,7 @@ export class RedisBroker implements PullBroker {
   private readonly idle: IdleWaiter;
   private readonly bound = new Set<string>();
   private readonly dead: Required<DeadLetterLimits>;
+  private claimedAt = -Infinity;
 
   constructor(target: RedisLike, opts: RedisBrokerOptions = {}) {
     ({ redis: this.redis, owned: this.owned } = connect(target, opts));
@@ -85,6 +86,7 @@ export class RedisBroker implements PullBroker {
     if (opts.max <= 0 || !queues.length) return [];
     const lists = PRIORITY_STEPS.flatMap((step) => queues.map((q) => ({ q, key: this.keys.queue(q, step) })));
     const now = (opts as { now?: number }).now ?? this.now();
+    this.claimedAt = now;
     const k = this.keys;
     const rows = await runScript(this.redis, claim, {
       keys: { unacked: k.unacked, unackedIndex: k.unackedIndex, delayed: k.delayed, revoked: k.revoked },
@@ -175,9 +177,13 @@ export class RedisBroker implements PullBroker {
     const [[, delayed], [, claimed]] = await guard("waitForWork", async () =>
       (await this.redis.pipeline().zrange(this.keys.delayed, 0, 0, "WITHSCORES").zrange(this.keys.unackedIndex, 0, 0, "WITHSCORES").exec())!
     ) as [unknown, string[]][];
-    const due = Math.min(delayed[1] ? Number(delayed[1]) : Infinity, claimed[1] ? Number(claimed[1]) * 1000 + opts.visibilityMs : Infinity);
+    const now = this.now();
+    // A head due by the preceding claim's `now` was that claim's to take; one it left (another
+    // queue's claim, an ETA message held to ETA + visibility) must not end every wait at once.
+    const later = (t: number): number => (t > this.claimedAt ? t : Infinity);
+    const due = Math.min(later(delayed[1] ? Number(delayed[1]) : Infinity), later(claimed[1] ? Number(claimed[1]) * 1000 + opts.visibilityMs : Infinity));
     const lists = PRIORITY_STEPS.flatMap((step) => queues.map((q) => this.keys.queue(q, step)));
-    await this.idle.wait({ lists, dueAt: due, now: this.now(), signal: opts.signal });
+    await this.idle.wait({ lists, dueAt: due, now, signal: opts.signal });
   }
 
   /** Stop the idle watchers; quit the client when this broker created it. */

@@ -106,20 +106,26 @@ export class IdleWaiter {
     } catch {
       if (this.opening === sub) this.opening = null;
       sub.close();
-      this.failures++;
-      this.retryAt = Date.now() + Math.min(this.opts.maxIdleMs, 1000 * 2 ** Math.min(this.failures, 16));
+      this.failed();
       return false;
     }
     this.opening = null;
-    this.failures = 0;
     this.sub = sub;
-    // A lost stream may have dropped a wake-up: the waiting worker claims again.
+    // A lost stream may have dropped a wake-up: the waiting worker claims again. One that was
+    // lost soon after it opened counts as a failure, so a server that keeps closing it is polled.
     void sub.closed.then(() => {
       if (this.sub !== sub) return;
       this.sub = null;
+      if (Date.now() - sub.openedAt < 5000) this.failed();
+      else this.failures = 0;
       this.wakeUp();
     });
     return true;
+  }
+
+  private failed(): void {
+    this.failures++;
+    this.retryAt = Date.now() + Math.min(this.opts.maxIdleMs, 1000 * 2 ** Math.min(this.failures, 16));
   }
 
   private drop(): void {

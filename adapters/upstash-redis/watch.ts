@@ -54,21 +54,25 @@ export async function watchRecords(
     await sub.ready;
     return sub;
   };
-  const keep = (sub: Subscription): void => {
+  const pause = (attempt: number): Promise<void> => sleep(Math.min(60_000, 1000 * 2 ** attempt), stopped.signal).catch(() => {});
+  // A stream lost soon after it opened counts as a failed attempt: no tight reopen loop.
+  const keep = (sub: Subscription, failures: number): void => {
     void sub.closed.then(async () => {
-      for (let attempt = 0; !stopped.signal.aborted; attempt++) {
+      let attempt = Date.now() - sub.openedAt < 5000 ? failures + 1 : 0;
+      if (attempt && !stopped.signal.aborted) await pause(attempt - 1);
+      for (; !stopped.signal.aborted; attempt++) {
         try {
           const next = await open();
           onChange(); // something may have been published while nobody listened
-          return keep(next);
+          return keep(next, attempt);
         } catch {
           if (stopped.signal.aborted) return;
           onChange();
-          await sleep(Math.min(60_000, 1000 * 2 ** attempt), stopped.signal).catch(() => {});
+          await pause(attempt);
         }
       }
     });
   };
-  keep(await open().catch((err: unknown) => Promise.reject(toAdapterError("watch", err, site.endpoint))));
+  keep(await open().catch((err: unknown) => Promise.reject(toAdapterError("watch", err, site.endpoint))), 0);
   return async () => void stopped.abort();
 }

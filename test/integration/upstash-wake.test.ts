@@ -1,3 +1,6 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Buffer } from "node:buffer";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Celeriac, group } from "../../mod.ts";
@@ -9,12 +12,14 @@ import { startUpstash, type UpstashEnv } from "../support/upstash.ts";
 // Idle workers and get() over Upstash's SSE pub/sub, counted as HTTP requests at the endpoint.
 let env: UpstashEnv;
 const servers: DevServer[] = [];
+const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   env = await startUpstash("upstash-wake");
 });
 
 afterAll(async () => {
+  for (const c of closers) await c();
   for (const s of servers) await s.close();
   await env?.close();
 });
@@ -146,6 +151,42 @@ describe("upstash-redis: a lost stream is opened again", () => {
     expect(await after.get({ timeout: 10_000 })).toBe("after");
     await producer.backend.set([{ meta: { status: "SUCCESS", result: 7, traceback: null, children: [], date_done: null, task_id: waiting.id }, ttlMs: 60_000 }]);
     expect(await pending).toBe(7);
+    await w.stop();
+  });
+});
+
+/** An endpoint that confirms every subscription and closes it at once; the rest goes to `target`. */
+async function flakyEndpoint(target: DevServer): Promise<{ redis: Redis; subscribes: () => number }> {
+  let subscribes = 0;
+  const proxy = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    if (req.url?.startsWith("/subscribe/")) {
+      subscribes++;
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      return void res.end(`data: subscribe,${decodeURIComponent(req.url.slice(11))},1\n\n`);
+    }
+    const answer = await fetch(target.url + req.url, { method: req.method, headers: { authorization: String(req.headers.authorization), "content-type": "application/json" }, body: Buffer.concat(chunks) });
+    res.writeHead(answer.status, { "content-type": "application/json" });
+    res.end(await answer.text());
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  closers.push(() => new Promise((r) => (proxy.closeAllConnections(), proxy.close(() => r()))));
+  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  return { redis: new Redis({ url, token: target.token, enableTelemetry: false }), subscribes: () => subscribes };
+}
+
+describe("upstash-redis: a server that drops every stream at once is not hammered", () => {
+  it("the worker backs off its subscribes and polls meanwhile", async () => {
+    const target = await startDevServer({ port: 0, redisUrl: env.redisUrl });
+    servers.push(target);
+    const flaky = await flakyEndpoint(target);
+    const w = workerApp(flaky.redis, env.prefix("flaky"), { pollMaxMs: 50 });
+    await w.c.claimNo(40);
+    // Without the back-off every claim would come with a subscribe (about 20 here).
+    expect(flaky.subscribes()).toBeLessThan(8);
+    const r = await w.app.sendTask("tasks.echo", ["still runs"]);
+    expect(await r.get({ timeout: 10_000 })).toBe("still runs");
     await w.stop();
   });
 });

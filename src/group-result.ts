@@ -1,14 +1,14 @@
 /**
  * `GroupResult`: the results of a group's members, in submission order. Every read is one
- * `mget` of the members' records (Celery's `join_native`), whatever the group's size.
+ * `mget` of the members' records (Celery's `join_native`), whatever the group's size; `get`
+ * reads once and then follows the backend's notifications where it has `watch`.
  * @module
  */
-import { fromExceptionInfo } from "./exceptions.ts";
-import { ConfigError, ResultTimeoutError } from "./errors.ts";
-import { AsyncResult, pollDelays, settleBy, type GetOptions, type Outcome, type ResultHost } from "./result.ts";
+import { ConfigError } from "./errors.ts";
+import { AsyncResult, type GetOptions, type Outcome, type ResultHost } from "./result.ts";
+import { waitForRecords } from "./result-wait.ts";
 import { FAILURE, PENDING, READY_STATES, SUCCESS, type TaskState } from "./states.ts";
 import type { ResultMeta } from "./types.ts";
-import { sleep } from "./util/time.ts";
 
 /**
  * The result of a group (and of a chord's header): `get()` gives the members' values in the
@@ -54,20 +54,12 @@ export class GroupResult<T = unknown> extends AsyncResult<T[]> {
    * Wait for every member and return their values in order. The first failed member (in
    * order) is thrown as soon as it is seen, unless `propagate: false`.
    */
-  override async get(opts: GetOptions = {}): Promise<T[]> {
-    const wait = pollDelays(opts.interval);
-    const deadline = opts.timeout != null ? Date.now() + opts.timeout : Infinity;
+  override get(opts: GetOptions = {}): Promise<T[]> {
     const propagate = opts.propagate ?? true;
-    for (;;) {
-      opts.signal?.throwIfAborted();
-      const snap = await settleBy(this.snapshot(propagate), deadline, opts.signal, () => new ResultTimeoutError(this.id, opts.timeout!));
-      const out = this.evaluate(snap, propagate);
-      if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
-      if (out.ready) return out.value as T[];
-      const left = deadline - Date.now();
-      if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!);
-      await sleep(Math.min(wait(), left), opts.signal);
-    }
+    return waitForRecords<T[]>(this.host.backend, {
+      id: this.id, ids: [...new Set(this.watchIds(propagate))], timeout: opts.timeout, interval: opts.interval, signal: opts.signal,
+      judge: (snap) => this.judge(snap, propagate),
+    });
   }
 
   /** Same as `get` (Celery's `join`). */

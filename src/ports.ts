@@ -176,6 +176,12 @@ export interface ExtendOptions {
   now?: number;
 }
 
+/** A stored record, as a `ResultBackend.watch` notification carries it. */
+export interface RecordUpdate {
+  taskId: string;
+  meta: ResultMeta;
+}
+
 /** Options of `PullBroker.waitForWork`. */
 export interface WaitForWorkOptions {
   /** The worker's visibility timeout (expired claims of dead workers are work too). */
@@ -268,10 +274,13 @@ export interface ResultBackend {
   /**
    * Optional: call `onChange` whenever the record of one of `taskIds` may have changed (Redis:
    * a message on its `celery-task-meta-<id>` channel, which Celery's backend publishes on every
-   * store). Resolves once listening, so a read made after it misses no later change, to a
-   * function that stops listening. `AsyncResult.get` uses it instead of polling.
+   * store), with the new record when the notification carries it (then no read is needed), or
+   * with nothing ("read again": after a reconnect, or a message it could not read). Resolves
+   * once listening, so a read made after it misses no later change, to a function that stops
+   * listening. `AsyncResult.get` / `GroupResult.get` use it instead of polling, with no periodic
+   * re-read: an adapter that may have lost notifications says so with `onChange()`.
    */
-  watch?(taskIds: string[], onChange: () => void): Promise<() => Promise<void>>;
+  watch?(taskIds: string[], onChange: (update?: RecordUpdate) => void): Promise<() => Promise<void>>;
   close?(): Promise<void>;
   /** Store `celery-taskset-meta-<gid>` = JSON `record` (Celery's `GroupResult.save()`), replacing any. */
   saveGroup?(groupId: string, record: string, ttlMs: number): Promise<void>;

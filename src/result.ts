@@ -2,13 +2,11 @@
  * `AsyncResult`: a handle on a task's state and return value in the result backend.
  * @module
  */
-import { ResultTimeoutError } from "./errors.ts";
 import { fromExceptionInfo } from "./exceptions.ts";
 import type { ResultBackend } from "./ports.ts";
+import { stateHint, waitForRecords } from "./result-wait.ts";
 import { PENDING, PROPAGATE_STATES, READY_STATES, SUCCESS, FAILURE, type TaskState } from "./states.ts";
 import type { ResultMeta } from "./types.ts";
-import { sleep } from "./util/time.ts";
-import { Wake } from "./util/wake.ts";
 
 /** What an AsyncResult needs from its app (kept small to avoid an import cycle). */
 export interface ResultHost {
@@ -24,8 +22,9 @@ export interface GetOptions {
    */
   timeout?: number;
   /**
-   * Poll interval in ms. Default: adaptive, from 50 ms growing by half each poll up to 1 s, so
-   * quick tasks answer fast and long waits cost few backend requests (Upstash bills each).
+   * Poll interval in ms, on a backend without `watch`. Default: adaptive, from 50 ms growing by
+   * half each poll up to 1 s. A backend with `watch` (Redis, Upstash) is not polled: one read,
+   * then the records its notifications carry.
    */
   interval?: number;
   signal?: AbortSignal;
@@ -106,28 +105,19 @@ export class AsyncResult<T = unknown> {
    * member) is thrown as soon as it is seen, instead of waiting for a step that never runs.
    */
   async get(opts: GetOptions = {}): Promise<T> {
-    const wait = pollDelays(opts.interval);
-    const deadline = opts.timeout != null ? Date.now() + opts.timeout : Infinity;
     const propagate = opts.propagate ?? true;
-    const ids = [...new Set(this.watchIds(propagate))];
-    // A backend that announces changes (Redis pub/sub) is waited on instead of polled.
-    const changed = new Wake();
-    const unwatch = await settleBy(Promise.resolve(this.host.backend.watch?.(ids, changed.fire)).catch(() => undefined), deadline, opts.signal, () => new ResultTimeoutError(this.id, opts.timeout!));
-    try {
-      for (;;) {
-        opts.signal?.throwIfAborted();
-        const read = ids.length === 1 ? this.host.backend.get(ids[0]).then((m) => [m]) : this.host.backend.mget(ids);
-        const metas = await settleBy(read, deadline, opts.signal, () => new ResultTimeoutError(this.id, opts.timeout!));
-        const out = this.evaluate(new Map(ids.map((id, i) => [id, metas[i] ?? null])), propagate);
-        if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
-        if (out.ready) return out.value as T;
-        const left = deadline - Date.now();
-        if (left <= 0) throw new ResultTimeoutError(this.id, opts.timeout!, stateHint(metas[0]));
-        await (unwatch ? changed.next(Math.min(left, 60_000), opts.signal) : sleep(Math.min(wait(), left), opts.signal));
-      }
-    } finally {
-      await unwatch?.();
-    }
+    return waitForRecords<T>(this.host.backend, {
+      id: this.id, ids: [...new Set(this.watchIds(propagate))], timeout: opts.timeout, interval: opts.interval, signal: opts.signal,
+      judge: (snap) => this.judge(snap, propagate),
+      hint: (snap) => stateHint(snap.get(this.id)),
+    });
+  }
+
+  /** @internal `evaluate`, with a failure to propagate thrown */
+  judge(snap: ReadonlyMap<string, ResultMeta | null>, propagate: boolean): { done: boolean; value?: T } {
+    const out = this.evaluate(snap, propagate);
+    if (out.failure && propagate) throw fromExceptionInfo(out.failure.task_id, out.failure.result, out.failure.traceback);
+    return { done: out.ready, value: out.value as T };
   }
 
   /** @internal ids of the records `evaluate` reads (with the parents' when following them) */
@@ -184,42 +174,4 @@ export function childId(c: unknown): string | null {
   return null;
 }
 
-/**
- * @internal `p`, unless `deadline` (epoch ms) passes first (rejects with `onTimeout()`) or
- * `signal` aborts first (rejects with its reason); whatever `p` does later is ignored.
- */
-export function settleBy<T>(p: Promise<T>, deadline: number, signal: AbortSignal | undefined, onTimeout: () => Error): Promise<T> {
-  if (deadline === Infinity && !signal) return p;
-  return new Promise<T>((resolve, reject) => {
-    const finish = (settle: () => void): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      settle();
-    };
-    const onAbort = (): void => finish(() => reject(signal!.reason));
-    const timer = deadline < Infinity ? setTimeout(() => finish(() => reject(onTimeout())), Math.max(0, deadline - Date.now())) : undefined;
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    p.then((v) => finish(() => resolve(v)), (e: unknown) => finish(() => reject(e)));
-  });
-}
-
-/** @internal the delays between polls: fixed when `interval` is given, else 50 ms × 1.5ⁿ up to 1 s */
-export function pollDelays(interval?: number): () => number {
-  let next = 50;
-  return () => {
-    if (interval != null) return interval;
-    const d = next;
-    next = Math.min(1000, next * 1.5);
-    return d;
-  };
-}
-
-/** @internal what a record that is still not ready says about why, for `ResultTimeoutError` */
-export function stateHint(meta: ResultMeta | null | undefined): string {
-  const state = meta?.status ?? PENDING;
-  if (state === PENDING) return "state PENDING: no worker has started it; is a worker running and consuming its queue?";
-  if (state === "STARTED") return "state STARTED: a worker is running it";
-  if (state === "RETRY") return "state RETRY: it failed and waits for its next attempt";
-  return `state ${state}`;
-}
+export { pollDelays, settleBy, stateHint } from "./result-wait.ts";

@@ -36,6 +36,7 @@ export class RedisBroker implements PullBroker {
   private readonly dead: Required<DeadLetterLimits>;
   /** Celery's events and pidbox on this connection's DB (`/<db>.celeryev/*`, `/<db>.celery.pidbox`). */
   readonly events: RedisEvents;
+  private claimedAt = -Infinity;
 
   constructor(target: RedisLike, opts: RedisBrokerOptions = {}) {
     ({ redis: this.redis, owned: this.owned } = connect(target, opts));
@@ -47,7 +48,7 @@ export class RedisBroker implements PullBroker {
     this.idle = new IdleWaiter(this.redis, `${this.keys.prefix}_celeriac.wake`, opts.maxIdleMs ?? 300_000);
   }
 
-  /** LPUSH per list (kombu's producer side), ZADD + a wake-up for future ETAs, in one MULTI. */
+  /** LPUSH per list (kombu's producer side), ZADD for future ETAs and a wake-up, in one MULTI. */
   publish(messages: OutboundMessage[]): Promise<void> {
     if (!messages.length) return Promise.resolve();
     const now = this.now();
@@ -64,14 +65,13 @@ export class RedisBroker implements PullBroker {
     // kombu's queue_bind on first use: SADD _kombu.binding.<q> "<q>\x06\x16\x06\x16<q>" (inspect/Flower read it).
     const bind = [...new Set(messages.map((m) => m.queue))].filter((q) => !this.bound.has(q));
     return guard("publish", async () => {
-      if (lists.size === 1 && !delayed.length && !bind.length) {
-        const [[key, payloads]] = [...lists];
-        return void await this.redis.lpush(key, ...payloads);
-      }
       const tx = this.redis.multi();
       for (const q of bind) tx.sadd(`${this.keys.prefix}_kombu.binding.${q}`, `${q}\x06\x16\x06\x16${q}`);
       for (const [key, payloads] of lists) tx.lpush(key, ...payloads);
-      if (delayed.length) tx.zadd(this.keys.delayed, ...delayed).publish(`${this.keys.prefix}_celeriac.wake`, String(delayed[0]));
+      if (delayed.length) tx.zadd(this.keys.delayed, ...delayed);
+      // Wake-up for idle workers (Upstash ones hold no blocking watcher): `[dueMs, ...queues]`, 0 = now.
+      const due = lists.size ? 0 : Math.min(...delayed.filter((_, i) => i % 2 === 0).map(Number));
+      tx.publish(`${this.keys.prefix}_celeriac.wake`, JSON.stringify([due, ...new Set(messages.map((m) => m.queue))]));
       const replies = await tx.exec();
       const failed = replies?.find(([err]) => err);
       if (!replies || failed) throw failed?.[0] ?? new Error("transaction aborted");
@@ -83,13 +83,14 @@ export class RedisBroker implements PullBroker {
     if (opts.max <= 0 || !queues.length) return [];
     const lists = PRIORITY_STEPS.flatMap((step) => queues.map((q) => ({ q, key: this.keys.queue(q, step) })));
     const now = (opts as { now?: number }).now ?? this.now();
+    this.claimedAt = now;
     const k = this.keys;
     const rows = await runScript(this.redis, claim, {
       keys: { unacked: k.unacked, unackedIndex: k.unackedIndex, delayed: k.delayed, revoked: k.revoked },
       more: lists.map((l) => l.key),
       args: [now, (now / 1000).toFixed(3), opts.visibilityMs / 1000, opts.max, k.prefix, crypto.randomUUID(), ...lists.map((l) => l.q)],
     }) as ClaimRow[];
-    return (Array.isArray(rows) ? rows : []).map(([tag, queue, priority, payload, redelivered, revoked]) => ({
+    return (Array.isArray(rows) ? rows : []).filter(Array.isArray).map(([tag, queue, priority, payload, redelivered, revoked]) => ({
       tag, queue, priority, payload, redelivered: redelivered === 1, revoked: revoked === 1,
     }));
   }
@@ -178,9 +179,13 @@ export class RedisBroker implements PullBroker {
     const [[, delayed], [, claimed]] = await guard("waitForWork", async () =>
       (await this.redis.pipeline().zrange(this.keys.delayed, 0, 0, "WITHSCORES").zrange(this.keys.unackedIndex, 0, 0, "WITHSCORES").exec())!
     ) as [unknown, string[]][];
-    const due = Math.min(delayed[1] ? Number(delayed[1]) : Infinity, claimed[1] ? Number(claimed[1]) * 1000 + opts.visibilityMs : Infinity);
+    const now = this.now();
+    // A head due by the preceding claim's `now` was that claim's to take; one it left (another
+    // queue's claim, an ETA message held to ETA + visibility) must not end every wait at once.
+    const later = (t: number): number => (t > this.claimedAt ? t : Infinity);
+    const due = Math.min(later(delayed[1] ? Number(delayed[1]) : Infinity), later(claimed[1] ? Number(claimed[1]) * 1000 + opts.visibilityMs : Infinity));
     const lists = PRIORITY_STEPS.flatMap((step) => queues.map((q) => this.keys.queue(q, step)));
-    await this.idle.wait({ lists, dueAt: due, now: this.now(), signal: opts.signal });
+    await this.idle.wait({ lists, dueAt: due, now, signal: opts.signal });
   }
 
   /** Stop the idle watchers; quit the client when this broker created it. */

@@ -52,7 +52,8 @@ export class IdleWaiter {
     if (this.sub) return;
     // After a reconnect a wake-up may have been missed: look again.
     const sub = (this.sub = sidecar(this.redis, this.wake.fire));
-    sub.on("message", this.wake.fire);
+    // `[0, ...queues]` announces a push, which the list watchers see already; anything else may be a new due time.
+    sub.on("message", (_: string, text: string) => /^\[0[,\]]/.test(text) || this.wake.fire());
     this.subscribed = sub.subscribe(this.channel).then(() => (this.listening = true), () => {});
   }
 

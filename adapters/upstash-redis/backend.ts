@@ -1,11 +1,13 @@
 import type { Redis } from "@upstash/redis";
-import type { ResultBackend, ResultWrite, WorkerInfo } from "../../src/ports.ts";
+import type { RecordUpdate, ResultBackend, ResultWrite, WorkerInfo } from "../../src/ports.ts";
 import type { ResultMeta } from "../../src/types.ts";
 import { ADAPTER, callSite, guard, type CallSite } from "./errors.ts";
 import { brokerKeys, RECENT_MAX, resultKeys, type BrokerKeys, type ResultKeys } from "./keys.ts";
 import { chordJoin, settle } from "./lua/mod.ts";
 import { upstashRecent } from "./stats.ts";
 import { recordWorkerOn, workersOn } from "./presence.ts";
+import { sseTarget, type SseTarget } from "./sse.ts";
+import { watchRecords } from "./watch.ts";
 
 /** Options of `upstashRedisBackend`. */
 export interface UpstashRedisBackendOptions {
@@ -15,6 +17,12 @@ export interface UpstashRedisBackendOptions {
   prefix?: string;
   /** Deadline of every call in ms (default 10 000): then a retryable `AdapterError`. */
   timeoutMs?: number;
+  /**
+   * `get()` waits on an SSE subscription to the record's channel (default true); false polls.
+   * A subscription is renewed after `subscriptionMs` (default 600 000), with one more read.
+   */
+  watch?: boolean;
+  subscriptionMs?: number;
 }
 
 /**
@@ -27,11 +35,20 @@ export class UpstashRedisBackend implements ResultBackend {
   readonly keys: ResultKeys;
   /** Endpoint and deadline of every call. */
   readonly site: CallSite;
+  private readonly target: SseTarget | null;
+  private readonly lifetimeMs: number;
 
   constructor(opts: UpstashRedisBackendOptions) {
     this.redis = opts.redis;
     this.keys = resultKeys(opts.prefix ?? "");
     this.site = callSite(opts.redis, opts.timeoutMs);
+    this.target = opts.watch === false ? null : sseTarget(opts.redis);
+    this.lifetimeMs = opts.subscriptionMs ?? 600_000;
+  }
+
+  /** Listen for the records of `taskIds` over SSE (one request; see `./watch.ts`). */
+  watch(taskIds: string[], onChange: (update?: RecordUpdate) => void): Promise<() => Promise<void>> {
+    return watchRecords(this.target, this.keys, this.site, this.lifetimeMs, taskIds, onChange);
   }
 
   recordWorker(info: WorkerInfo, ttlMs: number): Promise<void> {

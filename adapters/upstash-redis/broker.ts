@@ -1,15 +1,18 @@
 import type { Redis } from "@upstash/redis";
 import {
   deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type ExtendOptions, type OutboundMessage,
-  type BrokerStats, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite,
+  type BrokerStats, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite, type WaitForWorkOptions,
 } from "../../src/ports.ts";
 import { settleOn, UpstashRedisBackend } from "./backend.ts";
 import { upstashStats } from "./stats.ts";
 import { ADAPTER, callSite, guard, type CallSite } from "./errors.ts";
 import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys, type RedisLayoutOptions } from "./keys.ts";
-import { listEntry, wrapEnvelope } from "./lua/_shared.ts";
 import { claim, deadLetter, redrive, requeue } from "./lua/mod.ts";
 import { purgeOn, UpstashEvents } from "./events.ts";
+import { IdleWaiter } from "./idle.ts";
+import { idleOptions, type UpstashIdleOptions } from "./idle-options.ts";
+import { publishMessages, wakeChannel, type PublishSite } from "./publish.ts";
+import { sseTarget } from "./sse.ts";
 
 /** Options of `upstashRedisBroker` (the layout options are shared with `redisBroker`). */
 export interface UpstashRedisBrokerOptions extends RedisLayoutOptions {
@@ -17,6 +20,8 @@ export interface UpstashRedisBrokerOptions extends RedisLayoutOptions {
   redis: Redis;
   /** DB number in Celery's event channel names, `/<db>.celeryev/*` (default 0; see docs/monitoring.md). */
   db?: number;
+  /** How an idle `worker.run()` waits (default: an SSE subscription on the wake channel). */
+  idle?: UpstashIdleOptions;
 }
 
 type ClaimRow = [string, string, number, string, number, number];
@@ -38,6 +43,8 @@ export class UpstashRedisBroker implements PullBroker {
   private readonly dead: Required<DeadLetterLimits>;
   /** Celery's events (PUBLISH only, see ./events.ts). */
   readonly events: UpstashEvents;
+  private readonly pub: PublishSite;
+  private readonly idle: IdleWaiter;
 
   constructor(opts: UpstashRedisBrokerOptions) {
     this.redis = opts.redis;
@@ -47,50 +54,48 @@ export class UpstashRedisBroker implements PullBroker {
     this.site = callSite(opts.redis, opts.timeoutMs);
     this.dead = deadLetterLimits(opts.deadLetters);
     this.events = new UpstashEvents(opts.redis, this.keys.prefix, opts.db ?? 0, this.site);
+    const i = opts.idle ?? {};
+    this.pub = { redis: this.redis, keys: this.keys, bound: this.bound, etaOnQueue: this.etaOnQueue, wake: i.publishWakeups ?? true, site: this.site };
+    this.idle = new IdleWaiter(sseTarget(opts.redis), wakeChannel(this.keys), idleOptions(i, this.site.timeoutMs), this.now);
   }
 
-  /** LPUSH per list (kombu's producer side) and ZADD for future ETAs, all in one request. */
+  /**
+   * After an empty claim: wait on the wake channel's SSE subscription (or poll with back-off
+   * where there is none) until work may be there, the next due time, or the idle cap.
+   */
+  waitForWork(queues: string[], opts: WaitForWorkOptions): Promise<void> {
+    return this.idle.wait(queues, opts.signal);
+  }
+
+  /** Whether an idle wait currently holds a subscription. */
+  get listening(): boolean {
+    return this.idle.listening;
+  }
+
+  /** Close the wake subscription (it is also closed when the waiting worker stops). */
+  async close(): Promise<void> {
+    this.idle.close();
+  }
+
+  /** LPUSH per list (kombu's producer side), ZADD for future ETAs and a wake-up, in one request. */
   publish(messages: OutboundMessage[]): Promise<void> {
-    if (!messages.length) return Promise.resolve();
-    const now = this.now();
-    const lists = new Map<string, string[]>();
-    const delayed: { score: number; member: string }[] = [];
-    for (const m of messages) {
-      const entry = listEntry(m.payload, m.id, m.priority);
-      if (!this.etaOnQueue && m.notBefore != null && m.notBefore > now) delayed.push({ score: m.notBefore, member: wrapEnvelope(entry, m.queue) });
-      else {
-        const key = this.keys.queue(m.queue, stepOf(m.priority));
-        (lists.get(key) ?? lists.set(key, []).get(key)!).push(entry);
-      }
-    }
-    // kombu's queue_bind on first use: SADD _kombu.binding.<q> "<q>\x06\x16\x06\x16<q>" (inspect/Flower read it).
-    const bind = [...new Set(messages.map((m) => m.queue))].filter((q) => !this.bound.has(q));
-    return guard("publish", async () => {
-      // One command goes alone; several go in one MULTI/EXEC (atomic: all or none are sent).
-      if (lists.size === 1 && !delayed.length && !bind.length) {
-        const [[key, payloads]] = [...lists];
-        return void await this.redis.lpush(key, ...payloads);
-      }
-      if (!lists.size && !bind.length) return void await this.redis.zadd(this.keys.delayed, delayed[0], ...delayed.slice(1));
-      const tx = this.redis.multi();
-      for (const q of bind) tx.sadd(`${this.keys.prefix}_kombu.binding.${q}`, `${q}\x06\x16\x06\x16${q}`);
-      for (const [key, payloads] of lists) tx.lpush(key, ...payloads);
-      if (delayed.length) tx.zadd(this.keys.delayed, delayed[0], ...delayed.slice(1));
-      await tx.exec();
-      for (const q of bind) this.bound.add(q);
-    }, this.site);
+    return publishMessages(this.pub, messages, this.now());
   }
 
   async claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
     if (opts.max <= 0 || !queues.length) return [];
     const lists = PRIORITY_STEPS.flatMap((step) => queues.map((q) => ({ q, key: this.keys.queue(q, step) })));
     const now = opts.now ?? this.now();
-    const rows = await claim.run(this.redis, {
+    const mark = this.idle.claiming();
+    const reply = await claim.run(this.redis, {
       keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, delayed: this.keys.delayed, revoked: this.keys.revoked },
       more: lists.map((l) => l.key),
       args: [now, (now / 1000).toFixed(3), opts.visibilityMs / 1000, opts.max, this.keys.prefix, nonce(), ...lists.map((l) => l.q)],
-    }, this.site) as ClaimRow[];
-    return (Array.isArray(rows) ? rows : []).map(([tag, queue, priority, payload, redelivered, revoked]) => ({
+    }, this.site) as (ClaimRow | number)[];
+    // An empty claim answers [dueMs]: when the next delayed message or expired claim falls due.
+    const rows = (Array.isArray(reply) ? reply : []).filter((r): r is ClaimRow => Array.isArray(r));
+    this.idle.claimed(mark, rows.length > 0, rows.length ? Infinity : Number(reply?.[0] ?? Infinity));
+    return rows.map(([tag, queue, priority, payload, redelivered, revoked]) => ({
       tag, queue, priority, payload, redelivered: redelivered === 1, revoked: revoked === 1,
     }));
   }

@@ -16,6 +16,7 @@
 import type { Redis, RedisConfigNodejs } from "@upstash/redis";
 import { ConfigError } from "../../src/errors.ts";
 import type { DeadLetterLimits } from "../../src/ports.ts";
+import type { UpstashIdleOptions } from "./idle-options.ts";
 import { DEFAULT_TIMEOUT_MS } from "./errors.ts";
 import { UpstashRedisBackend } from "./backend.ts";
 import { UpstashRedisBroker } from "./broker.ts";
@@ -24,6 +25,7 @@ import { Redis as UpstashClient } from "./client.ts";
 export { UpstashRedisBackend, upstashRedisBackend, type UpstashRedisBackendOptions } from "./backend.ts";
 export { UpstashRedisBroker, upstashRedisBroker, type UpstashRedisBrokerOptions } from "./broker.ts";
 export { DEFAULT_TIMEOUT_MS, ScriptCode } from "./errors.ts";
+export type { UpstashIdleOptions } from "./idle-options.ts";
 export { brokerKeys, resultKeys, type BrokerKeys, type ResultKeys } from "./keys.ts";
 
 /** Options of `upstashRedis`. */
@@ -40,6 +42,10 @@ export interface UpstashRedisOptions {
   deadLetters?: DeadLetterLimits;
   /** DB number in Celery's event channel names (see `UpstashRedisBrokerOptions.db`). */
   db?: number;
+  /** How an idle worker waits (SSE wake-ups by default; see `UpstashIdleOptions`). */
+  idle?: UpstashIdleOptions;
+  /** `get()` waits on an SSE subscription (default true); false polls. */
+  watch?: boolean;
 }
 
 /** A broker and a result backend on one client: the worker acks and stores results in one request. */
@@ -74,6 +80,8 @@ export interface UpstashRedisFromEnvOptions {
   timeoutMs?: number;
   /** Bounds of the dead-letter list (default 10 000 entries, 7 days). */
   deadLetters?: DeadLetterLimits;
+  /** How an idle worker waits (see `UpstashIdleOptions`). */
+  idle?: UpstashIdleOptions;
   /** Any other client option (`responseEncoding`, `enableAutoPipelining`, `readYourWrites`...). */
   redis?: Omit<RedisConfigNodejs, "url" | "token">;
 }
@@ -100,5 +108,5 @@ export function fromEnv(env: UpstashRedisEnv, opts: UpstashRedisFromEnvOptions =
     url: String(url),
     token: String(token),
   });
-  return upstashRedis({ redis, prefix: opts.prefix ?? env.CELERIAC_REDIS_PREFIX, timeoutMs, deadLetters: opts.deadLetters });
+  return upstashRedis({ redis, prefix: opts.prefix ?? env.CELERIAC_REDIS_PREFIX, timeoutMs, deadLetters: opts.deadLetters, idle: opts.idle });
 }

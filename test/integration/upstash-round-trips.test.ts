@@ -34,11 +34,16 @@ async function count(fn: () => Promise<unknown>): Promise<{ requests: number; co
 }
 
 describe("upstash-redis round trips", () => {
-  it("upstash-redis: delay costs one request and one command", async () => {
+  it("upstash-redis: delay costs one request: LPUSH and the wake-up PUBLISH (one command without wake-ups)", async () => {
     const app = newApp();
     const add = app.task("tasks.add", (a: number, b: number) => a + b);
     await add.delay(0, 0); // a queue's first publish also writes its _kombu.binding set (one SADD in the same request)
-    expect(await count(() => add.delay(1, 2))).toEqual({ requests: 1, commands: 1 });
+    expect(await count(() => add.delay(1, 2))).toEqual({ requests: 1, commands: 2 });
+    expect(await count(() => add.applyAsync([1, 2], { countdown: 60 }))).toEqual({ requests: 1, commands: 2 });
+    const quiet = new Celeriac("rt", upstashRedis({ redis: env.client(), prefix: env.prefix("rt"), idle: { publishWakeups: false } }));
+    const add2 = quiet.task("tasks.add", (a: number, b: number) => a + b);
+    await add2.delay(0, 0);
+    expect(await count(() => add2.delay(1, 2))).toEqual({ requests: 1, commands: 1 });
   });
 
   it("upstash-redis: a batch of N messages over several queues and ETAs is one request", async () => {
@@ -48,7 +53,7 @@ describe("upstash-redis round trips", () => {
     );
     const c = await count(() => app.publish(msgs));
     expect(c.requests).toBe(1);
-    expect(c.commands).toBeLessThanOrEqual(11); // one LPUSH per list + one ZADD + a first use's SADD per queue
+    expect(c.commands).toBeLessThanOrEqual(12); // one LPUSH per list + one ZADD + a first use's SADD per queue + the wake-up
   });
 
   it("upstash-redis: draining N tasks is one claim and one ack-with-results request", async () => {

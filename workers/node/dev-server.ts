@@ -4,74 +4,15 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
-import { Buffer } from "node:buffer";
+import { randomUUID } from "node:crypto";
+import { authorized, pathArgs, readBody, sha256 } from "./dev-http.ts";
+import { subscriptions } from "./dev-subscribe.ts";
 import { BadRequestError, parseBody, TooLargeError } from "./resp.ts";
 import { redisLink } from "./redis-link.ts";
+import type { DevServer, DevServerOptions, DevServerStats } from "./dev-types.ts";
 
-/** Options for {@link startDevServer}. */
-export interface DevServerOptions {
-  /** Redis to proxy to; the path selects the DB (`redis://127.0.0.1:6379/5`). Default `redis://127.0.0.1:6379`. */
-  redisUrl?: string;
-  /** Bearer token clients must send; a random one is generated when omitted. */
-  token?: string;
-  /** HTTP port; default 8079, 0 picks a free port. */
-  port?: number;
-  /** Interface to listen on; default 127.0.0.1. */
-  host?: string;
-  /** Largest request body in bytes (default 10 MiB); a larger one gets HTTP 413 unread. */
-  maxBodyBytes?: number;
-  /** Most commands in one /pipeline or /multi-exec request (default 10 000); more gets HTTP 413. */
-  maxCommands?: number;
-  /** A request whose script still runs after this many ms gets SCRIPT KILL on a side connection (default 5000). */
-  scriptTimeoutMs?: number;
-}
+export type { DevServer, DevServerOptions, DevServerStats } from "./dev-types.ts";
 
-/** Counters for round-trip assertions and benchmarks. */
-export interface DevServerStats {
-  /** HTTP requests served (any path or status). */
-  requests: number;
-  /** Client commands sent to Redis (the MULTI/EXEC wrapping of /multi-exec is not counted). */
-  commands: number;
-}
-
-/** A running dev server. */
-export interface DevServer {
-  /** Base URL, e.g. `http://127.0.0.1:8079`: use as `UPSTASH_REDIS_REST_URL`. */
-  url: string;
-  /** Token to use as `UPSTASH_REDIS_REST_TOKEN`. */
-  token: string;
-  /** The port actually bound (useful with `port: 0`). */
-  port: number;
-  /** Live counters; see {@link DevServerStats}. */
-  stats: DevServerStats;
-  /** Sets both counters back to zero. */
-  resetStats(): void;
-  /** Stops listening and closes every Redis connection. */
-  close(): Promise<void>;
-}
-
-const sha256 = (s: string): Buffer => createHash("sha256").update(s).digest();
-
-/** The body as text, refused (TooLargeError) as soon as it passes `max` bytes. */
-async function readBody(req: IncomingMessage, max: number): Promise<string> {
-  const tooLarge = (): TooLargeError => new TooLargeError(`ERR max request size exceeded: the limit is ${max} bytes`);
-  if (Number(req.headers["content-length"]) > max) throw tooLarge();
-  return await new Promise<string>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size <= max) return void chunks.push(chunk);
-      req.off("data", onData); // flowing on without a listener: the rest is dropped as it arrives
-      chunks.length = 0;
-      reject(tooLarge());
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.once("error", reject);
-  });
-}
 
 /** Starts the dev server; it answers even while Redis is down (HTTP 500 per request). */
 export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
@@ -83,22 +24,29 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const link = redisLink(redisUrl, stats, opts.scriptTimeoutMs ?? 5000);
   const maxBody = opts.maxBodyBytes ?? 10 * 2 ** 20;
   const maxCommands = opts.maxCommands ?? 10_000;
+  const subs = subscriptions(redisUrl, stats, opts.maxSubscriptions ?? 256, 30_000);
   let syncToken = 0;
 
-  async function handle(req: IncomingMessage): Promise<[number, unknown]> {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<[number, unknown] | null> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
-    if (path === "/" && (req.method === "GET" || req.method === "HEAD")) {
-      return [200, { result: "Welcome to the celeriac dev server (Upstash Redis REST API compatible)" }];
+    if (path === "/" && /^(GET|HEAD)$/.test(req.method ?? "")) return [200, { result: "Welcome to the celeriac dev server" }];
+    const kind = opts.pubsub === false ? undefined : /^\/(subscribe|psubscribe|publish)\//.exec(path)?.[1];
+    if (path !== "/" && path !== "/pipeline" && path !== "/multi-exec" && !kind) {
+      return [404, { error: `Endpoint not found: ${path} (use /, /pipeline, /multi-exec, /subscribe/<ch>, /publish/<ch>/<msg>)` }];
     }
-    if (path !== "/" && path !== "/pipeline" && path !== "/multi-exec") {
-      return [404, { error: `Endpoint not found: ${path} (use /, /pipeline or /multi-exec)` }];
-    }
-    if (req.method !== "POST") return [405, { error: `Method ${req.method} not allowed on ${path}` }];
-    const auth = req.headers.authorization ?? "";
-    const given = /^bearer\s+/i.test(auth) ? auth.replace(/^bearer\s+/i, "") : url.searchParams.get("_token");
-    if (given === null || !timingSafeEqual(sha256(given), tokenDigest)) {
-      return [401, { error: "WRONGPASS invalid or missing auth token" }]; // Upstash's answer
+    if (req.method !== "POST" && !(kind && req.method === "GET")) return [405, { error: `Method ${req.method} not allowed on ${path}` }];
+    if (!authorized(req, url, tokenDigest)) return [401, { error: "WRONGPASS invalid or missing auth token" }]; // Upstash's answer
+    if (kind) {
+      const args = pathArgs(path);
+      if (!args) throw new BadRequestError("ERR malformed percent-encoding in the path");
+      if (kind !== "publish") {
+        subs.serve(req, res, kind === "subscribe" ? "subscribe" : "psubscribe", args);
+        return null;
+      }
+      req.resume();
+      if (args.length !== 2) throw new BadRequestError("ERR wrong number of arguments for /publish/<channel>/<message>");
+      return link.execute("/", [["PUBLISH", ...args]], false);
     }
     const cmds = parseBody(await readBody(req, maxBody), path !== "/");
     if (cmds.length > maxCommands) throw new TooLargeError(`ERR too many commands in one request: ${cmds.length} > ${maxCommands}`);
@@ -112,7 +60,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       res.writeHead(status, { "content-type": "application/json", "upstash-sync-token": String(++syncToken) });
       res.end(JSON.stringify(body));
     };
-    handle(req).then(reply, (err: unknown) => {
+    handle(req, res).then((r) => r && reply(r), (err: unknown) => {
       const message = err instanceof Error ? err.message : String(err);
       if (err instanceof TooLargeError) {
         res.setHeader("connection", "close");
@@ -132,6 +80,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     });
   } catch (err) {
     link.close();
+    subs.close();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
@@ -141,6 +90,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     token,
     port,
     stats,
+    subscriptions: () => subs.open,
     resetStats(): void {
       stats.requests = 0;
       stats.commands = 0;
@@ -149,6 +99,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets from fetch would otherwise hold close() open (not every runtime has this).
       if (typeof server.closeAllConnections === "function") server.closeAllConnections();
+      subs.close();
       link.close();
       await closed;
     },

@@ -2,38 +2,18 @@
  * The Redis side of the dev endpoint: one shared ioredis connection for single commands and
  * pipelines, dedicated ones for MULTI/EXEC, and Upstash's reply shapes (`{result}`/`{error}`).
  */
-import { Buffer } from "node:buffer";
-import { Redis, Command, type RedisOptions } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
+import { RawCommand, REDIS_OPTIONS, redactUrl, UnreachableError } from "./redis-options.ts";
 import { isKill, isReplyError, refusalFor, runsScript, scoped, toJson } from "./resp.ts";
+
+export { UnreachableError } from "./redis-options.ts";
 
 /** Counters shared with the HTTP side. */
 export interface LinkStats {
   commands: number;
 }
 
-const REDIS_OPTIONS: RedisOptions = {
-  // Commands issued while Redis is down are failed at the next failed reconnect attempt (<= ~1 s)
-  // instead of waiting forever; the offline queue stays on so requests made while still
-  // connecting at startup just wait for the connection.
-  maxRetriesPerRequest: 0,
-  retryStrategy: (times) => Math.min(times * 100, 1000),
-  connectTimeout: 2000,
-  // Never replay a half-answered INCR after a reconnect: the HTTP caller got a 500 and decides.
-  autoResendUnfulfilledCommands: false,
-};
-
-/** Replies exactly as Redis sent them: ioredis would otherwise turn HGETALL into an object. */
-class RawCommand extends Command {
-  override transformReply(result: Buffer | Buffer[]): Buffer | Buffer[] {
-    return result;
-  }
-}
-
-/** Redis could not be reached: the whole request fails with HTTP 500. */
-export class UnreachableError extends Error {}
-
 type Outcome = { result: unknown } | { error: string };
-
 
 /** Runs Upstash REST requests against one Redis. */
 export interface RedisLink {
@@ -146,15 +126,4 @@ export function redisLink(redisUrl: string, stats: LinkStats, scriptTimeoutMs = 
       for (const conn of connections) drop(conn);
     },
   };
-}
-
-/** The Redis URL without its password, for error messages. */
-function redactUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (url.password) url.password = "***";
-    return url.toString();
-  } catch {
-    return "(invalid Redis URL)";
-  }
 }

@@ -18,7 +18,8 @@ export const claim: DefinedScript<"unacked" | "unackedIndex" | "delayed" | "revo
   ARGV[1] now (epoch ms)   ARGV[2] now (epoch s, kombu's unacked_index score)
   ARGV[3] visibility (s)   ARGV[4] max   ARGV[5] key prefix   ARGV[6] tag nonce
   ARGV[7..] queue name of each KEYS[5..]
-  Returns JSON [[tag, queue, priority, envelope, redelivered 0|1, revoked 0|1], ...]
+  Returns JSON [[tag, queue, priority, envelope, redelivered 0|1, revoked 0|1], ...]; when it takes
+  nothing, [dueMs] (the earliest later due time of a delayed message or a claim) or []
   Errors: -1 bad arguments, -2 unacked/unacked_index of the wrong type
 ]]
 if #ARGV ~= #KEYS + 2 then return -1 end
@@ -66,7 +67,15 @@ for i = 5, #KEYS do
     out[#out + 1] = {tag, queue, priority_of(env), payload_of(raw, env), again and 1 or 0, revoked}
   end
 end
-if #out == 0 then return '[]' end
+if #out == 0 then
+  -- Nothing to take: say when the next delayed message or expired claim falls due, if later.
+  local due, d, u = nil, redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES'), redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  if d[2] and tonumber(d[2]) > now_ms then due = tonumber(d[2]) end
+  local t = u[2] and (tonumber(u[2]) + tonumber(ARGV[3])) * 1000
+  if t and t > now_ms and (not due or t < due) then due = t end
+  if due then return string.format('[%d]', math.ceil(due)) end
+  return '[]'
+end
 return cjson.encode(out)
 `,
 });

@@ -1,0 +1,195 @@
+/**
+ * How an idle worker on Upstash waits without polling. It holds one SSE subscription to the
+ * wake channel `<prefix>_celeriac.wake`, on which every celeriac producer (HTTP or TCP) PUBLISHes
+ * in the same request as its LPUSH/ZADD: `[dueMs, ...queues]` (TCP's delayed publish sends a
+ * bare `dueMs`). A wake-up for one of our queues that is due now ends the wait; a future one
+ * (a countdown) only sets the timer, as does the earliest due time the last empty claim
+ * reported (delayed head, expired claims). Past `maxIdleMs` the worker claims anyway (Python
+ * producers publish no wake-up). The subscription stays open across waits, is renewed after its
+ * lifetime at an idle-cap claim, and is closed when the waiting worker stops. Where it cannot be
+ * opened (an endpoint without `/subscribe`, an error), waits fall back to polling that starts
+ * fast after work and backs off to `pollMaxMs`; the subscription is tried again later.
+ * @module
+ */
+import type { IdleOptions } from "./idle-options.ts";
+import { subscribe, type SseTarget, type Subscription } from "./sse.ts";
+
+/** One broker's idle waits. */
+export class IdleWaiter {
+  private sub: Subscription | null = null;
+  private opening: Subscription | null = null;
+  private readonly queues = new Set<string>();
+  private dueAt = Infinity;
+  private poll: number;
+  private failures = 0;
+  private retryAt = 0;
+  private fired = false;
+  private wakes = 0;
+  private readonly kicks = new Set<() => void>();
+  private readonly signals = new WeakSet<AbortSignal>();
+
+  constructor(
+    private readonly target: SseTarget | null, private readonly channel: string,
+    private readonly opts: IdleOptions, private readonly now: () => number,
+  ) {
+    this.poll = opts.pollMinMs;
+  }
+
+  /** Call when a claim starts; hand the mark to `claimed`. */
+  claiming(): number {
+    return this.wakes;
+  }
+
+  /**
+   * What a claim found: work (polls restart fast) or nothing, with the earliest due time. A
+   * wake-up that came before the claim started is answered by it and forgotten.
+   */
+  claimed(mark: number, found: boolean, dueAt = Infinity): void {
+    if (found) this.poll = this.opts.pollMinMs;
+    this.dueAt = found ? Infinity : dueAt;
+    if (mark === this.wakes) this.fired = false;
+  }
+
+  /** True while a subscription is open (for tests and stats). */
+  get listening(): boolean {
+    return this.sub !== null;
+  }
+
+  async wait(queues: string[], signal?: AbortSignal): Promise<void> {
+    // The worker that waits stops when `signal` aborts, whenever that is: the subscription goes with it.
+    if (signal && !this.signals.has(signal)) {
+      this.signals.add(signal);
+      if (signal.aborted) this.close();
+      else signal.addEventListener("abort", () => this.close(), { once: true });
+    }
+    signal?.throwIfAborted();
+    for (const q of queues) this.queues.add(q); // every queue any waiter of this broker consumes
+    {
+      if (this.opts.subscribe && this.target) {
+        if (!this.sub && Date.now() >= this.retryAt) {
+          // Listening first, then the worker claims again: nothing published meanwhile is missed.
+          if (await this.open()) return;
+        }
+        if (this.sub) {
+          const timedOut = await this.sleep(this.opts.maxIdleMs, signal);
+          // At an idle-cap claim an old subscription is replaced before the claim (no gap unseen).
+          if (timedOut && this.sub && Date.now() - this.sub.openedAt >= this.opts.lifetimeMs) {
+            this.drop();
+            await this.open();
+          }
+          return;
+        }
+      }
+      const ms = this.poll;
+      this.poll = Math.min(this.opts.pollMaxMs, this.poll * 2);
+      await this.sleep(ms, signal);
+    }
+  }
+
+  /** Close the subscription and end a pending wait. */
+  close(): void {
+    const opening = this.opening;
+    this.opening = null;
+    opening?.close();
+    this.drop();
+    this.wakeUp();
+  }
+
+  private async open(): Promise<boolean> {
+    const sub = subscribe(this.target!, "subscribe", this.channel, (data) => this.onMessage(data), {
+      timeoutMs: this.opts.timeoutMs, lifetimeMs: this.opts.lifetimeMs + this.opts.maxIdleMs,
+    });
+    this.opening = sub;
+    try {
+      await sub.ready;
+      if (this.opening !== sub) throw new Error("closed while opening");
+    } catch {
+      if (this.opening === sub) this.opening = null;
+      sub.close();
+      this.failed();
+      return false;
+    }
+    this.opening = null;
+    this.sub = sub;
+    // A lost stream may have dropped a wake-up: the waiting worker claims again. One that was
+    // lost soon after it opened counts as a failure, so a server that keeps closing it is polled.
+    void sub.closed.then(() => {
+      if (this.sub !== sub) return;
+      this.sub = null;
+      if (Date.now() - sub.openedAt < 5000) this.failed();
+      else this.failures = 0;
+      this.wakeUp();
+    });
+    return true;
+  }
+
+  private failed(): void {
+    this.failures++;
+    this.retryAt = Date.now() + Math.min(this.opts.maxIdleMs, 1000 * 2 ** Math.min(this.failures, 16));
+  }
+
+  private drop(): void {
+    const sub = this.sub;
+    this.sub = null;
+    sub?.close();
+  }
+
+  private onMessage(data: string): void {
+    let due = 0;
+    let queues: unknown[] = [];
+    try {
+      const v: unknown = JSON.parse(data);
+      if (Array.isArray(v)) [due, ...queues] = v as [number, ...unknown[]];
+      else due = Number(v);
+    } catch {
+      // Not ours to read: treat as "look now".
+    }
+    if (queues.length && !queues.some((q) => this.queues.has(String(q)))) return;
+    if (Number.isFinite(due) && due > this.now()) {
+      if (due < this.dueAt) {
+        this.dueAt = due;
+        for (const k of [...this.kicks]) k(); // re-arm the timers
+      }
+      return;
+    }
+    this.wakeUp();
+  }
+
+  private wakeUp(): void {
+    this.wakes++;
+    this.fired = true;
+    for (const k of [...this.kicks]) k();
+  }
+
+  /**
+   * Wait for a wake-up, `dueAt` or `ms`, whichever is first; resolve true when `ms` passed.
+   * A wake-up fired before (between the last claim and now) ends it at once.
+   */
+  private async sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+    const end = Date.now() + ms;
+    const seen = this.wakes;
+    for (let first = true; ; first = false) {
+      // A wake-up pending from before (first look), or any during this wait (every waiter sees it).
+      if ((first && this.fired) || this.wakes !== seen) {
+        this.fired = false;
+        return false;
+      }
+      signal?.throwIfAborted();
+      const untilDue = this.dueAt - this.now();
+      if (untilDue <= 0) return false;
+      const left = end - Date.now();
+      if (left <= 0) return true;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(t);
+          signal?.removeEventListener("abort", done);
+          this.kicks.delete(done);
+          resolve();
+        };
+        const t = setTimeout(done, Math.min(left, untilDue, 2_147_483_647));
+        this.kicks.add(done);
+        signal?.addEventListener("abort", done, { once: true });
+      });
+    }
+  }
+}

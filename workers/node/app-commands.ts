@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import type { Celeriac, PullBroker, TaskEvent, Worker } from "../../mod.ts";
+import { DEFAULT_CONCURRENCY, type Celeriac, type PullBroker, type TaskEvent, type Worker } from "../../mod.ts";
 import { useUrls } from "./broker-url.ts";
 import { loadApp, log, numberFlag, setLogLevel, stopOnSignals, UsageError, type Subcommand } from "./cli-kit.ts";
 
@@ -36,8 +36,8 @@ export const workerCommand: Subcommand = {
 
 ${APP_FLAG}
   -Q, --queues a,b           queues to consume (default: the default queue plus every routed queue)
-  -c, --concurrency N        tasks run at the same time (default 1)
-  --prefetch N               messages claimed per round trip (default max(concurrency, 10))
+  -c, --concurrency N        tasks run at the same time (default 32)
+  --prefetch N               messages claimed per round trip, held at most (default max(2 × concurrency, 10))
   -n, --hostname H           self.request.hostname (default celeriac@<app name>)
   --visibility-timeout S     seconds a claimed message stays invisible (default conf.visibilityTimeout)
   --poll-interval MS         wait after an empty claim (default 1000)
@@ -103,7 +103,7 @@ async function runWorker(argv: string[]): Promise<number> {
   console.error(
     `celeriac worker ${worker.hostname}: app "${app.name}"\n` +
       `  broker ${app.broker.name}, backend ${app.backend.name}\n` +
-      `  queues ${worker.queues.join(", ")}; concurrency ${concurrency ?? 1}\n` +
+      `  queues ${worker.queues.join(", ")}; concurrency ${concurrency ?? DEFAULT_CONCURRENCY}\n` +
       `  tasks ${tasks.join(", ") || "(none registered)"}\nconnecting to ${app.broker.name} ...`,
   );
   if (!(await reachBroker(app.broker as PullBroker, worker, signal))) return 0;

@@ -44,8 +44,11 @@ async function rate(n: number, fn: () => Promise<number | void>): Promise<number
   return done / ((performance.now() - t0) / 1000);
 }
 
+const phase = (name: string, t0: number): void => void process.stderr.write(`  ${systemName} ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+
 async function speed(sys: System): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
+  const t0 = performance.now();
   out.enqueueBulk = await rate(N, () => sys.enqueueBulk("eb", N));
   out.enqueueSeq = await rate(SEQ_N, () => sys.enqueueSeq("es", SEQ_N));
   for (const variant of sys.variants) {
@@ -55,7 +58,10 @@ async function speed(sys: System): Promise<Record<string, number>> {
     const done = await sys.process(q, variant, N, PROCESS_CAP_S * 1000);
     out[`process:${variant}`] = done / ((performance.now() - t0) / 1000);
   }
+  phase("enqueue + process", t0);
+  const t1 = performance.now();
   const lat = await sys.latency("lat", LAT_N);
+  phase("latency", t1);
   out.p50 = pct(lat, 50);
   out.p95 = pct(lat, 95);
   out.p99 = pct(lat, 99);

@@ -18,6 +18,8 @@ export class MemoryBackend implements ResultBackend {
   private readonly joins = new Map<string, { entries: Map<number, string>; until: number }>();
   private writes = 0;
   private sweepEvery = 1024;
+  /** `watch` listeners by task id. */
+  private readonly watchers = new Map<string, Set<() => void>>();
 
   constructor(opts: MemoryBackendOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -38,13 +40,34 @@ export class MemoryBackend implements ResultBackend {
       const cur = this.read(k);
       if (cur != null && (JSON.parse(cur) as ResultMeta).status === "SUCCESS") continue;
       this.write(k, JSON.stringify(w.meta), w.ttlMs);
+      this.changed(w.meta.task_id);
     }
     return Promise.resolve();
   }
 
   delete(taskIds: string[]): Promise<void> {
-    for (const id of taskIds) this.kv.delete(metaKey(id));
+    for (const id of taskIds) {
+      this.kv.delete(metaKey(id));
+      this.changed(id);
+    }
     return Promise.resolve();
+  }
+
+  /** Calls `onChange` after each store or delete of one of `taskIds` (`AsyncResult.get` waits on it instead of polling). */
+  watch(taskIds: string[], onChange: () => void): Promise<() => Promise<void>> {
+    for (const id of taskIds) {
+      let set = this.watchers.get(id);
+      if (!set) this.watchers.set(id, set = new Set());
+      set.add(onChange);
+    }
+    return Promise.resolve(() => {
+      for (const id of taskIds) {
+        const set = this.watchers.get(id);
+        set?.delete(onChange);
+        if (set?.size === 0) this.watchers.delete(id);
+      }
+      return Promise.resolve();
+    });
   }
 
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -118,6 +141,13 @@ export class MemoryBackend implements ResultBackend {
       if (v != null) out.push(JSON.parse(v) as WorkerInfo);
     }
     return Promise.resolve(out);
+  }
+
+  private changed(taskId: string): void {
+    const set = this.watchers.get(taskId);
+    if (!set) return;
+    // Listeners run after this call returns: the store is complete when they read.
+    for (const fn of set) queueMicrotask(fn);
   }
 
   private read(key: string): string | null {

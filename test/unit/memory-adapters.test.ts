@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Celeriac } from "../../mod.ts";
 import { memoryBackend, memoryBroker } from "../../adapters/memory/mod.ts";
 import { Timeline } from "../../adapters/memory/timeline.ts";
 
@@ -54,5 +55,22 @@ describe("memory adapters", () => {
     expect(t.takeDue(499)).toEqual([]);
     expect(t.takeDue(Infinity).length).toBe(ats.filter((a) => a > 500).length);
     expect(t.length).toBe(0);
+  });
+
+  it("get() on the memory backend waits for the store instead of polling", async () => {
+    const app = new Celeriac("watch");
+    const backend = app.backend as ReturnType<typeof memoryBackend>;
+    let reads = 0;
+    const get = backend.get.bind(backend);
+    backend.get = (id) => (reads++, get(id));
+    const add = app.task("t.add", (a: number, b: number) => a + b);
+    const r = await add.delay(2, 3);
+    const pending = r.get({ timeout: 5000 });
+    // Several poll intervals pass with nothing stored: a watching get() reads once meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(reads).toBe(1);
+    await app.worker().drain();
+    expect(await pending).toBe(5);
+    expect(reads).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The BullMQ side of `bench/compare.ts` (bullmq 6, devDependency): over TCP to the bench's own
- * redis-server, DB 3 of its own. `defaults` is `new Worker(name, fn)` (concurrency 1), `c50`
+ * redis-server, a DB of its own (`BENCH_DB`). `defaults` is `new Worker(name, fn)` (concurrency 1), `c50`
  * the tuned worker; enqueue is `addBulk` of 1000 and an `add` loop; results come back through
  * `job.waitUntilFinished(queueEvents)`.
  */
@@ -9,10 +9,9 @@ import { Queue, QueueEvents, Worker, type ConnectionOptions } from "bullmq";
 import type { System } from "./compare-celeriac.ts";
 
 const BULK = 1000;
-const DB = 3;
 
 export async function bullmqSystem(): Promise<System> {
-  const connection: ConnectionOptions = { host: "127.0.0.1", port: Number(process.env.BENCH_REDIS_PORT), db: DB };
+  const connection: ConnectionOptions = { host: "127.0.0.1", port: Number(process.env.BENCH_REDIS_PORT), db: Number(process.env.BENCH_DB) };
   const run = `${process.pid}-`;
   const queues = new Map<string, Queue>();
   const closers: (() => Promise<unknown>)[] = [];

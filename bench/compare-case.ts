@@ -15,6 +15,7 @@ const N = Number(process.env.BENCH_N ?? 5000);
 const SEQ_N = Number(process.env.BENCH_SEQ_N ?? 1000);
 const LAT_N = Number(process.env.BENCH_LAT_N ?? 500);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 60);
+const HEAP_N = Number(process.env.BENCH_HEAP_N ?? 50_000);
 /** A processing scenario stops here even when not done (processed/s is then done/elapsed). */
 const PROCESS_CAP_S = 15;
 
@@ -91,10 +92,10 @@ async function idle(sys: System): Promise<Record<string, number>> {
 async function heap(sys: System): Promise<Record<string, number>> {
   const base = heapMb();
   await mark("heap:0");
-  await sys.enqueueBulk("h", N * 10);
+  await sys.enqueueBulk("h", HEAP_N);
   await mark("heap:1");
-  const queued = (heapMb() - base) * 2 ** 20 / (N * 10);
-  const delayed = await sys.delayedClaim?.(N * 10);
+  const queued = (heapMb() - base) * 2 ** 20 / HEAP_N;
+  const delayed = await sys.delayedClaim?.(HEAP_N);
   return { bytesPerQueued: queued, ...delayed };
 }
 

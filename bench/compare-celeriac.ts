@@ -1,7 +1,7 @@
 /**
  * The celeriac side of `bench/compare.ts`: one app per scenario (its own key prefix, or its own
- * in-memory broker), over HTTP (`@upstash/redis` → the parent's local endpoint → Redis DB 1),
- * TCP Redis (`adapters/redis`, DB 2) or the embedded memory adapter.
+ * in-memory broker), over HTTP (`@upstash/redis` → the parent's local endpoint → its Redis DB),
+ * TCP Redis (`adapters/redis`, DB `BENCH_DB`) or the embedded memory adapter.
  */
 import process from "node:process";
 import { Celeriac, type PullBroker } from "../mod.ts";
@@ -26,7 +26,6 @@ export interface System {
 }
 
 const BULK = 1000;
-const TCP_DB = 2;
 
 export async function celeriacSystem(kind: string): Promise<System> {
   const run = `${process.pid}:`;
@@ -42,7 +41,7 @@ export async function celeriacSystem(kind: string): Promise<System> {
     if (kind === "http") {
       app = new Celeriac("bench", fromEnv({ UPSTASH_REDIS_REST_URL: process.env.BENCH_HTTP_URL, UPSTASH_REDIS_REST_TOKEN: process.env.BENCH_HTTP_TOKEN }, { prefix }));
     } else if (kind === "tcp") {
-      const pair = redis(`redis://127.0.0.1:${process.env.BENCH_REDIS_PORT}/${TCP_DB}`, { prefix });
+      const pair = redis(`redis://127.0.0.1:${process.env.BENCH_REDIS_PORT}/${process.env.BENCH_DB}`, { prefix });
       pairs.push(pair);
       app = new Celeriac("bench", pair);
     } else if (kind === "memory") {

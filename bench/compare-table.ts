@@ -35,6 +35,7 @@ function delta(c: Case | undefined, phase: string, field: keyof Snap): number {
 
 export function printTable(m: Measured): void {
   const N = Number(m.env.BENCH_N);
+  const HEAP_N = Number(m.env.BENCH_HEAP_N);
   const med = (sys: string, key: string): number => median((m.speed[sys] ?? []).map((d) => d[key] ?? NaN));
   const rows: [string, Record<string, number>, number][] = [];
   const add = (label: string, get: (sys: string) => number, digits = 0): void => {
@@ -59,8 +60,8 @@ export function printTable(m: Measured): void {
   add(`idle HTTP requests per minute (over ${m.env.BENCH_IDLE_S} s)`, perMin("requests"), 1);
   add("idle Redis commands per minute", perMin("commands"), 1);
   add("bytes per queued message (memory: JS heap; else Redis used_memory)", (s) =>
-    s === "memory" ? m.heaps[s]?.data.bytesPerQueued ?? NaN : delta(m.heaps[s], "heap", "usedMemory") / (N * 10));
-  add(`memory: claim time with ${N * 10} far-future ETAs ÷ with none`, (s) => (s === "memory" ? m.heaps[s]?.data.delayedSlowdown ?? NaN : NaN), 2);
+    s === "memory" ? m.heaps[s]?.data.bytesPerQueued ?? NaN : delta(m.heaps[s], "heap", "usedMemory") / HEAP_N);
+  add(`memory: claim time with ${HEAP_N} far-future ETAs ÷ with none`, (s) => (s === "memory" ? m.heaps[s]?.data.delayedSlowdown ?? NaN : NaN), 2);
 
   const head = ["metric", "celeriac HTTP", "celeriac TCP", "celeriac memory", "BullMQ", "HTTP÷BullMQ", "TCP÷BullMQ"];
   const body = rows.map(([label, v, d]) => [label, ...COLS.map((c) => fmt(v[c]!, d)), ratio(v.http!, v.bullmq!), ratio(v.tcp!, v.bullmq!)]);

@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: celeriac (HTTP through `@upstash/redis` and the local endpoint, TCP Redis via
  * adapters/redis, the memory adapter) and BullMQ side by side on one redis-server this bench
- * starts (port BENCH_REDIS_PORT, default 6393; HTTP uses DB 1, TCP DB 2, BullMQ DB 3). Each
+ * starts (port BENCH_REDIS_PORT, default 6393; HTTP, TCP and BullMQ each on DBs of their own). Each
  * system runs in a process of its own, the systems interleaved, BENCH_REPS times; the table
  * shows medians. Requests are counted at the endpoint, Redis commands by MONITOR (a script call
  * is one command; what scripts call inside is not counted), idle traffic over BENCH_IDLE_S.
  *
- *   BENCH_REPS=3 BENCH_N=5000 BENCH_SEQ_N=1000 BENCH_LAT_N=500 BENCH_IDLE_S=60   (BENCH_LONG=1: 5 reps of 20000)
+ *   BENCH_REPS=3 BENCH_N=5000 BENCH_SEQ_N=1000 BENCH_LAT_N=500 BENCH_IDLE_S=60 BENCH_HEAP_N=50000
+ *   BENCH_LONG=1: 5 repetitions of 20 000 tasks
  */
 import { fork, spawn } from "node:child_process";
 import process from "node:process";
@@ -21,10 +22,13 @@ const env: Record<string, string> = {
   BENCH_SEQ_N: process.env.BENCH_SEQ_N ?? "1000",
   BENCH_LAT_N: process.env.BENCH_LAT_N ?? "500",
   BENCH_IDLE_S: process.env.BENCH_IDLE_S ?? "60",
+  BENCH_HEAP_N: process.env.BENCH_HEAP_N ?? "50000",
   BENCH_REDIS_PORT: process.env.BENCH_REDIS_PORT ?? "6393",
 };
 const SYSTEMS = ["bullmq", "http", "tcp", "memory"];
 const DBS: Record<string, number> = { http: 1, tcp: 2, bullmq: 3 };
+// The idle workers run beside the counting runs, each on a DB (and endpoint) of its own.
+const IDLE_DBS: Record<string, number> = { http: 4, tcp: 5, bullmq: 6 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 type Snapshot = { requests: number; commands: number; usedMemory: number };
@@ -43,25 +47,28 @@ async function main(): Promise<void> {
     }
     if (!admin) throw new Error(`redis-server did not come up on ${url} (is redis-server on PATH?)`);
     const dev = await startDevServer({ port: 0, redisUrl: `${url}/${DBS.http}` });
-    Object.assign(env, { BENCH_HTTP_URL: dev.url, BENCH_HTTP_TOKEN: dev.token });
+    const idleDev = await startDevServer({ port: 0, redisUrl: `${url}/${IDLE_DBS.http}` });
     const counted: Record<number, number> = {};
     let monitor: Awaited<ReturnType<Redis["monitor"]>> | undefined;
     const info = admin;
-    const snapshot = async (db: number): Promise<Snapshot> => {
+    const snapshot = async (db: number, endpoint: typeof dev): Promise<Snapshot> => {
       await sleep(200); // let MONITOR lines of commands already answered arrive
       const mem = /used_memory:(\d+)/.exec(await info.info("memory"));
-      return { requests: dev.stats.requests, commands: counted[db] ?? 0, usedMemory: Number(mem?.[1] ?? NaN) };
+      return { requests: endpoint.stats.requests, commands: counted[db] ?? 0, usedMemory: Number(mem?.[1] ?? NaN) };
     };
     const runCase = (sys: string, mode: string): Promise<{ data: Record<string, number>; marks: Marks }> =>
       new Promise((resolve, reject) => {
         const marks: Marks = {};
         const execArgv = ["--import", "tsx", ...(mode === "heap" ? ["--expose-gc"] : [])];
-        const child = fork(new URL("./compare-case.ts", import.meta.url).pathname, [sys, mode], { execArgv, env: { ...process.env, ...env } });
+        const endpoint = mode === "idle" ? idleDev : dev;
+        const db = (mode === "idle" ? IDLE_DBS : DBS)[sys] ?? -1;
+        const own = { BENCH_DB: String(db), BENCH_HTTP_URL: endpoint.url, BENCH_HTTP_TOKEN: endpoint.token };
+        const child = fork(new URL("./compare-case.ts", import.meta.url).pathname, [sys, mode], { execArgv, env: { ...process.env, ...env, ...own } });
         let data: Record<string, number> | undefined;
         child.on("message", async (m: { type: string; id: number; name: string; data: Record<string, number> }) => {
           if (m.type === "result") data = m.data;
           if (m.type !== "mark") return;
-          marks[m.name] = await snapshot(DBS[sys] ?? -1);
+          marks[m.name] = await snapshot(db, endpoint);
           child.send({ type: "marked", id: m.id });
         });
         child.on("exit", (code) => (data ? resolve({ data, marks }) : reject(new Error(`${sys} ${mode} exited ${code}`))));
@@ -79,6 +86,8 @@ async function main(): Promise<void> {
     monitor.on("monitor", (_t: string, _args: string[], source: string, db: string) => {
       if (source !== "lua") counted[Number(db)] = (counted[Number(db)] ?? 0) + 1;
     });
+    process.stderr.write(`idle ${env.BENCH_IDLE_S} s (http, tcp and bullmq at once, DBs of their own) beside the counting runs ...\n`);
+    const idleRuns = Promise.all(["http", "tcp", "bullmq"].map(async (s) => [s, await runCase(s, "idle")] as const));
     const counts: Record<string, { data: Record<string, number>; marks: Marks }> = {};
     const heaps: Record<string, { data: Record<string, number>; marks: Marks }> = {};
     for (const sys of SYSTEMS) {
@@ -86,11 +95,11 @@ async function main(): Promise<void> {
       counts[sys] = await runCase(sys, "count");
       heaps[sys] = await runCase(sys, "heap");
     }
-    process.stderr.write(`idle ${env.BENCH_IDLE_S} s (http, tcp and bullmq at once, one DB each) ...\n`);
-    const idle = Object.fromEntries(await Promise.all(["http", "tcp", "bullmq"].map(async (s) => [s, await runCase(s, "idle")] as const)));
+    const idle = Object.fromEntries(await idleRuns);
     monitor.disconnect();
     printTable({ reps: REPS, env, speed, counts, heaps, idle });
     await dev.close();
+    await idleDev.close();
   } finally {
     admin?.disconnect();
     server.kill("SIGTERM");

@@ -6,7 +6,7 @@
  */
 import process from "node:process";
 import { Queue, QueueEvents, Worker, type ConnectionOptions } from "bullmq";
-import type { System } from "./compare-celeriac.ts";
+import { IO_MS, type System } from "./compare-celeriac.ts";
 
 const BULK = 1000;
 
@@ -28,7 +28,7 @@ export async function bullmqSystem(): Promise<System> {
   let idle: Worker | undefined;
 
   return {
-    variants: ["defaults", "c50"],
+    variants: ["defaults", "c50", "io-defaults", "io-c50"],
     async enqueueBulk(q, n) {
       for (let i = 0; i < n; i += BULK) {
         await queue(q).addBulk(Array.from({ length: Math.min(BULK, n - i) }, () => ({ name: "noop", data: {}, opts })));
@@ -42,10 +42,12 @@ export async function bullmqSystem(): Promise<System> {
       let done = 0;
       let reached = (): void => {};
       const all = new Promise<void>((r) => (reached = r));
+      const io = variant.startsWith("io-");
       const w = new Worker(run + q, async () => {
+        if (io) await new Promise((r) => setTimeout(r, IO_MS));
         if (++done >= n) reached();
         return null;
-      }, { connection, ...(variant === "c50" ? { concurrency: 50 } : {}) });
+      }, { connection, ...(variant.endsWith("c50") ? { concurrency: 50 } : {}) });
       w.on("error", () => {});
       let cap: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([all, new Promise((r) => (cap = setTimeout(r, capMs)))]);

@@ -16,6 +16,8 @@ const SEQ_N = Number(process.env.BENCH_SEQ_N ?? 1000);
 const LAT_N = Number(process.env.BENCH_LAT_N ?? 500);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 60);
 const HEAP_N = Number(process.env.BENCH_HEAP_N ?? 50_000);
+/** I/O-bound tasks (5 ms each) per processing run. */
+const IO_N = Math.max(100, Math.round(N / 5));
 /** A processing scenario stops here even when not done (processed/s is then done/elapsed). */
 const PROCESS_CAP_S = 15;
 
@@ -54,9 +56,10 @@ async function speed(sys: System): Promise<Record<string, number>> {
   out.enqueueSeq = await rate(SEQ_N, () => sys.enqueueSeq("es", SEQ_N));
   for (const variant of sys.variants) {
     const q = `p-${variant}`;
-    await sys.enqueueBulk(q, N);
+    const n = variant.startsWith("io-") ? IO_N : N;
+    await sys.enqueueBulk(q, n);
     const t0 = performance.now();
-    const done = await sys.process(q, variant, N, PROCESS_CAP_S * 1000);
+    const done = await sys.process(q, variant, n, PROCESS_CAP_S * 1000);
     out[`process:${variant}`] = done / ((performance.now() - t0) / 1000);
   }
   phase("enqueue + process", t0);

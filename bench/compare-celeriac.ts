@@ -26,6 +26,8 @@ export interface System {
 }
 
 const BULK = 1000;
+/** What an I/O-bound bench task awaits. */
+export const IO_MS = 5;
 
 export async function celeriacSystem(kind: string): Promise<System> {
   const run = `${process.pid}:`;
@@ -47,7 +49,10 @@ export async function celeriacSystem(kind: string): Promise<System> {
     } else if (kind === "memory") {
       app = new Celeriac("bench");
     } else throw new Error(`unknown system ${kind}`);
+    // Queues named io-*: each task awaits 5 ms of (simulated) I/O.
+    const io = q.includes("io-");
     app.task("bench.noop", async () => {
+      if (io) await new Promise((r) => setTimeout(r, IO_MS));
       if (++done >= target) reached();
       return null;
     });
@@ -73,7 +78,7 @@ export async function celeriacSystem(kind: string): Promise<System> {
   };
 
   const sys: System = {
-    variants: ["defaults", "drain-c50", "run-c50"],
+    variants: ["defaults", "drain-c50", "run-c50", "io-defaults", "io-run-c50"],
     async enqueueBulk(q, n) {
       const app = make(q);
       for (let i = 0; i < n; i += BULK) {
@@ -84,8 +89,9 @@ export async function celeriacSystem(kind: string): Promise<System> {
       const t = noop(q);
       for (let i = 0; i < n; i++) await t.delay();
     },
-    process(q, variant, n, capMs) {
+    process(q, kind, n, capMs) {
       const app = make(q);
+      const variant = kind.replace(/^io-/, "");
       const quiet = { onError: () => {} };
       if (variant === "defaults") return runUntil(app, n, capMs, (signal) => app.worker(quiet).run({ signal }));
       if (variant === "run-c50") return runUntil(app, n, capMs, (signal) => app.worker({ ...quiet, concurrency: 50 }).run({ signal }));
@@ -129,6 +135,7 @@ export async function celeriacSystem(kind: string): Promise<System> {
         if ((await (app.broker as PullBroker).size("celery")) !== 0) throw new Error("drain left ready tasks");
         return s;
       };
+      await time("warm", 0); // JIT warm-up, not counted
       const none = await time("d0", 0);
       const many = await time("d1", n);
       return { delayedSlowdown: many / none };

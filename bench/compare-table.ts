@@ -44,6 +44,8 @@ export function printTable(m: Measured): void {
   add("processed/s, defaults (celeriac run() no options; BullMQ Worker)", (s) => med(s, "process:defaults"));
   add("processed/s, drain c50 prefetch 500 (BullMQ Worker c50)", (s) => med(s, s === "bullmq" ? "process:c50" : "process:drain-c50"));
   add("processed/s, run() c50 (BullMQ Worker c50)", (s) => med(s, s === "bullmq" ? "process:c50" : "process:run-c50"));
+  add("processed/s, I/O-bound 5 ms tasks, defaults", (s) => med(s, "process:io-defaults"));
+  add("processed/s, I/O-bound 5 ms tasks, run() c50 (BullMQ Worker c50)", (s) => med(s, s === "bullmq" ? "process:io-c50" : "process:io-run-c50"));
   add("enqueue/s, bulk of 1000 (publish / addBulk)", (s) => med(s, "enqueueBulk"));
   add("enqueue/s, sequential (delay() / add loop)", (s) => med(s, "enqueueSeq"));
   add(`send→result p50 ms, ${m.env.BENCH_LAT_N} sequential, defaults`, (s) => med(s, "p50"), 2);

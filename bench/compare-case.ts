@@ -17,7 +17,7 @@ const LAT_N = Number(process.env.BENCH_LAT_N ?? 500);
 const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 60);
 const HEAP_N = Number(process.env.BENCH_HEAP_N ?? 50_000);
 /** I/O-bound tasks (5 ms each) per processing run. */
-const IO_N = Math.max(100, Math.round(N / 5));
+const IO_N = Math.max(100, Math.round(N / 10));
 /** A processing scenario stops here even when not done (processed/s is then done/elapsed). */
 const PROCESS_CAP_S = 15;
 

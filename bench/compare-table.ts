@@ -71,6 +71,8 @@ export function printTable(m: Measured): void {
   const line = (cells: string[]): string => `| ${cells.map((c, i) => (i ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(" | ")} |`;
   console.log(`\nceleriac vs BullMQ: ${N} no-op tasks per processing run, medians of ${m.reps} interleaved repetitions (Node ${process.version})\n`);
   console.log([line(head), `|${widths.map((w, i) => (i ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2))).join("|")}|`, ...body.map(line)].join("\n"));
-  const spread = COLS.map((c) => `${c} ${(m.speed[c] ?? []).map((d) => fmt(d["process:defaults"] ?? NaN)).join("/")}`).join("; ");
-  console.log(`\nprocessed/s at defaults per repetition: ${spread}`);
+  for (const [label, key] of [["defaults", "defaults"], ["drain c50 / Worker c50", "drain-c50"], ["run() c50 / Worker c50", "run-c50"]]) {
+    const per = COLS.map((c) => `${c} ${(m.speed[c] ?? []).map((d) => fmt(d[`process:${c === "bullmq" && key !== "defaults" ? "c50" : key}`] ?? NaN)).join("/")}`);
+    console.log(`${label === "defaults" ? "\n" : ""}processed/s per repetition, ${label}: ${per.join("; ")}`);
+  }
 }

@@ -36,7 +36,7 @@ export interface WorkerOptions {
   /**
    * `drain`: messages claimed per round trip. `run`: messages held at most, running or waiting
    * in the worker for a slot (at least `concurrency`; equal to it, none ever waits behind a
-   * busy slot). Default `max(2 × concurrency, 10)`.
+   * busy slot). Default `max(4 × concurrency, 10)`.
    */
   prefetch?: number;
   /** Seconds a claimed message stays invisible (default `conf.visibilityTimeout`). */
@@ -293,13 +293,16 @@ export class Worker {
  * Tasks a worker runs at once by default. Celery defaults to one process per CPU because a
  * Python process runs one task at a time; a JS task that awaits I/O gives the event loop back,
  * so one isolate runs many at once. 32 keeps an I/O-bound worker near its tuned throughput
- * (docs/architecture.md#worker-defaults); `concurrency: 1` runs strictly one at a time.
+ * (docs/architecture.md, "Worker defaults and flow"); `concurrency: 1` runs strictly one at a time.
  */
 export const DEFAULT_CONCURRENCY = 32;
 
-/** Messages claimed per round trip (`drain`) or held at most (`run`) by default: two per slot, at least 10. */
+/**
+ * Messages claimed per round trip (`drain`) or held at most (`run`) by default: four per slot
+ * (Celery's `worker_prefetch_multiplier` default), at least 10.
+ */
 export function defaultPrefetch(concurrency: number): number {
-  return Math.max(2 * concurrency, 10);
+  return Math.max(4 * concurrency, 10);
 }
 
 // After the n-th empty claim in a row (brokers without waitForWork): 5 ms, doubling, up to `ceiling`.

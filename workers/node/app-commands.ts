@@ -37,7 +37,7 @@ export const workerCommand: Subcommand = {
 ${APP_FLAG}
   -Q, --queues a,b           queues to consume (default: the default queue plus every routed queue)
   -c, --concurrency N        tasks run at the same time (default 32)
-  --prefetch N               messages claimed per round trip, held at most (default max(2 × concurrency, 10))
+  --prefetch N               messages claimed per round trip, held at most (default max(4 × concurrency, 10))
   -n, --hostname H           self.request.hostname (default celeriac@<app name>)
   --visibility-timeout S     seconds a claimed message stays invisible (default conf.visibilityTimeout)
   --poll-interval MS         wait after an empty claim (default 1000)

@@ -40,7 +40,7 @@ ${APP_FLAG}
   --prefetch N               messages claimed per round trip, held at most (default max(4 × concurrency, 10))
   -n, --hostname H           self.request.hostname (default celeriac@<app name>)
   --visibility-timeout S     seconds a claimed message stays invisible (default conf.visibilityTimeout)
-  --poll-interval MS         wait after an empty claim (default 1000)
+  --poll-interval MS         longest wait after an empty claim (default 1000; 5 ms after work, doubling)
   --drain                    run what is queued once, print the DrainReport as JSON, exit 0
   --max-tasks N              with --drain: stop after N messages
   --budget MS                with --drain: stop taking new work after MS milliseconds

@@ -23,7 +23,7 @@ export {
   Signature, type ApplyOptions, type SignatureHost, type SignatureLike,
 } from "./src/canvas/signature.ts";
 export {
-  Worker, type DrainOptions, type DrainReport, type RunOptions, type WorkerOptions,
+  DEFAULT_CONCURRENCY, Worker, type DrainOptions, type DrainReport, type RunOptions, type WorkerOptions,
 } from "./src/worker/worker.ts";
 export { TaskContext, type TaskRequest } from "./src/worker/context.ts";
 export { handleRequest, type HandlerHost, type HandlerOptions } from "./src/worker/http.ts";

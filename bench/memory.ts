@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (first part): the core on the embedded memory broker/backend — what the
+ * `npm run bench:parts` (first part): the core on the embedded memory broker/backend — what the
  * library itself costs per task, with no I/O. Reports tasks/s and heap per retained result.
  *
  *   BENCH_N=100000 (tasks)

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: throughput and round trips of the Upstash Redis adapter, with the official
+ * `npm run bench:parts`: throughput and round trips of the Upstash Redis adapter, with the official
  * `@upstash/redis` client against the local Upstash-compatible endpoint and a real Redis.
  * Starts its own endpoint, uses a unique key prefix and deletes its keys at the end.
  *

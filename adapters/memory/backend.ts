@@ -20,6 +20,8 @@ export class MemoryBackend implements ResultBackend {
   /** Ids of the records written most recently, oldest first (Map keeps insertion order). */
   private readonly recentIds = new Map<string, true>();
   private sweepEvery = 1024;
+  /** `watch` listeners by task id. */
+  private readonly watchers = new Map<string, Set<() => void>>();
 
   constructor(opts: MemoryBackendOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -43,6 +45,7 @@ export class MemoryBackend implements ResultBackend {
       this.recentIds.delete(w.meta.task_id);
       this.recentIds.set(w.meta.task_id, true);
       if (this.recentIds.size > RECENT_MAX) this.recentIds.delete(this.recentIds.keys().next().value!);
+      this.changed(w.meta.task_id);
     }
     return Promise.resolve();
   }
@@ -59,8 +62,28 @@ export class MemoryBackend implements ResultBackend {
   }
 
   delete(taskIds: string[]): Promise<void> {
-    for (const id of taskIds) this.kv.delete(metaKey(id));
+    for (const id of taskIds) {
+      this.kv.delete(metaKey(id));
+      this.changed(id);
+    }
     return Promise.resolve();
+  }
+
+  /** Calls `onChange` after each store or delete of one of `taskIds` (`AsyncResult.get` waits on it instead of polling). */
+  watch(taskIds: string[], onChange: () => void): Promise<() => Promise<void>> {
+    for (const id of taskIds) {
+      let set = this.watchers.get(id);
+      if (!set) this.watchers.set(id, set = new Set());
+      set.add(onChange);
+    }
+    return Promise.resolve(() => {
+      for (const id of taskIds) {
+        const set = this.watchers.get(id);
+        set?.delete(onChange);
+        if (set?.size === 0) this.watchers.delete(id);
+      }
+      return Promise.resolve();
+    });
   }
 
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -134,6 +157,13 @@ export class MemoryBackend implements ResultBackend {
       if (v != null) out.push(JSON.parse(v) as WorkerInfo);
     }
     return Promise.resolve(out);
+  }
+
+  private changed(taskId: string): void {
+    const set = this.watchers.get(taskId);
+    if (!set) return;
+    // Listeners run after this call returns: the store is complete when they read.
+    for (const fn of set) queueMicrotask(fn);
   }
 
   private read(key: string): string | null {

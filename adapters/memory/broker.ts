@@ -5,6 +5,7 @@ import { parseInstant } from "../../src/util/time.ts";
 import { DeadLetterList } from "./dead-letters.ts";
 import { MemoryEvents } from "./events.ts";
 import { Fifo } from "./fifo.ts";
+import { Timeline } from "./timeline.ts";
 
 /** Options of `memoryBroker`. */
 export interface MemoryBrokerOptions {
@@ -38,7 +39,7 @@ export class MemoryBroker implements PullBroker {
   readonly events: MemoryEvents = new MemoryEvents();
   private readonly now: () => number;
   private readonly lists = new Map<string, Fifo<Stored>>();
-  private delayed: { at: number; msg: Stored }[] = [];
+  private readonly delayed = new Timeline<Stored>();
   private readonly unacked = new Map<string, { at: number; msg: Stored }>();
   private readonly revoked = new Map<string, number>();
   private readonly dead: DeadLetterList<Stored>;
@@ -53,7 +54,7 @@ export class MemoryBroker implements PullBroker {
     const now = this.now();
     for (const m of messages) {
       const msg: Stored = { id: m.id, queue: m.queue, priority: m.priority, payload: m.payload, redelivered: false };
-      if (m.notBefore != null && m.notBefore > now) this.delayed.push({ at: m.notBefore, msg });
+      if (m.notBefore != null && m.notBefore > now) this.delayed.add(m.notBefore, msg);
       else this.list(msg).push(msg);
     }
     return Promise.resolve();
@@ -93,7 +94,7 @@ export class MemoryBroker implements PullBroker {
     if (!entry) return Promise.resolve();
     this.unacked.delete(d.tag);
     const msg = entry.msg;
-    if (opts.delayMs > 0) this.delayed.push({ at: this.now() + opts.delayMs, msg });
+    if (opts.delayMs > 0) this.delayed.add(this.now() + opts.delayMs, msg);
     else this.list(msg).unshift(msg);
     return Promise.resolve();
   }
@@ -160,16 +161,14 @@ export class MemoryBroker implements PullBroker {
   }
 
   private promote(now: number): void {
-    const due = this.delayed.filter((e) => e.at <= now).sort((a, b) => a.at - b.at);
-    if (!due.length) return;
-    this.delayed = this.delayed.filter((e) => e.at > now);
-    for (const e of due) this.list(e.msg).push(e.msg);
+    for (const msg of this.delayed.takeDue(now)) this.list(msg).push(msg);
   }
 
   // Messages of `queues` claimed before `cutoff` and never acked go back to the head of their
   // queue; an ETA message not before ETA + visibility (docs/celery-interop.md).
   private restore(cutoff: number, queues: Set<string>): void {
-    for (const [tag, e] of [...this.unacked]) {
+    // Deleting the entry being visited is safe while iterating a Map: no copy per claim.
+    for (const [tag, e] of this.unacked) {
       if (e.at > cutoff || !queues.has(e.msg.queue) || etaOf(e.msg.payload) > cutoff) continue;
       this.unacked.delete(tag);
       e.msg.redelivered = true;

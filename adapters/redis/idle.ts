@@ -60,7 +60,8 @@ export class IdleWaiter {
   private arm(key: string): void {
     if (this.armed.has(key) || this.closed) return;
     let conn = this.conns.get(key);
-    if (!conn) this.conns.set(key, conn = sidecar(this.redis));
+    // A blocking call cut by a lost connection is not resent and may never settle: re-arm after reconnecting.
+    if (!conn) this.conns.set(key, conn = sidecar(this.redis, () => (this.armed.delete(key), this.wake.fire())));
     this.armed.add(key);
     conn.blmove(key, key, "RIGHT", "RIGHT", 0).then(
       (v) => {

@@ -36,6 +36,13 @@ export interface BatchOptions {
   signal?: AbortSignal;
   /** Called once per delivery when it no longer takes a lane (finished, handed back or lost). */
   onSettled?: () => void;
+  /**
+   * Called before each delivery starts: resolves when it may take a slot shared with other
+   * batches, or false to hand it back unstarted (the worker is stopping).
+   */
+  acquire?: () => Promise<boolean> | boolean;
+  /** Gives back the slot `acquire` granted, once the delivery no longer needs it. */
+  release?: () => void;
 }
 
 /** A finished delivery waits this long for batch-mates before it is flushed without them. */
@@ -75,15 +82,16 @@ export class BatchRunner {
   async run(deliveries: Delivery[], opts: BatchOptions): Promise<{ executions: Execution[]; published: boolean }> {
     const batch: Batch = { executions: [], published: false, open: deliveries.length };
     if (!deliveries.length) return batch;
-    for (const d of deliveries) this.owned.add(d);
-    this.ticker ??= setInterval(() => this.tick(), Math.max(50, this.ctx.visibilityMs / 3));
+    this.hold(deliveries);
     let next = 0;
     const lane = async (): Promise<void> => {
       while (next < deliveries.length) {
         const d = deliveries[next++];
-        const overran = this.ctx.app.clock.now() >= opts.deadline || opts.signal?.aborted
+        const go = opts.acquire ? await opts.acquire() : true;
+        const overran = !go || this.ctx.app.clock.now() >= opts.deadline || opts.signal?.aborted
           ? this.leave({ d, batch, exec: null, effects: null })
           : await this.execute(d, batch, opts.signal);
+        if (go && opts.acquire) opts.release?.();
         opts.onSettled?.();
         if (overran) return;
       }
@@ -96,6 +104,16 @@ export class BatchRunner {
     await this.flush();
     if (batch.error !== undefined) throw batch.error;
     return { executions: batch.executions, published: batch.published };
+  }
+
+  /**
+   * Keep `deliveries` invisible (extended with the rest) from now until they are run or handed
+   * back by a later `run`: for a batch claimed while the one before it still runs.
+   */
+  hold(deliveries: Delivery[]): Delivery[] {
+    for (const d of deliveries) this.owned.add(d);
+    if (deliveries.length) this.ticker ??= setInterval(() => this.tick(), Math.max(50, this.ctx.visibilityMs / 3));
+    return deliveries;
   }
 
   // True when the function is still running past its hard time limit.

@@ -103,39 +103,43 @@ export class Executor {
     const h = msg.headers;
     const o = task.options;
     const ignore = h.ignore_result || o.ignoreResult === true;
-    const { ctrl, release } = childController(signal);
-    const softLimit = watchSoftLimit(ctrl.signal);
+    const [hard, soft] = h.timelimit;
+    const limits = { hard: positive(hard ?? o.timeLimit), soft: positive(soft ?? o.softTimeLimit) };
+    // Only a bound task sees its signal and only limits abort it: the rest runs without a controller.
+    const { ctrl, release } = o.bind || limits.hard != null || limits.soft != null ? childController(signal) : NO_CONTROLLER;
+    const softLimit = limits.soft != null ? watchSoftLimit(ctrl!.signal) : null;
     const store = async (state: string, meta: unknown): Promise<void> => {
       await this.app.backend.set([resultWrite(this.app, h.id, state, meta, { parentId: h.parent_id, groupId: h.group, extended: extendedMeta(this.app, msg, this.hostname) })]);
       if (state !== STARTED) this.emit("task-progress", msg, { state, meta });
     };
-    const ctx = new TaskContext({
-      request: requestOf(msg, this.hostname, redelivered), signal: ctrl.signal, store, clock: this.app.clock,
-      defaults: { maxRetries: o.maxRetries === undefined ? 3 : o.maxRetries, defaultRetryDelay: o.defaultRetryDelay ?? 180 },
-    });
+    const ctx = o.bind
+      ? new TaskContext({
+        request: requestOf(msg, this.hostname, redelivered), signal: ctrl!.signal, store, clock: this.app.clock,
+        defaults: { maxRetries: o.maxRetries === undefined ? 3 : o.maxRetries, defaultRetryDelay: o.defaultRetryDelay ?? 180 },
+      })
+      : null;
     // Adapter failures outside the task call (STARTED, follow-ups, chord join) propagate to the
     // worker, which leaves the message unacked for redelivery instead of failing a good task.
     if (o.trackStarted && !ignore) await store(STARTED, { pid: null, hostname: this.hostname });
     const args = Object.keys(msg.kwargs).length ? [...msg.args, msg.kwargs] : [...msg.args];
     const direct = (): Promise<unknown> => Promise.resolve().then(() =>
-      (task.fn as (...a: unknown[]) => unknown)(...(o.bind ? [ctx, ...args] : args))
+      (task.fn as (...a: unknown[]) => unknown)(...(ctx ? [ctx, ...args] : args))
     );
     const tracing = this.app.tracing; // a consumer span around the call (src/tracing.ts)
     const call = tracing ? (): Promise<unknown> => tracing.execute(msg, direct) : direct;
-    const [hard, soft] = h.timelimit;
     let retval: unknown;
     this.emit("task-started", msg);
     const t0 = this.app.clock.now();
     try {
-      const limits = { hard: hard ?? o.timeLimit ?? null, soft: soft ?? o.softTimeLimit ?? null };
-      retval = jsonSafe(await runWithLimits(call, limits, ctrl, (running) => (effects.overrun = running)));
+      const running = ctrl ? runWithLimits(call, limits, ctrl, (fn) => (effects.overrun = fn)) : call();
+      retval = jsonSafe(await running);
     } catch (err) {
       return await this.handleError(task, msg, err, ignore, effects, (this.app.clock.now() - t0) / 1000);
     } finally {
       release();
     }
     // Returned normally past the soft limit without seeing it: Celery's FAILURE (src/worker/soft-limit.ts).
-    if (softLimit.ignored()) return await this.handleError(task, msg, ctrl.signal.reason, ignore, effects, (this.app.clock.now() - t0) / 1000);
+    if (softLimit?.ignored()) return await this.handleError(task, msg, ctrl!.signal.reason, ignore, effects, (this.app.clock.now() - t0) / 1000);
     this.emit("task-succeeded", msg, { runtime: (this.app.clock.now() - t0) / 1000, result: retval });
     const children = await onSuccess(this.app, msg, retval, effects);
     if (!ignore) effects.results.push(this.write(msg, SUCCESS, retval, null, children));
@@ -214,6 +218,13 @@ export class Executor {
       extended: extendedMeta(this.app, msg, this.hostname),
     });
   }
+}
+
+const NO_CONTROLLER: { ctrl: AbortController | null; release: () => void } = { ctrl: null, release: () => {} };
+
+// A time limit in seconds, or null when absent or not positive (0 means none, as in Celery).
+function positive(s: number | null | undefined): number | null {
+  return s != null && s > 0 ? s : null;
 }
 
 const NEVER_AUTORETRIED = new Set(["validation", "time_limit", "max_retries"]);

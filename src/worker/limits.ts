@@ -111,3 +111,48 @@ export function onAbort(signal: AbortSignal | undefined, fn: () => void): () => 
     signal.removeEventListener("abort", e.listener);
   };
 }
+
+/**
+ * The slots of one `run` loop, shared by all its batches: a delivery starts when a slot is free
+ * (first come, first served); `capacity()` is re-read each time, so functions that overran
+ * their hard limit keep theirs. After `close()` every waiting delivery is handed back.
+ */
+export class Slots {
+  private busy = 0;
+  private closed = false;
+  private readonly waiting: ((ok: boolean) => void)[] = [];
+
+  constructor(private readonly capacity: () => number) {}
+
+  /** Tasks holding a slot. */
+  get used(): number {
+    return this.busy;
+  }
+
+  /** true once a slot is taken for the caller; false when closed first. */
+  acquire(): Promise<boolean> | boolean {
+    if (this.closed) return false;
+    if (!this.waiting.length && this.busy < this.capacity()) return (this.busy++, true);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** A task gave its slot back. */
+  release(): void {
+    this.busy--;
+    this.pump();
+  }
+
+  /** Capacity may have grown (an overrun settled): start who waits. */
+  pump(): void {
+    while (this.waiting.length && this.busy < this.capacity()) {
+      this.busy++;
+      this.waiting.shift()!(true);
+    }
+  }
+
+  /** Hand back every waiting delivery and refuse new ones. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w(false);
+  }
+}

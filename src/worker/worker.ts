@@ -13,7 +13,7 @@ import { sleep } from "../util/time.ts";
 import { BatchRunner, type BatchContext } from "./batch.ts";
 import { Executor } from "./execute.ts";
 import type { TaskEvent, TaskEventListener } from "./events.ts";
-import { Overruns, Wakeup } from "./limits.ts";
+import { Overruns, Slots, Wakeup } from "./limits.ts";
 import { Effects, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
 import { handleRequest, isFinished, peekIds, storedStatus, type HandlerOptions } from "./http.ts";
 import type { Monitor, MonitorFactory } from "./monitor.ts";
@@ -29,9 +29,16 @@ export interface WorkerOptions {
    * cannot starve the others. `"sorted"`: always in the given order (earlier queues first).
    */
   queueOrder?: "roundRobin" | "sorted";
-  /** Tasks run at the same time (default 1; async I/O-bound tasks profit from more). */
+  /**
+   * Tasks run at the same time (default {@link DEFAULT_CONCURRENCY}, 32: async tasks share the
+   * event loop; 1 runs them strictly one after another).
+   */
   concurrency?: number;
-  /** Messages claimed per round trip (default `max(concurrency, 10)`). */
+  /**
+   * `drain`: messages claimed per round trip. `run`: messages held at most, running or waiting
+   * in the worker for a slot (at least `concurrency`; equal to it, none ever waits behind a
+   * busy slot). Default `max(4 × concurrency, 10)`.
+   */
   prefetch?: number;
   /** Seconds a claimed message stays invisible (default `conf.visibilityTimeout`). */
   visibilityTimeout?: number;
@@ -71,8 +78,12 @@ export interface RunOptions {
    * (Celery's soft shutdown timeout). Default: wait for them however long they take.
    */
   shutdownTimeoutMs?: number;
+  /** Overrides the worker's `concurrency`. */
   concurrency?: number;
-  /** Wait this long after an empty claim (default 1000 ms). */
+  /**
+   * Brokers without `waitForWork`: the longest wait after an empty claim (default 1000 ms).
+   * After work the next empty claim waits 5 ms, each further one twice as long, up to this.
+   */
   pollIntervalMs?: number;
 }
 
@@ -137,33 +148,50 @@ export class Worker {
     const report: DrainReport = { processed: 0, succeeded: 0, failed: 0, retried: 0, revoked: 0, deadLettered: 0, requeued: 0 };
     const deadline = opts.budgetMs != null ? this.app.clock.now() + opts.budgetMs : Infinity;
     const max = opts.maxTasks ?? Infinity;
-    const concurrency = Math.max(1, this.opts.concurrency ?? 1);
-    const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
+    const concurrency = Math.max(1, this.opts.concurrency ?? DEFAULT_CONCURRENCY);
+    const prefetch = this.opts.prefetch ?? defaultPrefetch(concurrency);
     const monitor = this.monitorOn();
     const runner = new BatchRunner(this.batchContext(monitor));
-    while (report.processed < max && this.app.clock.now() < deadline && !opts.signal?.aborted) {
-      const lanes = concurrency - this.overruns.size;
-      if (lanes <= 0) break;
-      const asked = Math.min(prefetch, max - report.processed);
-      const deliveries = await this.claim(asked);
-      if (!deliveries.length) break;
-      const { executions, published } = await runner.run(deliveries, { lanes, deadline, signal: opts.signal });
-      tally(report, executions);
-      // Only messages that did not move (ETA not due, rate-limited) remain: stop to avoid spinning.
-      if (executions.every((e) => e.disposition.kind === "requeue")) break;
-      // A short batch emptied the queues; another claim only pays off if this batch sent follow-ups.
-      if (deliveries.length < asked && !published) break;
+    const more = (taken: number): boolean => taken < max && this.app.clock.now() < deadline && !opts.signal?.aborted;
+    let asked = Math.min(prefetch, max);
+    let next: Promise<Delivery[]> | null = more(0) && concurrency > this.overruns.size ? this.claim(asked) : null;
+    // Messages claimed so far (run or being run); the next claim overlaps the batch before it.
+    let taken = 0;
+    try {
+      while (next) {
+        const deliveries = await next;
+        next = null;
+        if (!deliveries.length) break;
+        taken += deliveries.length;
+        const full = deliveries.length === asked;
+        const lanes = concurrency - this.overruns.size;
+        // A full batch means more may wait: claim the next one while this one runs.
+        if (full && more(taken)) next = this.claim(asked = Math.min(prefetch, max - taken)).then((ds) => runner.hold(ds));
+        const { executions, published } = await runner.run(deliveries, { lanes: Math.max(1, lanes), deadline: lanes > 0 ? deadline : -Infinity, signal: opts.signal });
+        tally(report, executions);
+        taken -= executions.filter((e) => e.disposition.kind === "requeue").length + deliveries.length - executions.length;
+        // Only messages that did not move (ETA not due, rate-limited) remain: stop to avoid spinning.
+        if (executions.every((e) => e.disposition.kind === "requeue")) break;
+        if (concurrency - this.overruns.size <= 0 || !more(report.processed)) break;
+        // A short batch emptied the queues; another claim only pays off if this batch sent follow-ups.
+        if (!next && published) next = this.claim(asked = Math.min(prefetch, max - taken));
+      }
+    } finally {
+      // Claimed ahead but not run (stopped, no slot, spinning): handed back unstarted.
+      if (next) await runner.run(await next.catch(() => []), { lanes: 1, deadline: -Infinity });
     }
     if (monitor?.buffered) await monitor.flush().catch((err) => this.report(err));
     return report;
   }
 
   /**
-   * Run until `signal` aborts, then wait for running tasks. Claims only as many messages as
-   * there are free slots, as soon as a slot frees up (the moment its task settles, whatever its
-   * batch-mates do), so no message waits behind a long task (Celery's -Ofair with prefetch 1).
-   * A task function running past its hard time limit keeps its slot until it settles.
-   * Survives broker outages (reported to `onError`).
+   * Run until `signal` aborts, then wait for running tasks. A delivery starts the moment a slot
+   * frees (whatever its batch-mates do); the worker holds at most `prefetch` messages and claims
+   * again while its tasks run, when a slot would otherwise idle or half of that has run, so
+   * claims overlap tasks. A message waits in the worker only while every slot is busy
+   * (`prefetch: concurrency` never holds one: Celery's -Ofair with prefetch 1). Stopping hands
+   * back what has not started. A task function running past its hard time limit keeps its slot
+   * until it settles. Survives broker outages (reported to `onError`).
    */
   async run(opts: RunOptions = {}): Promise<void> {
     // Events/presence: worker-online, heartbeats, the pidbox (whose `shutdown` stops this loop).
@@ -171,52 +199,62 @@ export class Worker {
     const shutdown = monitor ? new AbortController() : null;
     if (shutdown) opts = { ...opts, signal: opts.signal ? AbortSignal.any([opts.signal, shutdown.signal]) : shutdown.signal };
     const stopMonitor = shutdown ? await monitor!.start(() => shutdown.abort()).catch((err) => void this.report(err)) : undefined;
-    const concurrency = Math.max(1, opts.concurrency ?? this.opts.concurrency ?? 1);
-    const prefetch = this.opts.prefetch ?? Math.max(concurrency, 10);
-    const poll = opts.pollIntervalMs ?? 1000;
+    const concurrency = Math.max(1, opts.concurrency ?? this.opts.concurrency ?? DEFAULT_CONCURRENCY);
+    const limit = Math.max(concurrency, this.opts.prefetch ?? defaultPrefetch(concurrency));
+    const ceiling = opts.pollIntervalMs ?? 1000;
     const running = new Set<Promise<void>>();
     // Tasks get their own signal: stopping the loop must not cut short the tasks it is running.
     const tasks = new AbortController();
     let grace: ReturnType<typeof setTimeout> | undefined;
     const onStop = (): void => {
+      slots.close();
       if (opts.shutdownTimeoutMs != null) grace = setTimeout(() => tasks.abort(opts.signal?.reason), opts.shutdownTimeoutMs);
     };
+    const slots = new Slots(() => concurrency - this.overruns.size);
     opts.signal?.addEventListener("abort", onStop, { once: true });
     const runner = new BatchRunner(this.batchContext(monitor));
     // One wake-up for a settled task, a settled overrun or the stop signal.
     const freed = new Wakeup();
     const wake = (): void => freed.notify();
-    const unsubscribe = this.overruns.onSettled(wake);
+    const unsubscribe = this.overruns.onSettled(() => (slots.pump(), wake()));
     opts.signal?.addEventListener("abort", wake, { once: true });
-    let busy = 0;
+    // Claimed and not settled yet: running, or waiting in this worker for a slot.
+    let held = 0;
     let failures = 0;
+    let empty = 0;
+    const acquire = (): Promise<boolean> | boolean => slots.acquire();
+    const release = (): void => slots.release();
     while (!opts.signal?.aborted) {
-      const free = Math.min(concurrency - busy - this.overruns.size, prefetch);
-      if (free <= 0) {
+      const slotsLeft = concurrency - this.overruns.size;
+      // Claim when a slot would otherwise idle, or once half of what may be held has run.
+      if (slotsLeft <= 0 || held >= limit || (held >= slotsLeft && limit - held < limit / 2)) {
         await freed.wait();
         continue;
       }
+      // Tasks in flight settle in bursts: let this turn's finish first, for one larger claim.
+      if (held > 0) await sleep(0);
       try {
         // Stopping does not wait for a claim in flight: what it took comes back by visibility timeout.
-        const deliveries = await untilStopped(this.claim(free), opts.signal);
+        const deliveries = await untilStopped(this.claim(limit - held), opts.signal);
         failures = 0;
         if (!deliveries.length) {
-          await this.idle(poll, opts.signal).catch(() => {});
+          if (!opts.signal?.aborted) await this.idle(pollDelay(++empty, ceiling), opts.signal).catch(() => {});
           continue;
         }
-        busy += deliveries.length;
+        empty = 0;
+        held += deliveries.length;
         const onSettled = (): void => {
-          busy--;
+          held--;
           wake();
         };
-        const batch: Promise<void> = runner.run(deliveries, { lanes: deliveries.length, deadline: Infinity, signal: tasks.signal, onSettled })
-          .then(() => {}, (err) => this.report(err))
-          .finally(() => running.delete(batch));
+        const batch: Promise<void> = runner.run(deliveries, {
+          lanes: deliveries.length, deadline: Infinity, signal: tasks.signal, onSettled, acquire, release,
+        }).then(() => {}, (err) => this.report(err)).finally(() => running.delete(batch));
         running.add(batch);
       } catch (err) {
         this.report(err);
         failures++;
-        await sleep(Math.min(30_000, poll * 2 ** Math.min(failures, 5)), opts.signal).catch(() => {});
+        await sleep(Math.min(30_000, ceiling * 2 ** Math.min(failures, 5)), opts.signal).catch(() => {});
       }
     }
     await Promise.all(running);
@@ -294,6 +332,27 @@ export class Worker {
     if (this.opts.onError) this.opts.onError(err);
     else console.error("[celeriac] worker:", err);
   }
+}
+
+/**
+ * Tasks a worker runs at once by default. Celery defaults to one process per CPU because a
+ * Python process runs one task at a time; a JS task that awaits I/O gives the event loop back,
+ * so one isolate runs many at once. 32 keeps an I/O-bound worker near its tuned throughput
+ * (docs/architecture.md, "Worker defaults and flow"); `concurrency: 1` runs strictly one at a time.
+ */
+export const DEFAULT_CONCURRENCY = 32;
+
+/**
+ * Messages claimed per round trip (`drain`) or held at most (`run`) by default: four per slot
+ * (Celery's `worker_prefetch_multiplier` default), at least 10.
+ */
+export function defaultPrefetch(concurrency: number): number {
+  return Math.max(4 * concurrency, 10);
+}
+
+// After the n-th empty claim in a row (brokers without waitForWork): 5 ms, doubling, up to `ceiling`.
+function pollDelay(n: number, ceiling: number): number {
+  return Math.min(ceiling, 5 * 2 ** Math.min(n - 1, 20));
 }
 
 function tally(r: DrainReport, execs: Execution[]): void {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { Celeriac } from "../../mod.ts";
 import { memoryBackend, memoryBroker } from "../../adapters/memory/mod.ts";
+import { Timeline } from "../../adapters/memory/timeline.ts";
 
 describe("memory adapters", () => {
   it("expired results are dropped even when nobody reads them again", async () => {
@@ -29,5 +31,46 @@ describe("memory adapters", () => {
     expect(got.map((d) => d.payload).sort()).toEqual(due.sort());
     now = 60_000;
     expect((await b.claim(["q"], { max: 100_000, visibilityMs: 600_000 })).length).toBe(50_000 - due.length);
+  });
+
+  it("delayed messages are promoted earliest first, ties in the order they were sent", async () => {
+    let now = 0;
+    const b = memoryBroker({ now: () => now });
+    const due = [30, 10, 20, 10, 40, 20, 10];
+    await b.publish(due.map((at, i) => ({ id: `d${i}`, queue: "q", priority: 0, payload: `${at}:${i}`, notBefore: at })));
+    now = 35;
+    const got = await b.claim(["q"], { max: 10, visibilityMs: 60_000 });
+    expect(got.map((d) => d.payload)).toEqual(["10:1", "10:3", "10:6", "20:2", "20:5", "30:0"]);
+    now = 40;
+    expect((await b.claim(["q"], { max: 10, visibilityMs: 60_000 })).map((d) => d.payload)).toEqual(["40:4"]);
+  });
+
+  it("a timeline hands out due items in order whatever the insertion order", () => {
+    const t = new Timeline<number>();
+    const ats = Array.from({ length: 2000 }, (_, i) => (i * 7919) % 1009);
+    ats.forEach((at, i) => t.add(at, i));
+    const first = t.takeDue(500);
+    expect(first.map((i) => ats[i])).toEqual(ats.filter((a) => a <= 500).sort((x, y) => x - y));
+    expect(t.length).toBe(ats.filter((a) => a > 500).length);
+    expect(t.takeDue(499)).toEqual([]);
+    expect(t.takeDue(Infinity).length).toBe(ats.filter((a) => a > 500).length);
+    expect(t.length).toBe(0);
+  });
+
+  it("get() on the memory backend waits for the store instead of polling", async () => {
+    const app = new Celeriac("watch");
+    const backend = app.backend as ReturnType<typeof memoryBackend>;
+    let reads = 0;
+    const get = backend.get.bind(backend);
+    backend.get = (id) => (reads++, get(id));
+    const add = app.task("t.add", (a: number, b: number) => a + b);
+    const r = await add.delay(2, 3);
+    const pending = r.get({ timeout: 5000 });
+    // Several poll intervals pass with nothing stored: a watching get() reads once meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(reads).toBe(1);
+    await app.worker().drain();
+    expect(await pending).toBe(5);
+    expect(reads).toBe(2);
   });
 });

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { monitoring, type PullBroker, type Worker } from "../../mod.ts";
+import { DEFAULT_CONCURRENCY, monitoring, type PullBroker, type Worker } from "../../mod.ts";
 import { APP_FLAG, COMMON, logError, logEvent, setUp } from "./app-setup.ts";
 import { numberFlag, UsageError, type Subcommand } from "./cli-kit.ts";
 import { log } from "./log.ts";
@@ -19,11 +19,11 @@ export const workerCommand: Subcommand = {
 
 ${APP_FLAG}
   -Q, --queues a,b           queues to consume (default: the default queue plus every routed queue)
-  -c, --concurrency N        tasks run at the same time (default 1)
-  --prefetch N               messages claimed per round trip (default max(concurrency, 10))
+  -c, --concurrency N        tasks run at the same time (default 32)
+  --prefetch N               messages claimed per round trip, held at most (default max(4 × concurrency, 10))
   -n, --hostname H           self.request.hostname (default celeriac@<app name>)
   --visibility-timeout S     seconds a claimed message stays invisible (default conf.visibilityTimeout)
-  --poll-interval MS         wait after an empty claim (default 1000)
+  --poll-interval MS         longest wait after an empty claim (default 1000; 5 ms after work, doubling)
   --drain                    run what is queued once, print the DrainReport as JSON, exit 0
   --max-tasks N              with --drain: stop after N messages
   --budget MS                with --drain: stop taking new work after MS milliseconds
@@ -79,7 +79,7 @@ async function runWorker(argv: string[]): Promise<number> {
   console.error(
     `celeriac worker ${worker.hostname}: app "${app.name}"\n` +
       `  broker ${app.broker.name}, backend ${app.backend.name}\n` +
-      `  queues ${worker.queues.join(", ")}; concurrency ${concurrency ?? 1}\n` +
+      `  queues ${worker.queues.join(", ")}; concurrency ${concurrency ?? DEFAULT_CONCURRENCY}\n` +
       `  tasks ${tasks.join(", ") || "(none registered)"}\n` +
       (events ? `  events on (${app.broker.events?.subscribeControl ? "answers celery inspect/control" : "published only; no pidbox on this broker"})\n` : "") +
       `connecting to ${app.broker.name} ...`,

@@ -1,13 +1,12 @@
 import type { Redis } from "@upstash/redis";
-import type { RecordUpdate, ResultBackend, ResultWrite, WorkerInfo } from "../../src/ports.ts";
+import type { ResultBackend, ResultWrite, WorkerInfo } from "../../src/ports.ts";
 import type { ResultMeta } from "../../src/types.ts";
 import { ADAPTER, callSite, guard, type CallSite } from "./errors.ts";
 import { brokerKeys, RECENT_MAX, resultKeys, type BrokerKeys, type ResultKeys } from "./keys.ts";
 import { chordJoin, settle } from "./lua/mod.ts";
 import { upstashRecent } from "./stats.ts";
 import { recordWorkerOn, workersOn } from "./presence.ts";
-import { sseTarget, type SseTarget } from "./sse.ts";
-import { watchRecords } from "./watch.ts";
+import type { RecordWatch, UpstashSse } from "./sse-waits.ts";
 
 /** Options of `upstashRedisBackend`. */
 export interface UpstashRedisBackendOptions {
@@ -18,10 +17,12 @@ export interface UpstashRedisBackendOptions {
   /** Deadline of every call in ms (default 10 000): then a retryable `AdapterError`. */
   timeoutMs?: number;
   /**
-   * `get()` waits on an SSE subscription to the record's channel (default true); false polls.
-   * A subscription is renewed after `subscriptionMs` (default 600 000), with one more read.
+   * With `sse`, `get()` waits on an SSE subscription to the record's channel (default true);
+   * false polls. A subscription is renewed after `subscriptionMs` (default 600 000), with one more read.
    */
   watch?: boolean;
+  /** `upstashSse` (from this module) enables `watch`; without it `get()` polls. The CLI passes it. */
+  sse?: UpstashSse;
   subscriptionMs?: number;
 }
 
@@ -35,20 +36,21 @@ export class UpstashRedisBackend implements ResultBackend {
   readonly keys: ResultKeys;
   /** Endpoint and deadline of every call. */
   readonly site: CallSite;
-  private readonly target: SseTarget | null;
-  private readonly lifetimeMs: number;
+  /** Listen for the records of `taskIds` over SSE (one request; see `./watch.ts`); only with `sse`. */
+  watch?: RecordWatch;
+  private readonly watchOpts: { watch?: boolean; subscriptionMs?: number };
 
   constructor(opts: UpstashRedisBackendOptions) {
     this.redis = opts.redis;
     this.keys = resultKeys(opts.prefix ?? "");
     this.site = callSite(opts.redis, opts.timeoutMs);
-    this.target = opts.watch === false ? null : sseTarget(opts.redis);
-    this.lifetimeMs = opts.subscriptionMs ?? 600_000;
+    this.watchOpts = opts;
+    if (opts.sse) this.useSse(opts.sse);
   }
 
-  /** Listen for the records of `taskIds` over SSE (one request; see `./watch.ts`). */
-  watch(taskIds: string[], onChange: (update?: RecordUpdate) => void): Promise<() => Promise<void>> {
-    return watchRecords(this.target, this.keys, this.site, this.lifetimeMs, taskIds, onChange);
+  /** Give `get()` SSE record watches (option `sse`; the CLI calls it for a backend built without). */
+  useSse(sse: UpstashSse): void {
+    if (!this.watch && this.watchOpts.watch !== false) this.watch = sse.watcher(this.redis, this.keys, this.site, this.watchOpts.subscriptionMs ?? 600_000);
   }
 
   recordWorker(info: WorkerInfo, ttlMs: number): Promise<void> {

@@ -12,7 +12,7 @@ import { purgeOn, UpstashEvents } from "./events.ts";
 import { IdleWaiter } from "./idle.ts";
 import { idleOptions, type UpstashIdleOptions } from "./idle-options.ts";
 import { publishMessages, wakeChannel, type PublishSite } from "./publish.ts";
-import { sseTarget } from "./sse.ts";
+import type { UpstashSse } from "./sse-waits.ts";
 
 /** Options of `upstashRedisBroker` (the layout options are shared with `redisBroker`). */
 export interface UpstashRedisBrokerOptions extends RedisLayoutOptions {
@@ -20,8 +20,10 @@ export interface UpstashRedisBrokerOptions extends RedisLayoutOptions {
   redis: Redis;
   /** DB number in Celery's event channel names, `/<db>.celeryev/*` (default 0; see docs/monitoring.md). */
   db?: number;
-  /** How an idle `worker.run()` waits (default: an SSE subscription on the wake channel). */
+  /** How an idle `worker.run()` waits (timings; polls with back-off unless `sse` is given). */
   idle?: UpstashIdleOptions;
+  /** `upstashSse`: an idle `run()` waits on SSE wake-ups, not polls (bundled only if imported; the CLI passes it). */
+  sse?: UpstashSse;
 }
 
 type ClaimRow = [string, string, number, string, number, number];
@@ -44,7 +46,8 @@ export class UpstashRedisBroker implements PullBroker {
   /** Celery's events (PUBLISH only, see ./events.ts). */
   readonly events: UpstashEvents;
   private readonly pub: PublishSite;
-  private readonly idle: IdleWaiter;
+  private idle: IdleWaiter;
+  private sse?: UpstashSse;
 
   constructor(opts: UpstashRedisBrokerOptions) {
     this.redis = opts.redis;
@@ -56,26 +59,28 @@ export class UpstashRedisBroker implements PullBroker {
     this.events = new UpstashEvents(opts.redis, this.keys.prefix, opts.db ?? 0, this.site);
     const i = opts.idle ?? {};
     this.pub = { redis: this.redis, keys: this.keys, bound: this.bound, etaOnQueue: this.etaOnQueue, wake: i.publishWakeups ?? true, site: this.site };
-    this.idle = new IdleWaiter(sseTarget(opts.redis), wakeChannel(this.keys), idleOptions(i, this.site.timeoutMs), this.now);
+    this.idle = new IdleWaiter(idleOptions(i, this.site.timeoutMs), this.now);
+    if (opts.sse) this.useSse(opts.sse);
+  }
+
+  /** Wait on SSE wake-ups from now on (option `sse`; the CLI calls it before the worker starts). */
+  useSse(sse: UpstashSse): void {
+    if (!this.sse) this.idle = (this.sse = sse).idle(this.redis, wakeChannel(this.keys), this.idle.options, this.now);
   }
 
   /**
-   * After an empty claim: wait on the wake channel's SSE subscription (or poll with back-off
-   * where there is none) until work may be there, the next due time, or the idle cap.
+   * After an empty claim: wait on the wake channel's SSE subscription (with `sse`; else, or
+   * where there is none, poll with back-off) until work may be there, the next due time, or the idle cap.
    */
   waitForWork(queues: string[], opts: WaitForWorkOptions): Promise<void> {
     return this.idle.wait(queues, opts.signal);
   }
 
   /** Whether an idle wait currently holds a subscription. */
-  get listening(): boolean {
-    return this.idle.listening;
-  }
+  get listening(): boolean { return this.idle.listening; }
 
   /** Close the wake subscription (it is also closed when the waiting worker stops). */
-  async close(): Promise<void> {
-    this.idle.close();
-  }
+  async close(): Promise<void> { this.idle.close(); }
 
   /** LPUSH per list (kombu's producer side), ZADD for future ETAs and a wake-up, in one request. */
   publish(messages: OutboundMessage[]): Promise<void> {
@@ -90,7 +95,7 @@ export class UpstashRedisBroker implements PullBroker {
     const reply = await claim.run(this.redis, {
       keys: { unacked: this.keys.unacked, unackedIndex: this.keys.unackedIndex, delayed: this.keys.delayed, revoked: this.keys.revoked },
       more: lists.map((l) => l.key),
-      args: [now, (now / 1000).toFixed(3), opts.visibilityMs / 1000, opts.max, this.keys.prefix, nonce(), ...lists.map((l) => l.q)],
+      args: [now, (now / 1000).toFixed(3), opts.visibilityMs / 1000, opts.max, this.keys.prefix, crypto.randomUUID(), ...lists.map((l) => l.q)],
     }, this.site) as (ClaimRow | number)[];
     // An empty claim answers [dueMs]: when the next delayed message or expired claim falls due.
     const rows = (Array.isArray(reply) ? reply : []).filter((r): r is ClaimRow => Array.isArray(r));
@@ -187,10 +192,6 @@ export class UpstashRedisBroker implements PullBroker {
       return (await p.exec<number[]>()).reduce((n, x) => n + Number(x), 0);
     }, this.site);
   }
-}
-
-function nonce(): string {
-  return crypto.randomUUID();
 }
 
 /** Create an Upstash Redis broker. */

@@ -1,38 +1,28 @@
 /**
- * How an idle worker on Upstash waits without polling. It holds one SSE subscription to the
- * wake channel `<prefix>_celeriac.wake`, on which every celeriac producer (HTTP or TCP) PUBLISHes
- * in the same request as its LPUSH/ZADD: `[dueMs, ...queues]` (TCP's delayed publish sends a
- * bare `dueMs`). A wake-up for one of our queues that is due now ends the wait; a future one
- * (a countdown) only sets the timer, as does the earliest due time the last empty claim
- * reported (delayed head, expired claims). Past `maxIdleMs` the worker claims anyway (Python
- * producers publish no wake-up). The subscription stays open across waits, is renewed after its
- * lifetime at an idle-cap claim, and is closed when the waiting worker stops. Where it cannot be
- * opened (an endpoint without `/subscribe`, an error), waits fall back to polling that starts
- * fast after work and backs off to `pollMaxMs`; the subscription is tried again later.
+ * How an idle Upstash worker waits between empty claims, without a subscription: polls that
+ * start fast after work (`pollMinMs`) and back off to `pollMaxMs`, never past the earliest due
+ * time the last empty claim reported (delayed head, expired claims). `SseIdleWaiter`
+ * (./idle-sse.ts, in the broker only when `sse: upstashSse` is passed) adds the SSE wake-ups.
  * @module
  */
 import type { IdleOptions } from "./idle-options.ts";
-import { subscribe, type SseTarget, type Subscription } from "./sse.ts";
 
-/** One broker's idle waits. */
+/** One broker's idle waits (polling; the SSE waiter extends it). */
 export class IdleWaiter {
-  private sub: Subscription | null = null;
-  private opening: Subscription | null = null;
-  private readonly queues = new Set<string>();
-  private dueAt = Infinity;
+  protected readonly queues = new Set<string>();
+  protected dueAt = Infinity;
   private poll: number;
-  private failures = 0;
-  private retryAt = 0;
   private fired = false;
   private wakes = 0;
   private readonly kicks = new Set<() => void>();
-  private readonly signals = new WeakSet<AbortSignal>();
 
-  constructor(
-    private readonly target: SseTarget | null, private readonly channel: string,
-    private readonly opts: IdleOptions, private readonly now: () => number,
-  ) {
+  constructor(protected readonly opts: IdleOptions, protected readonly now: () => number) {
     this.poll = opts.pollMinMs;
+  }
+
+  /** The timings it was built with. */
+  get options(): IdleOptions {
+    return this.opts;
   }
 
   /** Call when a claim starts; hand the mark to `claimed`. */
@@ -50,122 +40,45 @@ export class IdleWaiter {
     if (mark === this.wakes) this.fired = false;
   }
 
-  /** True while a subscription is open (for tests and stats). */
+  /** True while a subscription is open (for tests and stats); never without SSE. */
   get listening(): boolean {
-    return this.sub !== null;
+    return false;
   }
 
+  /** Wait until work may be there: one poll interval (doubling), the due time, or a wake-up. */
   async wait(queues: string[], signal?: AbortSignal): Promise<void> {
-    // The worker that waits stops when `signal` aborts, whenever that is: the subscription goes with it.
-    if (signal && !this.signals.has(signal)) {
-      this.signals.add(signal);
-      if (signal.aborted) this.close();
-      else signal.addEventListener("abort", () => this.close(), { once: true });
-    }
     signal?.throwIfAborted();
     for (const q of queues) this.queues.add(q); // every queue any waiter of this broker consumes
-    {
-      if (this.opts.subscribe && this.target) {
-        if (!this.sub && Date.now() >= this.retryAt) {
-          // Listening first, then the worker claims again: nothing published meanwhile is missed.
-          if (await this.open()) return;
-        }
-        if (this.sub) {
-          const timedOut = await this.sleep(this.opts.maxIdleMs, signal);
-          // At an idle-cap claim an old subscription is replaced before the claim (no gap unseen).
-          if (timedOut && this.sub && Date.now() - this.sub.openedAt >= this.opts.lifetimeMs) {
-            this.drop();
-            await this.open();
-          }
-          return;
-        }
-      }
-      const ms = this.poll;
-      this.poll = Math.min(this.opts.pollMaxMs, this.poll * 2);
-      await this.sleep(ms, signal);
-    }
+    await this.pollWait(signal);
   }
 
-  /** Close the subscription and end a pending wait. */
+  /** End a pending wait (and close a subscription, if any). */
   close(): void {
-    const opening = this.opening;
-    this.opening = null;
-    opening?.close();
-    this.drop();
     this.wakeUp();
   }
 
-  private async open(): Promise<boolean> {
-    const sub = subscribe(this.target!, "subscribe", this.channel, (data) => this.onMessage(data), {
-      timeoutMs: this.opts.timeoutMs, lifetimeMs: this.opts.lifetimeMs + this.opts.maxIdleMs,
-    });
-    this.opening = sub;
-    try {
-      await sub.ready;
-      if (this.opening !== sub) throw new Error("closed while opening");
-    } catch {
-      if (this.opening === sub) this.opening = null;
-      sub.close();
-      this.failed();
-      return false;
-    }
-    this.opening = null;
-    this.sub = sub;
-    // A lost stream may have dropped a wake-up: the waiting worker claims again. One that was
-    // lost soon after it opened counts as a failure, so a server that keeps closing it is polled.
-    void sub.closed.then(() => {
-      if (this.sub !== sub) return;
-      this.sub = null;
-      if (Date.now() - sub.openedAt < 5000) this.failed();
-      else this.failures = 0;
-      this.wakeUp();
-    });
-    return true;
+  protected async pollWait(signal?: AbortSignal): Promise<void> {
+    const ms = this.poll;
+    this.poll = Math.min(this.opts.pollMaxMs, this.poll * 2);
+    await this.sleep(ms, signal);
   }
 
-  private failed(): void {
-    this.failures++;
-    this.retryAt = Date.now() + Math.min(this.opts.maxIdleMs, 1000 * 2 ** Math.min(this.failures, 16));
+  /** Re-arm pending timers (the due time moved earlier). */
+  protected rearm(): void {
+    for (const k of [...this.kicks]) k();
   }
 
-  private drop(): void {
-    const sub = this.sub;
-    this.sub = null;
-    sub?.close();
-  }
-
-  private onMessage(data: string): void {
-    let due = 0;
-    let queues: unknown[] = [];
-    try {
-      const v: unknown = JSON.parse(data);
-      if (Array.isArray(v)) [due, ...queues] = v as [number, ...unknown[]];
-      else due = Number(v);
-    } catch {
-      // Not ours to read: treat as "look now".
-    }
-    if (queues.length && !queues.some((q) => this.queues.has(String(q)))) return;
-    if (Number.isFinite(due) && due > this.now()) {
-      if (due < this.dueAt) {
-        this.dueAt = due;
-        for (const k of [...this.kicks]) k(); // re-arm the timers
-      }
-      return;
-    }
-    this.wakeUp();
-  }
-
-  private wakeUp(): void {
+  protected wakeUp(): void {
     this.wakes++;
     this.fired = true;
-    for (const k of [...this.kicks]) k();
+    this.rearm();
   }
 
   /**
    * Wait for a wake-up, `dueAt` or `ms`, whichever is first; resolve true when `ms` passed.
    * A wake-up fired before (between the last claim and now) ends it at once.
    */
-  private async sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  protected async sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
     const end = Date.now() + ms;
     const seen = this.wakes;
     for (let first = true; ; first = false) {

@@ -17,6 +17,7 @@ import type { Redis, RedisConfigNodejs } from "@upstash/redis";
 import { ConfigError } from "../../src/errors.ts";
 import type { DeadLetterLimits } from "../../src/ports.ts";
 import type { UpstashIdleOptions } from "./idle-options.ts";
+import type { UpstashSse } from "./sse-waits.ts";
 import { DEFAULT_TIMEOUT_MS } from "./errors.ts";
 import { UpstashRedisBackend } from "./backend.ts";
 import { UpstashRedisBroker } from "./broker.ts";
@@ -26,6 +27,7 @@ export { UpstashRedisBackend, upstashRedisBackend, type UpstashRedisBackendOptio
 export { UpstashRedisBroker, upstashRedisBroker, type UpstashRedisBrokerOptions } from "./broker.ts";
 export { DEFAULT_TIMEOUT_MS, ScriptCode } from "./errors.ts";
 export type { UpstashIdleOptions } from "./idle-options.ts";
+export { upstashSse, type RecordWatch, type UpstashSse } from "./sse-waits.ts";
 export { brokerKeys, resultKeys, type BrokerKeys, type ResultKeys } from "./keys.ts";
 
 /** Options of `upstashRedis`. */
@@ -42,9 +44,14 @@ export interface UpstashRedisOptions {
   deadLetters?: DeadLetterLimits;
   /** DB number in Celery's event channel names (see `UpstashRedisBrokerOptions.db`). */
   db?: number;
-  /** How an idle worker waits (SSE wake-ups by default; see `UpstashIdleOptions`). */
+  /** How an idle worker waits (see `UpstashIdleOptions`). */
   idle?: UpstashIdleOptions;
-  /** `get()` waits on an SSE subscription (default true); false polls. */
+  /**
+   * `upstashSse`: idle `run()` waits on SSE wake-ups and `get()` on the record's channel instead
+   * of polling. Passed in, so bundles that do not import it leave it out; the CLI passes it.
+   */
+  sse?: UpstashSse;
+  /** With `sse`, `get()` waits on an SSE subscription (default true); false polls. */
   watch?: boolean;
 }
 
@@ -82,6 +89,8 @@ export interface UpstashRedisFromEnvOptions {
   deadLetters?: DeadLetterLimits;
   /** How an idle worker waits (see `UpstashIdleOptions`). */
   idle?: UpstashIdleOptions;
+  /** `upstashSse` for SSE waits in `run()` and `get()` (see `UpstashRedisOptions.sse`). */
+  sse?: UpstashSse;
   /** Any other client option (`responseEncoding`, `enableAutoPipelining`, `readYourWrites`...). */
   redis?: Omit<RedisConfigNodejs, "url" | "token">;
 }
@@ -108,5 +117,5 @@ export function fromEnv(env: UpstashRedisEnv, opts: UpstashRedisFromEnvOptions =
     url: String(url),
     token: String(token),
   });
-  return upstashRedis({ redis, prefix: opts.prefix ?? env.CELERIAC_REDIS_PREFIX, timeoutMs, deadLetters: opts.deadLetters, idle: opts.idle });
+  return upstashRedis({ redis, prefix: opts.prefix ?? env.CELERIAC_REDIS_PREFIX, timeoutMs, deadLetters: opts.deadLetters, idle: opts.idle, sse: opts.sse });
 }

@@ -3,11 +3,11 @@
 import process from "node:process";
 import { Hono } from "hono";
 import { bearer, celeriac } from "../../adapters/hono/mod.ts";
-import { fromEnv } from "../../adapters/upstash-redis/mod.ts";
+import { fromEnv, upstashSse } from "../../adapters/upstash-redis/mod.ts";
 import { Celeriac, every } from "../../mod.ts";
 import { serve } from "../../workers/bun/mod.ts";
 
-const app = new Celeriac("example", fromEnv(process.env));
+const app = new Celeriac("example", fromEnv(process.env, { sse: upstashSse }));
 const add = app.task("tasks.add", (a: number, b: number) => a + b);
 app.task("tasks.heartbeat", () => "alive");
 app.conf.beatSchedule = { heartbeat: { task: "tasks.heartbeat", schedule: every("1m") } };

@@ -4,13 +4,13 @@
 //   import { serve } from "jsr:@celeriac/celeriac/workers/deno";   (and .../adapters/hono, .../adapters/upstash-redis)
 import { Hono } from "hono";
 import { bearer, celeriac } from "../../adapters/hono/mod.ts";
-import { fromEnv } from "../../adapters/upstash-redis/mod.ts";
+import { fromEnv, upstashSse } from "../../adapters/upstash-redis/mod.ts";
 import { Celeriac, every } from "../../mod.ts";
 import { serve } from "../../workers/deno/mod.ts";
 
 declare const Deno: { env: { toObject(): Record<string, string>; get(k: string): string | undefined } };
 
-const app = new Celeriac("example", fromEnv(Deno.env.toObject()));
+const app = new Celeriac("example", fromEnv(Deno.env.toObject(), { sse: upstashSse }));
 const add = app.task("tasks.add", (a: number, b: number) => a + b);
 app.task("tasks.heartbeat", () => "alive");
 app.conf.beatSchedule = { heartbeat: { task: "tasks.heartbeat", schedule: every("1m") } };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Celeriac, type Celeriac as App } from "../../mod.ts";
-import { upstashRedis } from "../../adapters/upstash-redis/mod.ts";
+import { upstashRedis, upstashSse } from "../../adapters/upstash-redis/mod.ts";
 import type { PullBroker } from "../../src/ports.ts";
 import { defineScript } from "../../adapters/upstash-redis/lua/define.ts";
 import { startUpstash, type UpstashEnv } from "../support/upstash.ts";
@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 function newApp(): App {
-  const { broker, backend } = upstashRedis({ redis: env.client(), prefix: env.prefix("rt") });
+  const { broker, backend } = upstashRedis({ sse: upstashSse, redis: env.client(), prefix: env.prefix("rt") });
   return new Celeriac("rt", { broker, backend });
 }
 
@@ -40,7 +40,7 @@ describe("upstash-redis round trips", () => {
     await add.delay(0, 0); // a queue's first publish also writes its _kombu.binding set (one SADD in the same request)
     expect(await count(() => add.delay(1, 2))).toEqual({ requests: 1, commands: 2 });
     expect(await count(() => add.applyAsync([1, 2], { countdown: 60 }))).toEqual({ requests: 1, commands: 2 });
-    const quiet = new Celeriac("rt", upstashRedis({ redis: env.client(), prefix: env.prefix("rt"), idle: { publishWakeups: false } }));
+    const quiet = new Celeriac("rt", upstashRedis({ sse: upstashSse, redis: env.client(), prefix: env.prefix("rt"), idle: { publishWakeups: false } }));
     const add2 = quiet.task("tasks.add", (a: number, b: number) => a + b);
     await add2.delay(0, 0);
     expect(await count(() => add2.delay(1, 2))).toEqual({ requests: 1, commands: 1 });
@@ -74,7 +74,7 @@ describe("upstash-redis round trips", () => {
   });
 
   it("upstash-redis: batch-mates of a long task are acked in one extra request while it runs", async () => {
-    const { broker, backend } = upstashRedis({ redis: env.client(), prefix: env.prefix("rt") });
+    const { broker, backend } = upstashRedis({ sse: upstashSse, redis: env.client(), prefix: env.prefix("rt") });
     let acks = 0;
     const watched: PullBroker = Object.assign(Object.create(broker), {
       ack: (...a: Parameters<PullBroker["ack"]>) => broker.ack(...a).then(() => void acks++),
@@ -101,7 +101,7 @@ describe("upstash-redis round trips", () => {
   });
 
   it("upstash-redis: not-yet-due and malformed messages in a batch settle in the same request as the acks", async () => {
-    const app = new Celeriac("rt", { ...upstashRedis({ redis: env.client(), prefix: env.prefix("rt"), eta: "queue" }) });
+    const app = new Celeriac("rt", { ...upstashRedis({ sse: upstashSse, redis: env.client(), prefix: env.prefix("rt"), eta: "queue" }) });
     const add = app.task("tasks.add", (a: number, b: number) => a + b);
     const broker = app.broker as PullBroker;
     const send = async (): Promise<void> => {

@@ -4,7 +4,7 @@ import { Buffer } from "node:buffer";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Celeriac, group } from "../../mod.ts";
-import { upstashRedis, type UpstashIdleOptions, type UpstashRedisBroker } from "../../adapters/upstash-redis/mod.ts";
+import { upstashRedis, upstashSse, type UpstashIdleOptions, type UpstashRedisBroker } from "../../adapters/upstash-redis/mod.ts";
 import { redisBroker } from "../../adapters/redis/mod.ts";
 import { startDevServer, type DevServer } from "../../workers/node/dev-server.ts";
 import { startUpstash, type UpstashEnv } from "../support/upstash.ts";
@@ -60,7 +60,7 @@ function counted(broker: UpstashRedisBroker): { broker: UpstashRedisBroker; clai
 }
 
 function workerApp(redis: Redis, prefix: string, idle: UpstashIdleOptions) {
-  const pair = upstashRedis({ redis, prefix, idle });
+  const pair = upstashRedis({ sse: upstashSse, redis, prefix, idle });
   const c = counted(pair.broker);
   const app = new Celeriac("wake", { broker: c.broker, backend: pair.backend });
   const seen: [string, number, number][] = [];
@@ -93,7 +93,7 @@ describe("upstash-redis: idle workers wait on the wake channel", () => {
     const prefix = env.prefix("wake");
     const w = workerApp(await endpoint(), prefix, { maxIdleMs: 600_000 });
     await w.c.claimNo(2); // listening, and waiting with a 10-minute cap: only a wake-up ends the wait
-    const producer = new Celeriac("wake", upstashRedis({ redis: env.client(), prefix }));
+    const producer = new Celeriac("wake", upstashRedis({ sse: upstashSse, redis: env.client(), prefix }));
     const now = await producer.sendTask("tasks.echo", ["now"]);
     expect(await now.get({ timeout: 10_000 })).toBe("now");
     await until(() => w.c.waits() > w.seen[0][2], "the worker to be idle again");
@@ -109,7 +109,7 @@ describe("upstash-redis: idle workers wait on the wake channel", () => {
     const prefix = env.prefix("tcp");
     const w = workerApp(await endpoint(), prefix, { maxIdleMs: 600_000 });
     await w.c.claimNo(2);
-    const tcp = new Celeriac("wake", { broker: redisBroker(env.redisUrl, { prefix }), backend: upstashRedis({ redis: env.client(), prefix }).backend });
+    const tcp = new Celeriac("wake", { broker: redisBroker(env.redisUrl, { prefix }), backend: upstashRedis({ sse: upstashSse, redis: env.client(), prefix }).backend });
     const r = await tcp.sendTask("tasks.echo", ["over tcp"]);
     expect(await r.get({ timeout: 10_000 })).toBe("over tcp");
     await tcp.broker.close?.();
@@ -127,6 +127,50 @@ describe("upstash-redis: idle workers wait on the wake channel", () => {
   });
 });
 
+describe("upstash-redis: without `sse: upstashSse`, waits poll (edge bundles leave SSE out)", () => {
+  it("an idle run() polls with back-off and opens no subscription; get() has no watch and polls", async () => {
+    const prefix = env.prefix("nosse");
+    const pair = upstashRedis({ redis: env.client(), prefix, idle: { pollMaxMs: 100 } });
+    expect(pair.backend.watch).toBeUndefined();
+    const c = counted(pair.broker);
+    const app = new Celeriac("wake", { broker: c.broker, backend: pair.backend });
+    app.task("tasks.echo", (x: string) => x);
+    const stop = new AbortController();
+    const running = app.worker().run({ signal: stop.signal });
+    await c.claimNo(4); // claims between polls, no subscription in between
+    expect(pair.broker.listening).toBe(false);
+    expect(env.server.subscriptions()).toBe(0);
+    const r = await app.sendTask("tasks.echo", ["polled"]);
+    expect(await r.get({ timeout: 10_000 })).toBe("polled");
+    expect(env.server.subscriptions()).toBe(0);
+    stop.abort();
+    await running;
+  });
+
+  it("useSse(upstashSse) (what the CLI does) gives an app's broker and backend their SSE waits", async () => {
+    const prefix = env.prefix("usesse");
+    const pair = upstashRedis({ redis: env.client(), prefix, idle: { maxIdleMs: 600_000 } });
+    pair.broker.useSse(upstashSse);
+    pair.backend.useSse(upstashSse);
+    expect(typeof pair.backend.watch).toBe("function");
+    const c = counted(pair.broker);
+    const app = new Celeriac("wake", { broker: c.broker, backend: pair.backend });
+    app.task("tasks.echo", (x: string) => x);
+    const stop = new AbortController();
+    const running = app.worker().run({ signal: stop.signal });
+    await c.claimNo(2); // a claim, the subscription, a claim again
+    expect(pair.broker.listening).toBe(true);
+    // With a 10-minute idle cap only the wake-up of this publish can end the wait.
+    const r = await app.sendTask("tasks.echo", ["woken"]);
+    expect(await r.get({ timeout: 10_000 })).toBe("woken");
+    stop.abort();
+    await running;
+    const off = upstashRedis({ redis: env.client(), prefix, watch: false });
+    off.backend.useSse(upstashSse);
+    expect(off.backend.watch).toBeUndefined(); // `watch: false` still polls
+  });
+});
+
 describe("upstash-redis: a lost stream is opened again", () => {
   it("an endpoint restart ends the worker's and get()'s streams; both subscribe again and nothing is missed", async () => {
     const prefix = env.prefix("restart");
@@ -135,7 +179,7 @@ describe("upstash-redis: a lost stream is opened again", () => {
     const redis = new Redis({ url: first.url, token: first.token, enableTelemetry: false });
     const w = workerApp(redis, prefix, { maxIdleMs: 600_000 });
     await w.c.claimNo(2);
-    const producer = new Celeriac("wake", upstashRedis({ redis: env.client(), prefix }));
+    const producer = new Celeriac("wake", upstashRedis({ sse: upstashSse, redis: env.client(), prefix }));
     const r = await producer.sendTask("tasks.echo", ["before"]);
     expect(await r.get({ timeout: 10_000 })).toBe("before");
     // get() waits on a stream of the first endpoint (the worker sits idle, so nothing runs it yet).
@@ -194,8 +238,8 @@ describe("upstash-redis: a server that drops every stream at once is not hammere
 describe("upstash-redis: get() waits on the result channel", () => {
   it("AsyncResult.get costs 2 requests (one subscription, one read) however long the task runs, STARTED included", async () => {
     const prefix = env.prefix("get");
-    const producer = new Celeriac("wake", upstashRedis({ redis: env.client(), prefix }));
-    const workerSide = new Celeriac("wake", upstashRedis({ redis: await endpoint(), prefix }));
+    const producer = new Celeriac("wake", upstashRedis({ sse: upstashSse, redis: env.client(), prefix }));
+    const workerSide = new Celeriac("wake", upstashRedis({ sse: upstashSse, redis: await endpoint(), prefix }));
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let started = false;
@@ -221,8 +265,8 @@ describe("upstash-redis: get() waits on the result channel", () => {
 
   it("GroupResult.get of 10 members costs 2 requests (one pattern subscription, one MGET)", async () => {
     const prefix = env.prefix("group");
-    const producer = new Celeriac("wake", upstashRedis({ redis: env.client(), prefix }));
-    const workerSide = new Celeriac("wake", upstashRedis({ redis: await endpoint(), prefix }));
+    const producer = new Celeriac("wake", upstashRedis({ sse: upstashSse, redis: env.client(), prefix }));
+    const workerSide = new Celeriac("wake", upstashRedis({ sse: upstashSse, redis: await endpoint(), prefix }));
     workerSide.task("tasks.double", (x: number) => x * 2);
     const g = await group(Array.from({ length: 10 }, (_, i) => producer.signature("tasks.double", [i]))).delay();
     env.server.resetStats();
@@ -239,7 +283,7 @@ describe("upstash-redis: get() waits on the result channel", () => {
   it("without /subscribe, get() falls back to polling and still answers", async () => {
     const prefix = env.prefix("getpoll");
     const redis = await endpoint({ pubsub: false });
-    const app = new Celeriac("wake", upstashRedis({ redis, prefix, idle: { pollMaxMs: 200 } }));
+    const app = new Celeriac("wake", upstashRedis({ sse: upstashSse, redis, prefix, idle: { pollMaxMs: 200 } }));
     app.task("tasks.echo", (x: string) => x);
     const r = await app.sendTask("tasks.echo", ["p"]);
     const stop = new AbortController();

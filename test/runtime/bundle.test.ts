@@ -12,7 +12,7 @@ const KiB = 1024;
 const out = mkdtempSync(join(tmpdir(), "celeriac-bundle-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-/** Bundle one wrangler config; raw and gzip -9 bytes of the script, and the bundled input files. */
+/** Bundle one wrangler config; raw and gzip -9 bytes of the script, and the input files with code in it. */
 async function bundle(config: string): Promise<{ raw: number; gzip: number; inputs: string[] }> {
   const dir = join(out, config.replace(/\W+/g, "_"));
   await promisify(execFile)("node_modules/.bin/wrangler", ["deploy", "--dry-run", "--minify", "--outdir", dir, "--metafile", join(dir, "meta.json"), "-c", config], {
@@ -20,7 +20,9 @@ async function bundle(config: string): Promise<{ raw: number; gzip: number; inpu
     timeout: 120_000,
   });
   const js = readdirSync(dir).find((f) => f.endsWith(".js"));
-  const inputs = Object.keys((JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as { inputs: object }).inputs);
+  // Files with code in the script (the metafile's `inputs` also lists files shaken out to 0 bytes).
+  const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> };
+  const inputs = Object.values(meta.outputs).flatMap((o) => Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([p]) => p));
   const code = readFileSync(join(dir, js!));
   const sizes = { raw: code.length, gzip: gzipSync(code, { level: 9 }).length };
   console.log(`${config}: ${(sizes.raw / KiB).toFixed(1)} KiB raw, ${(sizes.gzip / KiB).toFixed(1)} KiB gzip -9`);
@@ -29,20 +31,25 @@ async function bundle(config: string): Promise<{ raw: number; gzip: number; inpu
 
 describe("bundle budget (wrangler deploy --dry-run --minify, gzip -9)", () => {
   it("a memory-only Worker (wrangler.toml → test/fixtures/worker-app.ts) stays under its ceiling", async () => {
-    // Budget 20 KiB (issue #13), not met: 24.0 KiB. What the fixture uses is in the bundle by
-    // design (worker + fetch handler 5.9, canvas for chain() 3.5, beat 2.4, memory adapters 2.0,
-    // envelope checks 1.5, decode of compressed/protocol 1 bodies 1.0, results 1.2 KiB gzip);
-    // see README "Bundle size". The ceiling guards against growth.
+    // Budget 20 KiB (issue #13), not met: 25.2 KiB. What the fixture uses is in the bundle by
+    // design (worker + fetch handler + batch/limits 6.5, canvas for chain() 3.5, beat 2.4, memory
+    // adapters with their events/dead-letter lists 2.4, envelope checks 1.5, decode of
+    // compressed/protocol 1 bodies 1.0, results 1.2 KiB gzip); see README "Bundle size". What
+    // stops it: the worker's own classes (src/worker), whose methods cannot be shaken out. The
+    // ceiling guards against growth.
     const { gzip } = await bundle("wrangler.toml");
-    expect(gzip).toBeLessThanOrEqual(25 * KiB);
+    expect(gzip).toBeLessThanOrEqual(25.5 * KiB);
   }, 120_000);
 
   it("core + upstash-redis + hono adapter + qstash adapter + celeriacWorker stays within the 64 KiB budget", async () => {
-    // Budget 64 KiB (issue #13): 61.0 KiB since the QStash adapter speaks HTTP with fetch and
-    // checks signatures with Web Crypto (@upstash/qstash + jose were 17.5 KiB of it).
+    // Budget 64 KiB (issue #13): 62.3 KiB. The QStash adapter speaks HTTP with fetch and checks
+    // signatures with Web Crypto (@upstash/qstash + jose were 17.5 KiB); the Upstash client is the
+    // fetch-only `@upstash/redis/cloudflare` build; the Lua scripts carry no comments; the SSE
+    // waits are in only with `sse: upstashSse` (this Worker never waits).
     const { gzip, inputs } = await bundle("test/fixtures/full.wrangler.toml");
     expect(gzip).toBeLessThanOrEqual(64 * KiB);
     expect(inputs.filter((p) => /node_modules\/(@upstash\/qstash|jose|neverthrow)\//.test(p))).toEqual([]);
+    expect(inputs.filter((p) => /upstash-redis\/(sse|watch|idle-sse)\.ts$/.test(p))).toEqual([]);
   }, 120_000);
 
   it.each(["test/fixtures/queues.wrangler.toml", "examples/hono-cloudflare/wrangler.toml"])("%s bundles for deploy", async (config) => {

@@ -6,9 +6,9 @@
  */
 import process from "node:process";
 import { Celeriac } from "../../mod.ts";
-import { fromEnv } from "../../adapters/upstash-redis/mod.ts";
+import { fromEnv, upstashSse } from "../../adapters/upstash-redis/mod.ts";
 
-const app = new Celeriac("chord-crash", { ...fromEnv(process.env, { retry: false }) });
+const app = new Celeriac("chord-crash", { ...fromEnv(process.env, { retry: false, sse: upstashSse }) });
 app.task("chords.add", (a: number, b: number) => a + b);
 const join = app.backend.chordJoin.bind(app.backend);
 app.backend.chordJoin = async (...args) => {

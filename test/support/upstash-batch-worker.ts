@@ -14,7 +14,7 @@
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { Celeriac } from "../../mod.ts";
-import { fromEnv } from "../../adapters/upstash-redis/mod.ts";
+import { fromEnv, upstashSse } from "../../adapters/upstash-redis/mod.ts";
 import type { Delivery, ExtendOptions, PullBroker } from "../../src/ports.ts";
 import { manualClock } from "./clock.ts";
 
@@ -25,7 +25,7 @@ const held = new Promise<void>((r) => (release = r));
 const clock = manualClock(Number(process.env.CLOCK_START ?? Date.now()));
 let polls = Promise.resolve();
 
-const { broker: real, backend } = fromEnv(process.env, { retry: false });
+const { broker: real, backend } = fromEnv(process.env, { retry: false, sse: upstashSse });
 const broker: PullBroker = Object.assign(Object.create(real), {
   extend: async (ds: Delivery[], ms: number, opts?: ExtendOptions) => {
     await real.extend(ds, ms, opts);

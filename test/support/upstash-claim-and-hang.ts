@@ -5,9 +5,9 @@
  */
 import process from "node:process";
 import { Celeriac } from "../../mod.ts";
-import { fromEnv } from "../../adapters/upstash-redis/mod.ts";
+import { fromEnv, upstashSse } from "../../adapters/upstash-redis/mod.ts";
 
-const app = new Celeriac("crash", { ...fromEnv(process.env, { retry: false }) });
+const app = new Celeriac("crash", { ...fromEnv(process.env, { retry: false, sse: upstashSse }) });
 app.task("tasks.crashy", () => {
   process.stdout.write("claimed\n");
   return new Promise<never>(() => {});

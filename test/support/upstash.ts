@@ -4,7 +4,7 @@
  * under one run prefix, and `close()` deletes the run's keys.
  */
 import { Redis, type RedisConfigNodejs } from "@upstash/redis";
-import { upstashRedisBackend, upstashRedisBroker } from "../../adapters/upstash-redis/mod.ts";
+import { upstashRedisBackend, upstashRedisBroker, upstashSse } from "../../adapters/upstash-redis/mod.ts";
 import { startDevServer, type DevServer } from "../../workers/node/dev-server.ts";
 import type { Fixture } from "../conformance/harness.ts";
 import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "./redis.ts";
@@ -53,7 +53,7 @@ export function upstashFixture(env: () => UpstashEnv): Fixture {
   const redis = (): Redis => (client ??= env().client());
   return {
     name: "upstash-redis",
-    broker: (opts) => upstashRedisBroker({ ...opts, redis: redis(), prefix: (last = env().prefix("c")) }),
-    backend: () => upstashRedisBackend({ redis: redis(), prefix: last ?? env().prefix("c") }),
+    broker: (opts) => upstashRedisBroker({ ...opts, sse: upstashSse, redis: redis(), prefix: (last = env().prefix("c")) }),
+    backend: () => upstashRedisBackend({ sse: upstashSse, redis: redis(), prefix: last ?? env().prefix("c") }),
   };
 }

@@ -29,8 +29,21 @@ export async function setUp(v: { app?: string; broker?: string; "result-backend"
   setJsonLogs(v.json);
   const app = await loadApp(v.app);
   await useUrls(app, v.broker, v["result-backend"]);
+  await useUpstashSse(app);
   warnIfInProcess(app);
   return app;
+}
+
+/**
+ * Upstash brokers and backends built without `sse` get `upstashSse`, so the CLI's idle worker
+ * and `result` wait on SSE as they always did (bundles for the edge leave it out unless asked).
+ */
+async function useUpstashSse(app: Celeriac): Promise<void> {
+  type Part = { name: string; useSse?: (sse: unknown) => void };
+  const parts = [app.broker, app.backend].filter((p) => p.name === "upstash-redis" && typeof (p as Part).useSse === "function");
+  if (!parts.length) return;
+  const { upstashSse } = await import("../../adapters/upstash-redis/mod.ts");
+  for (const p of parts) (p as Part).useSse!(upstashSse);
 }
 
 /** A warning when the app's broker is the in-process one. */

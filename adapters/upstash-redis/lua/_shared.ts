@@ -7,6 +7,10 @@
  */
 import { LUA_QUEUE_KEY } from "../keys.ts";
 
+// The script's notes, kept out of the Lua text (so out of bundles):
+// At `local function payload_of(raw, env)`: A payload that is not a kombu envelope of its task id travels as {headers: {id}, properties: {priority}, celeriac_payload}.
+// At `local function wrap(raw, env, queue)`: kombu's unacked value [envelope, exchange, routing_key], envelope kept byte for byte.
+// At `local function unwrap(value)`: The envelope text and queue of a wrapped value (nil when it is not one).
 /** `field`, `decode`, `payload_of`, `priority_of`, `wrap`, `unwrap`, `mark_redelivered`, `queue_key`. */
 export const SHARED_LUA: string = String.raw`
 local function field(t, k)
@@ -18,7 +22,6 @@ local function decode(raw)
   if ok and type(v) == 'table' then return v end
   return nil
 end
--- A payload that is not a kombu envelope of its task id travels as {headers: {id}, properties: {priority}, celeriac_payload}.
 local function payload_of(raw, env)
   local inner = field(env, 'celeriac_payload')
   if type(inner) == 'string' then return inner end
@@ -27,7 +30,6 @@ end
 local function priority_of(env)
   return tonumber(field(field(env, 'properties'), 'priority')) or 0
 end
--- kombu's unacked value [envelope, exchange, routing_key], envelope kept byte for byte.
 local function wrap(raw, env, queue)
   if env and string.find(raw, '^%s*{') then
     local ex = field(field(field(env, 'properties'), 'delivery_info'), 'exchange')
@@ -36,7 +38,6 @@ local function wrap(raw, env, queue)
   end
   return cjson.encode({raw, '', queue})
 end
--- The envelope text and queue of a wrapped value (nil when it is not one).
 local function unwrap(value)
   local v = decode(value)
   if not v or type(v[3]) ~= 'string' then return nil end

@@ -1,5 +1,13 @@
 import { defineScript, type DefinedScript } from "./define.ts";
 
+// The script's notes, kept out of the Lua text (so out of bundles): chord-join
+//   KEYS[1] celery-taskset-meta-<gid>.j ZSET   KEYS[2] ...s size   KEYS[3] ...t extra members
+//   KEYS[4] ...f firer: the index of the member that completed the join, or "done"
+//   ARGV[1] group index   ARGV[2] entry   ARGV[3] ttl in ms (0 = keep forever)
+//   Returns JSON [entry, ...] in index order to the call that completes the chord and to the
+//   firer re-joining while the join exists, else null
+//   Errors: -1 bad arguments
+// At `redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])`: One entry per index, even when a redelivered member finishes twice.
 /**
  * Chord join (Celery's `on_chord_part_return` on Redis): record one finished header member in
  * `.j` by index and compare the count with `.s` + `.t`, atomically. The call that completes the
@@ -12,14 +20,6 @@ export const chordJoin: DefinedScript<"join" | "size" | "extra" | "fired"> = def
   name: "chord-join",
   keys: ["join", "size", "extra", "fired"],
   lua: String.raw`
---[[ chord-join
-  KEYS[1] celery-taskset-meta-<gid>.j ZSET   KEYS[2] ...s size   KEYS[3] ...t extra members
-  KEYS[4] ...f firer: the index of the member that completed the join, or "done"
-  ARGV[1] group index   ARGV[2] entry   ARGV[3] ttl in ms (0 = keep forever)
-  Returns JSON [entry, ...] in index order to the call that completes the chord and to the
-  firer re-joining while the join exists, else null
-  Errors: -1 bad arguments
-]]
 if #KEYS ~= 4 or #ARGV ~= 3 or not tonumber(ARGV[1]) then return -1 end
 local fired = redis.call('GET', KEYS[4])
 if fired then
@@ -28,7 +28,6 @@ if fired then
   end
   return false
 end
--- One entry per index, even when a redelivered member finishes twice.
 redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 local ttl = tonumber(ARGV[3]) or 0

@@ -2,6 +2,17 @@ import { SHARED_LUA } from "./_shared.ts";
 import { defineScript, type DefinedScript } from "./define.ts";
 import { ETA_LUA } from "./eta.ts";
 
+// The script's notes, kept out of the Lua text (so out of bundles): claim
+//   KEYS[1] unacked HASH   KEYS[2] unacked_index ZSET   KEYS[3] delayed ZSET   KEYS[4] revoked ZSET
+//   KEYS[5..] queue lists in claim order (for each priority step, for each queue)
+//   ARGV[1] now (epoch ms)   ARGV[2] now (epoch s, kombu's unacked_index score)
+//   ARGV[3] visibility (s)   ARGV[4] max   ARGV[5] key prefix   ARGV[6] tag nonce
+//   ARGV[7..] queue name of each KEYS[5..]
+//   Returns JSON [[tag, queue, priority, envelope, redelivered 0|1, revoked 0|1], ...]; when it takes
+//   nothing, [dueMs] (the earliest later due time of a delayed message or a claim) or []
+//   Errors: -1 bad arguments, -2 unacked/unacked_index of the wrong type
+// At `if not raw or (mine[queue] and (eta_seconds(env) or 0) <= cu`: Other queues' consumers restore their own; an ETA message waits for ETA + visibility.
+// At `local due, d, u = nil, redis.call('ZRANGE', KEYS[3], 0, 0, '`: Nothing to take: say when the next delayed message or expired claim falls due, if later.
 /**
  * Claim: one atomic round trip that promotes due delayed messages, restores expired claims
  * (kombu `restore_visible`: back to the head, marked redelivered; only the claimed queues', and
@@ -12,16 +23,6 @@ export const claim: DefinedScript<"unacked" | "unackedIndex" | "delayed" | "revo
   name: "claim",
   keys: ["unacked", "unackedIndex", "delayed", "revoked"],
   lua: SHARED_LUA + ETA_LUA + String.raw`
---[[ claim
-  KEYS[1] unacked HASH   KEYS[2] unacked_index ZSET   KEYS[3] delayed ZSET   KEYS[4] revoked ZSET
-  KEYS[5..] queue lists in claim order (for each priority step, for each queue)
-  ARGV[1] now (epoch ms)   ARGV[2] now (epoch s, kombu's unacked_index score)
-  ARGV[3] visibility (s)   ARGV[4] max   ARGV[5] key prefix   ARGV[6] tag nonce
-  ARGV[7..] queue name of each KEYS[5..]
-  Returns JSON [[tag, queue, priority, envelope, redelivered 0|1, revoked 0|1], ...]; when it takes
-  nothing, [dueMs] (the earliest later due time of a delayed message or a claim) or []
-  Errors: -1 bad arguments, -2 unacked/unacked_index of the wrong type
-]]
 if #ARGV ~= #KEYS + 2 then return -1 end
 for i, t in ipairs({'hash', 'zset'}) do
   local actual = redis.call('TYPE', KEYS[i]).ok
@@ -40,7 +41,6 @@ for i = 7, #ARGV do mine[ARGV[i]] = true end
 for _, tag in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', cutoff, 'LIMIT', 0, 1000)) do
   local raw, queue = unwrap(redis.call('HGET', KEYS[1], tag) or '')
   local env = raw and decode(raw)
-  -- Other queues' consumers restore their own; an ETA message waits for ETA + visibility.
   if not raw or (mine[queue] and (eta_seconds(env) or 0) <= cutoff) then
     redis.call('ZREM', KEYS[2], tag)
     redis.call('HDEL', KEYS[1], tag)
@@ -68,7 +68,6 @@ for i = 5, #KEYS do
   end
 end
 if #out == 0 then
-  -- Nothing to take: say when the next delayed message or expired claim falls due, if later.
   local due, d, u = nil, redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES'), redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   if d[2] and tonumber(d[2]) > now_ms then due = tonumber(d[2]) end
   local t = u[2] and (tonumber(u[2]) + tonumber(ARGV[3])) * 1000

@@ -20,6 +20,13 @@ local function trim_expired(key, cutoff)
 end
 `;
 
+// The script's notes, kept out of the Lua text (so out of bundles): dead-letter
+//   KEYS[1] unacked HASH   KEYS[2] unacked_index ZSET   KEYS[3] dead-letter LIST (newest first)
+//   ARGV[1] delivery tag   ARGV[2] JSON {payload, queue, reason, at}
+//   ARGV[3] max entries (0 = no cap)   ARGV[4] ISO instant before which entries expire ('' = never)
+//   ARGV[5] seconds the list lives after its newest entry (0 = forever); ARGV[3..5] may be omitted
+//   Returns the length of the dead-letter list
+//   Errors: -1 bad arguments
 /**
  * Dead-letter: drop a claimed message from `unacked` and keep it, with the reason, in the
  * dead-letter list, which stays bounded: at most `max` entries, none older than `cutoff`, and
@@ -29,14 +36,6 @@ export const deadLetter: DefinedScript<"unacked" | "unackedIndex" | "dead"> = de
   name: "dead-letter",
   keys: ["unacked", "unackedIndex", "dead"],
   lua: TRIM_EXPIRED_LUA + String.raw`
---[[ dead-letter
-  KEYS[1] unacked HASH   KEYS[2] unacked_index ZSET   KEYS[3] dead-letter LIST (newest first)
-  ARGV[1] delivery tag   ARGV[2] JSON {payload, queue, reason, at}
-  ARGV[3] max entries (0 = no cap)   ARGV[4] ISO instant before which entries expire ('' = never)
-  ARGV[5] seconds the list lives after its newest entry (0 = forever); ARGV[3..5] may be omitted
-  Returns the length of the dead-letter list
-  Errors: -1 bad arguments
-]]
 if #KEYS ~= 3 or (#ARGV ~= 2 and #ARGV ~= 5) then return -1 end
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[1], ARGV[1])

@@ -1,6 +1,12 @@
 import { SHARED_LUA } from "./_shared.ts";
 import { defineScript, type DefinedScript } from "./define.ts";
 
+// The script's notes, kept out of the Lua text (so out of bundles): requeue
+//   KEYS[1] unacked HASH   KEYS[2] unacked_index ZSET   KEYS[3] delayed ZSET
+//   KEYS[4] the list to put the message back on when it is visible now (head = RPUSH)
+//   ARGV[1] delivery tag   ARGV[2] visible again at (epoch ms; 0 = now)
+//   Returns 1 when requeued, 0 when the tag is no longer claimed
+//   Errors: -1 bad arguments
 /**
  * Requeue: take a claimed message out of `unacked` and put it back, either at the head of its
  * queue (visible now, like kombu's restore) or in the delayed set until `due` (ETA not reached,
@@ -11,13 +17,6 @@ export const requeue: DefinedScript<"unacked" | "unackedIndex" | "delayed" | "qu
   name: "requeue",
   keys: ["unacked", "unackedIndex", "delayed", "queue"],
   lua: SHARED_LUA + String.raw`
---[[ requeue
-  KEYS[1] unacked HASH   KEYS[2] unacked_index ZSET   KEYS[3] delayed ZSET
-  KEYS[4] the list to put the message back on when it is visible now (head = RPUSH)
-  ARGV[1] delivery tag   ARGV[2] visible again at (epoch ms; 0 = now)
-  Returns 1 when requeued, 0 when the tag is no longer claimed
-  Errors: -1 bad arguments
-]]
 if #KEYS ~= 4 or #ARGV ~= 2 then return -1 end
 local value = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])

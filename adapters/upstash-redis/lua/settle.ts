@@ -1,5 +1,14 @@
 import { defineScript, type DefinedScript } from "./define.ts";
 
+// The script's notes, kept out of the Lua text (so out of bundles): settle
+//   KEYS[1] unacked HASH   KEYS[2] unacked_index ZSET   KEYS[3] recent ZSET
+//   KEYS[4..] celery-task-meta-<id> of each record
+//   ARGV[1] number of tags n   ARGV[2..n+1] delivery tags
+//   ARGV[n+2..#ARGV-2] per record: JSON record, ttl in ms (0 = keep forever)
+//   ARGV[#ARGV-1] epoch ms (the recent index's score)   ARGV[#ARGV] cap of the recent index (0 = do not index)
+//   Returns the number of records written (a stored SUCCESS is left alone)
+//   Errors: -1 bad arguments
+// At `local skip = #KEYS[3] - #'_celeriac.recent' + #'celery-task-`: the record keys are <prefix>celery-task-meta-<id> and KEYS[3] is <prefix>_celeriac.recent
 /**
  * Settle: acknowledge deliveries (kombu: `ZREM unacked_index` + `HDEL unacked`) and store result
  * records the way Celery's Redis backend does (`SET` with expiry + `PUBLISH` on the key's
@@ -12,15 +21,6 @@ export const settle: DefinedScript<"unacked" | "unackedIndex" | "recent"> = defi
   name: "settle",
   keys: ["unacked", "unackedIndex", "recent"],
   lua: String.raw`
---[[ settle
-  KEYS[1] unacked HASH   KEYS[2] unacked_index ZSET   KEYS[3] recent ZSET
-  KEYS[4..] celery-task-meta-<id> of each record
-  ARGV[1] number of tags n   ARGV[2..n+1] delivery tags
-  ARGV[n+2..#ARGV-2] per record: JSON record, ttl in ms (0 = keep forever)
-  ARGV[#ARGV-1] epoch ms (the recent index's score)   ARGV[#ARGV] cap of the recent index (0 = do not index)
-  Returns the number of records written (a stored SUCCESS is left alone)
-  Errors: -1 bad arguments
-]]
 local n = tonumber(ARGV[1])
 if not n or #ARGV ~= 3 + n + 2 * (#KEYS - 3) then return -1 end
 local at, cap = ARGV[#ARGV - 1], tonumber(ARGV[#ARGV]) or 0
@@ -30,7 +30,6 @@ for i = 2, n + 1, 500 do
   redis.call('HDEL', KEYS[1], unpack(ARGV, i, last))
 end
 local written, recent = 0, {}
--- the record keys are <prefix>celery-task-meta-<id> and KEYS[3] is <prefix>_celeriac.recent
 local skip = #KEYS[3] - #'_celeriac.recent' + #'celery-task-meta-'
 for k = 4, #KEYS do
   local value, ttl = ARGV[n + 2 * (k - 4) + 2], tonumber(ARGV[n + 2 * (k - 4) + 3])

@@ -2,6 +2,9 @@ import type { BrokerStats } from "../../../src/ports.ts";
 import { PRIORITY_STEPS, type BrokerKeys } from "../keys.ts";
 import { defineScript, type DefinedScript } from "./define.ts";
 
+// The script's notes, kept out of the Lua text (so out of bundles): brokerStats
+//   KEYS[1] delayed ZSET   KEYS[2] unacked HASH   KEYS[3] dead-letter LIST   KEYS[4..] queue LISTs
+//   Returns JSON [delayed, unacked, dead, llen(KEYS[4]), ...]
 /**
  * Broker stats for a monitor, read atomically in one call: the delayed ZSET's, the `unacked`
  * hash's and the dead-letter list's sizes, then the length of each queue list given.
@@ -10,10 +13,6 @@ export const brokerStats: DefinedScript<"delayed" | "unacked" | "dead"> = define
   name: "brokerStats",
   keys: ["delayed", "unacked", "dead"],
   lua: String.raw`
---[[ brokerStats
-  KEYS[1] delayed ZSET   KEYS[2] unacked HASH   KEYS[3] dead-letter LIST   KEYS[4..] queue LISTs
-  Returns JSON [delayed, unacked, dead, llen(KEYS[4]), ...]
-]]
 local out = { redis.call('ZCARD', KEYS[1]), redis.call('HLEN', KEYS[2]), redis.call('LLEN', KEYS[3]) }
 for k = 4, #KEYS do out[#out + 1] = redis.call('LLEN', KEYS[k]) end
 return cjson.encode(out)

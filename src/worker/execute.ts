@@ -41,6 +41,8 @@ export class Executor {
     private readonly app: AppHost,
     private readonly hostname: string,
     private readonly listener?: TaskEventListener,
+    /** Ids this worker was told are revoked (a pidbox `revoke`): checked at start, so a message held for a slot since before the revoke still stops. */
+    private readonly revokedHere?: (id: string) => boolean,
   ) {}
 
   private emit(type: TaskEvent["type"], msg: TaskMessage | null, extra: Partial<TaskEvent> = {}): void {
@@ -196,6 +198,7 @@ export class Executor {
   }
 
   private async isRevoked(d: Incoming, id: string): Promise<boolean> {
+    if (this.revokedHere?.(id)) return true;
     if (this.app.broker.capabilities.revocation) return d.revoked === true;
     return (await this.app.backend.get(id))?.status === REVOKED;
   }

@@ -108,7 +108,8 @@ export class Worker {
       throw new ConfigError('events and presence need the monitoring code: app.worker({ events: true, monitoring }) with import { monitoring } from "celeriac"');
     }
     const record = opts.events || opts.presence ? (e: TaskEvent): void => this.monitor?.record(e) : undefined;
-    this.executor = new Executor(app, this.hostname, record && onEvent ? (e) => (record(e), onEvent(e)) : record ?? onEvent);
+    this.executor = new Executor(app, this.hostname, record && onEvent ? (e) => (record(e), onEvent(e)) : record ?? onEvent,
+      record ? (id) => this.monitor?.state.revoked.has(id) === true : undefined);
   }
 
   // The monitor, built on first use (undefined without events and presence).

@@ -50,7 +50,8 @@ describe("celeriac events", () => {
     const add = await app.sendTask("evcli.add", [2, 3]);
     const steps = await app.sendTask("evcli.steps", [2]);
     await app.worker({ events: true, monitoring, hostname: "evcli@test" }).drain();
-    const out = await stdoutUntil(text, (o) => o.includes(`task succeeded: evcli.steps[${steps.id}]`), "the events");
+    // The heartbeat goes out in its own publish: wait for it too, not only for the task events.
+    const out = await stdoutUntil(text, (o) => o.includes(`task succeeded: evcli.steps[${steps.id}]`) && / heartbeat: /.test(o), "the events and the heartbeat");
     expect(out).toMatch(new RegExp(`evcli@test \\[[^\\]]+\\] task received: evcli\\.add\\[${add.id}\\] args=\\(2, 3\\)`));
     expect(out).toMatch(new RegExp(`task succeeded: evcli\\.add\\[${add.id}\\] result=5, runtime=`));
     expect(out).toContain(`task progress: evcli.steps[${steps.id}] PROGRESS 1/2 (50%)`);

@@ -25,7 +25,7 @@ describe("events on the broker", () => {
     const { app, add, boom, events, received } = setup();
     await add.delay(1, 2);
     await boom.delay();
-    await app.worker({ events: true, monitoring, hostname: "w1@test", prefetch: 10 }).drain();
+    await app.worker({ events: true, monitoring, hostname: "w1@test", concurrency: 1, prefetch: 10 }).drain();
     expect(events.published.map((m) => m.routingKey).sort()).toEqual(["task.multi", "worker.heartbeat"]);
     const types = received().map((e) => e.type);
     expect(types.filter((t) => t.startsWith("task-"))).toEqual([

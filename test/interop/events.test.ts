@@ -76,7 +76,8 @@ describe("celery events --dump", () => {
     app.task("ev.add", (a: number, b: number) => a + b);
     const r = await app.sendTask("ev.add", [20, 22]);
     expect((await app.worker({ events: true, monitoring, hostname }).drain()).succeeded).toBe(1);
-    const out = await dump.until((o) => o.includes(`${hostname} [`) && o.includes(`task succeeded: ev.add(${r.id})`), "the drain's events");
+    // The heartbeat may reach the dump after the task events: wait for both.
+    const out = await dump.until((o) => o.includes(`task succeeded: ev.add(${r.id})`) && new RegExp(`${hostname} \\[[^\\]]+\\] heartbeat: .*freq=60`).test(o), "the drain's events and heartbeat");
     const lines = out.split("\n").filter((l) => l.startsWith(`${hostname} [`));
     expect(lines.some((l) => l.includes(`task received: ev.add(${r.id}) args=(20, 22)`))).toBe(true);
     expect(lines.some((l) => / heartbeat: .*freq=60/.test(l))).toBe(true);

@@ -5,7 +5,7 @@
  */
 import process from "node:process";
 import { Celeriac, type PullBroker } from "../mod.ts";
-import { fromEnv } from "../adapters/upstash-redis/mod.ts";
+import { fromEnv, upstashSse } from "../adapters/upstash-redis/mod.ts";
 import { redis, type RedisPair } from "../adapters/redis/mod.ts";
 
 /** What the case runner needs from a system. */
@@ -41,7 +41,7 @@ export async function celeriacSystem(kind: string): Promise<System> {
     if (app) return app;
     const prefix = `bench:${run}${q}:`;
     if (kind === "http") {
-      app = new Celeriac("bench", fromEnv({ UPSTASH_REDIS_REST_URL: process.env.BENCH_HTTP_URL, UPSTASH_REDIS_REST_TOKEN: process.env.BENCH_HTTP_TOKEN }, { prefix }));
+      app = new Celeriac("bench", fromEnv({ UPSTASH_REDIS_REST_URL: process.env.BENCH_HTTP_URL, UPSTASH_REDIS_REST_TOKEN: process.env.BENCH_HTTP_TOKEN }, { prefix, sse: upstashSse }));
     } else if (kind === "tcp") {
       const pair = redis(`redis://127.0.0.1:${process.env.BENCH_REDIS_PORT}/${process.env.BENCH_DB}`, { prefix });
       pairs.push(pair);

@@ -9,7 +9,7 @@ import type { IdleOptions } from "./idle-options.ts";
 
 /** One broker's idle waits (polling; the SSE waiter extends it). */
 export class IdleWaiter {
-  protected readonly queues = new Set<string>();
+  protected readonly queues: Set<string> = new Set<string>();
   protected dueAt = Infinity;
   private poll: number;
   private fired = false;

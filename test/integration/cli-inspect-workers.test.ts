@@ -6,6 +6,7 @@ import { Celeriac, type TaskEvent, monitoring } from "../../mod.ts";
 import { redis as redisPair, type RedisPair } from "../../adapters/redis/mod.ts";
 import { APP, useCli, type Ran } from "../support/cli.ts";
 import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "../support/redis.ts";
+import { watchWorkerOnline } from "../support/redis-tcp.ts";
 
 const { run, testApp, cli } = useCli("cli-inspect-workers");
 let redis: TestRedis;
@@ -26,9 +27,7 @@ beforeAll(async () => {
   pair = redisPair(url, { prefix });
   const app = new Celeriac("cliw", { broker: pair.broker, backend: pair.backend });
   app.task("cliw.hold", () => new Promise<string>((r) => (release = () => r("released"))));
-  const online = new Promise<void>((resolve) => {
-    void pair.broker.events.subscribeEvents((m) => m.routingKey === "worker.online" && m.payload.includes(hostname) && resolve());
-  });
+  const { online } = await watchWorkerOnline(pair.broker.events, hostname);
   stop = new AbortController();
   const onEvent = (e: TaskEvent): void => {
     if (e.type === "task-started" && e.uuid) started.add(e.uuid), onStarted();

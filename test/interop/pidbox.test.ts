@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Celeriac, type TaskEvent, monitoring } from "../../mod.ts";
 import { redis as redisPair, type RedisPair } from "../../adapters/redis/mod.ts";
 import { deleteByPrefix, ensureRedis, uniquePrefix, type TestRedis } from "../support/redis.ts";
+import { watchWorkerOnline } from "../support/redis-tcp.ts";
 import { celery, DB, pyEnv, requireCelery } from "./celery-cli.ts";
 
 // The real `celery inspect` / `celery control` (Python Celery 5.2.6) reach a long-running
@@ -43,9 +44,7 @@ beforeAll(async () => {
   app.task("pb.add", (a: number, b: number) => (added++, a + b));
   hostname = `pb-${prefix.slice(-9, -1)}@celeriac`;
   // Listening on the pidbox comes before worker-online: once it is seen, broadcasts reach the worker.
-  const online = new Promise<void>((resolve) => {
-    void pair.broker.events.subscribeEvents((m) => m.routingKey === "worker.online" && m.payload.includes(hostname) && resolve()).then((unsub) => online.finally(unsub));
-  });
+  const { online } = await watchWorkerOnline(pair.broker.events, hostname);
   stop = new AbortController();
   const onEvent = (e: TaskEvent): void => {
     seen.push(e);

@@ -55,3 +55,18 @@ export function redisTcpFixture(env: () => RedisTcpEnv): Fixture {
     backend: () => redisBackend(env().client, { prefix: last ?? env().prefix("c") }),
   };
 }
+
+/**
+ * Subscribes to a broker's event fanout *before* anything starts, and resolves `online` when
+ * `hostname`'s worker-online arrives. Await this, then start the worker: subscribing after the
+ * start can miss the event (the subscription is a round trip; under load the worker wins).
+ */
+export async function watchWorkerOnline(
+  events: { subscribeEvents?(onEvent: (m: { routingKey: string; payload: string }) => void): Promise<() => Promise<void>> },
+  hostname: string,
+): Promise<{ online: Promise<void> }> {
+  let seen!: () => void;
+  const online = new Promise<void>((resolve) => (seen = resolve));
+  const unsubscribe = await events.subscribeEvents!((m) => m.routingKey === "worker.online" && m.payload.includes(hostname) && seen());
+  return { online: online.then(unsubscribe) };
+}

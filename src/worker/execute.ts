@@ -10,8 +10,8 @@ import {
   CeleriacError, Ignore, MessageError, NotRegisteredError, Retry, TaskRevokedError,
 } from "../errors.ts";
 import { toExceptionInfo, tracebackOf } from "../exceptions.ts";
-import { decodeIncoming, refusedResult } from "../decode.ts";
-import { buildMessage, type TaskMessage } from "../message.ts";
+import { refusedResult } from "../decode.ts";
+import { buildMessage, decodeMessage, type TaskMessage } from "../message.ts";
 import { FAILURE, RETRY, REVOKED, STARTED, SUCCESS } from "../states.ts";
 import type { ErrorMatcher, Task } from "../task.ts";
 import { childController } from "../util/abort.ts";
@@ -59,7 +59,7 @@ export class Executor {
   async execute(d: Incoming, effects: Effects, signal?: AbortSignal): Promise<Execution> {
     let msg: TaskMessage;
     try {
-      msg = await decodeIncoming(d.payload);
+      msg = await (this.app.broker.decode ?? decodeMessage)(d.payload);
     } catch (err) {
       const reason = err instanceof MessageError ? err.message.replace(/^\[celeriac\] /, "") : String(err);
       this.emit("task-rejected", null, { reason });

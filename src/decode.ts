@@ -1,17 +1,13 @@
 /**
  * The step before envelope parsing: messages `decodeMessage` refuses as they are, but that a
  * Python worker would run, are made into plain protocol v2 JSON here (zlib/gzip bodies,
- * protocol 1). What we still cannot run is answered with a FAILURE record in Celery's shape
- * under the id read from the headers, so a caller's `.get()` ends (docs/celery-interop.md).
+ * protocol 1). Brokers that Python Celery or other producers reach use it as their `decode`
+ * (src/ports.ts); what still cannot run gets its FAILURE record from `refusedResult`
+ * (src/worker/outcome.ts), so a caller's `.get()` ends (docs/celery-interop.md).
  * @module
  */
-import type { AppHost } from "./host.ts";
 import { MessageError } from "./errors.ts";
-import { toExceptionInfo } from "./exceptions.ts";
 import { decodeMessage, type TaskMessage } from "./message.ts";
-import type { ResultWrite } from "./ports.ts";
-import { FAILURE } from "./states.ts";
-import { resultWrite } from "./worker/outcome.ts";
 
 /** Content we will not run (kombu's `ContentDisallowed`): pickle, yaml, bzip2, ... */
 export class ContentDisallowedError extends MessageError {
@@ -49,19 +45,6 @@ export async function decodeIncoming(raw: string): Promise<TaskMessage> {
     if (!(await normalize(env))) throw err;
     return decodeMessage(JSON.stringify(env));
   }
-}
-
-/** The FAILURE record for a message we refused, when its task id is readable; else null. */
-export function refusedResult(app: AppHost, raw: string, err: unknown): { write: ResultWrite; id: string; task: string | null } | null {
-  const env = envelopeOf(raw);
-  const h = env?.headers ?? {};
-  const id = typeof h.id === "string" && h.id ? h.id : null;
-  if (!id) return null;
-  const info = toExceptionInfo(err instanceof MessageError ? err : new MessageError(String(err)));
-  const write = resultWrite(app, id, FAILURE, info, {
-    parentId: typeof h.parent_id === "string" ? h.parent_id : null, groupId: typeof h.group === "string" ? h.group : null,
-  });
-  return { write, id, task: typeof h.task === "string" ? h.task : null };
 }
 
 function envelopeOf(raw: string): Envelope | null {

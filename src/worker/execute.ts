@@ -10,7 +10,6 @@ import {
   CeleriacError, Ignore, MessageError, NotRegisteredError, Retry, TaskRevokedError,
 } from "../errors.ts";
 import { toExceptionInfo, tracebackOf } from "../exceptions.ts";
-import { refusedResult } from "../decode.ts";
 import { buildMessage, decodeMessage, type TaskMessage } from "../message.ts";
 import { FAILURE, RETRY, REVOKED, STARTED, SUCCESS } from "../states.ts";
 import type { ErrorMatcher, Task } from "../task.ts";
@@ -22,7 +21,7 @@ import { customHeaders, requestOf, TaskContext } from "./context.ts";
 import { onChordPart, onFailure, onSuccess } from "./follow-up.ts";
 import { runWithLimits } from "./limits.ts";
 import { watchSoftLimit } from "./soft-limit.ts";
-import { extendedMeta, resultWrite, type Effects, type Execution } from "./outcome.ts";
+import { extendedMeta, refusedResult, resultWrite, type Effects, type Execution } from "./outcome.ts";
 import { exceptionRepr, type TaskEvent, type TaskEventListener } from "./events.ts";
 
 /** The parts of a delivery the executor reads. */
@@ -63,7 +62,7 @@ export class Executor {
     } catch (err) {
       const reason = err instanceof MessageError ? err.message.replace(/^\[celeriac\] /, "") : String(err);
       this.emit("task-rejected", null, { reason });
-      // The id is readable: store the refusal so the caller's .get() ends (src/decode.ts).
+      // The id is readable: store the refusal so the caller's .get() ends (outcome.ts).
       const refused = refusedResult(this.app, d.payload, err);
       if (refused) effects.results.push(refused.write);
       return { taskId: refused?.id ?? null, task: refused?.task ?? null, state: refused ? FAILURE : null, disposition: { kind: "deadLetter", reason } };

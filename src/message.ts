@@ -39,7 +39,8 @@ export interface MessageInput {
 }
 
 // Hand-written envelope checks (no schema library in the core bundle): each field has a check
-// and Python's default; `read` applies the defaults and collects "path: problem" issues.
+// and Python's default; `read` applies the defaults (to absent fields and to an allowed null,
+// as Python's `or` does) and collects "path: problem" issues.
 type Obj = Record<string, unknown>;
 type Check = [ok: (v: unknown) => boolean, what: string];
 type Spec = Record<string, [Check, unknown]>;
@@ -64,12 +65,12 @@ const HEADERS: Spec = {
   origin: [orNull(STR), ""], ignore_result: [orNull(BOOL), false],
 };
 const ENVELOPE: Spec = { body: [STR, REQUIRED], "content-type": [STR, "application/json"], "content-encoding": [STR, "utf-8"], headers: [OBJ, REQUIRED], properties: [OBJ, {}] };
-const PROPERTIES: Spec = { body_encoding: [STR, undefined], delivery_tag: [STR, undefined], priority: [orNull(INT), undefined] };
+const PROPERTIES: Spec = { body_encoding: [STR, undefined], delivery_tag: [STR, undefined], priority: [orNull(INT), 0] };
 const SIGNATURE: Spec = {
   task: [NAME, REQUIRED], args: [ARR, []], kwargs: [OBJ, {}], options: [OBJ, {}], subtask_type: [orNull(STR), null], immutable: [BOOL, false],
 };
 
-/** A copy of `o` with defaults for absent fields; problems go to `issues`. */
+/** A copy of `v` with defaults for absent and null fields; problems go to `issues`. */
 function read(v: unknown, spec: Spec, path: string, issues: string[]): Obj {
   if (!isObj(v)) return (issues.push(`${path || "(root)"}: expected an object`), {});
   const out: Obj = { ...v };
@@ -77,7 +78,7 @@ function read(v: unknown, spec: Spec, path: string, issues: string[]): Obj {
   for (const [key, [[ok, what], dflt]] of Object.entries(spec)) {
     const x = v[key];
     if (x === undefined ? dflt === REQUIRED : !ok(x)) issues.push(`${at}${key}: expected ${what}`);
-    else if (x === undefined) out[key] = dflt;
+    else if (x == null) out[key] = dflt;
   }
   return out;
 }
@@ -204,10 +205,7 @@ export function decodeMessage(raw: string): TaskMessage {
   if (!isObj(kwargs)) issues.push("1: expected an object");
   const embed = readEmbed(body[2], issues);
   if (issues.length) throw new MessageError(`body is not [args, kwargs, embed]: ${issues.join("; ")}`);
-  const headers = {
-    ...h, retries: h.retries ?? 0, timelimit: h.timelimit ?? [null, null], root_id: h.root_id ?? h.id,
-    argsrepr: h.argsrepr ?? "", kwargsrepr: h.kwargsrepr ?? "", origin: h.origin ?? "", ignore_result: h.ignore_result ?? false,
-  } as TaskHeaders;
+  const headers = { ...h, timelimit: h.timelimit ?? [null, null], root_id: h.root_id ?? h.id } as TaskHeaders;
   const deliveryInfo = (p.delivery_info ?? {}) as MessageProperties["delivery_info"];
   const properties = {
     ...p,
@@ -215,7 +213,6 @@ export function decodeMessage(raw: string): TaskMessage {
     reply_to: String(p.reply_to ?? ""),
     delivery_mode: Number(p.delivery_mode ?? 2),
     delivery_info: { ...deliveryInfo, exchange: deliveryInfo.exchange ?? "", routing_key: deliveryInfo.routing_key ?? "celery" },
-    priority: p.priority ?? 0,
     body_encoding: "base64",
     delivery_tag: p.delivery_tag ?? uuid(),
   } as MessageProperties;

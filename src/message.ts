@@ -162,28 +162,27 @@ export function toOutbound(msg: TaskMessage): OutboundMessage {
   return out;
 }
 
-// kombu 5.3+ writes datetimes, uuids, decimals and bytes as {"__type__", "__value__"} markers.
-function reviveKombuMarkers(_key: string, value: unknown): unknown {
-  if (value && typeof value === "object" && !Array.isArray(value)) {
-    const o = value as Record<string, unknown>;
-    if (typeof o.__type__ === "string" && "__value__" in o && Object.keys(o).length === 2) return o.__value__;
-  }
-  return value;
-}
-
-function parseJson(text: string, what: string): unknown {
+function parseJson(text: string, what: string, parse: (text: string) => unknown): unknown {
   try {
-    // A reviver makes JSON.parse several times slower: only pay for it when markers are present.
-    return text.includes("__type__") ? JSON.parse(text, reviveKombuMarkers) : JSON.parse(text);
+    return parse(text);
   } catch (cause) {
     throw new MessageError(`${what} is not valid JSON`, { cause });
   }
 }
 
-/** Decode and validate an envelope; throws `MessageError` with the reason when it is malformed. */
+/**
+ * Decode and validate a protocol v2 envelope as celeriac writes it; throws `MessageError` with
+ * the reason when it is malformed. Python's extras (compression, protocol 1, kombu 5.3's type
+ * markers) are `decodeIncoming`'s (src/decode.ts).
+ */
 export function decodeMessage(raw: string): TaskMessage {
+  return decodeWith(raw, JSON.parse);
+}
+
+/** `decodeMessage` reading the envelope's and the body's JSON text with `parse`. */
+export function decodeWith(raw: string, parse: (text: string) => unknown): TaskMessage {
   const issues: string[] = [];
-  const e = read(parseJson(raw, "message"), ENVELOPE, "", issues);
+  const e = read(parseJson(raw, "message", parse), ENVELOPE, "", issues);
   const h = issues.length ? {} : read(e.headers, HEADERS, "headers", issues);
   const p = issues.length ? {} : read(e.properties, PROPERTIES, "properties", issues);
   if (issues.length) throw new MessageError(`invalid envelope: ${issues.join("; ")}`);
@@ -198,7 +197,7 @@ export function decodeMessage(raw: string): TaskMessage {
       throw new MessageError("body is not valid base64 UTF-8", { cause });
     }
   }
-  const body = parseJson(bodyText, "body");
+  const body = parseJson(bodyText, "body", parse);
   if (!Array.isArray(body) || body.length !== 3) throw new MessageError("body is not [args, kwargs, embed]: expected an array of 3");
   const [args, kwargs] = body as [unknown[], Obj];
   if (!Array.isArray(args)) issues.push("0: expected an array");

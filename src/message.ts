@@ -5,7 +5,7 @@
  */
 import { MessageError } from "./errors.ts";
 import type { OutboundMessage } from "./ports.ts";
-import type { Embed, MessageProperties, SignatureDict, TaskHeaders, TaskMessage } from "./types.ts";
+import type { Embed, MessageProperties, TaskHeaders, TaskMessage } from "./types.ts";
 import { base64DecodeUtf8, base64EncodeUtf8 } from "./util/encoding.ts";
 import { isoWithOffset, parseInstant } from "./util/time.ts";
 import { uuid } from "./util/id.ts";
@@ -66,6 +66,7 @@ const HEADERS: Spec = {
 };
 const ENVELOPE: Spec = { body: [STR, REQUIRED], "content-type": [STR, "application/json"], "content-encoding": [STR, "utf-8"], headers: [OBJ, REQUIRED], properties: [OBJ, {}] };
 const PROPERTIES: Spec = { body_encoding: [STR, undefined], delivery_tag: [STR, undefined], priority: [orNull(INT), 0] };
+const BODY: Spec = { 0: [ARR, REQUIRED], 1: [OBJ, REQUIRED] };
 const SIGNATURE: Spec = {
   task: [NAME, REQUIRED], args: [ARR, []], kwargs: [OBJ, {}], options: [OBJ, {}], subtask_type: [orNull(STR), null], immutable: [BOOL, false],
 };
@@ -83,16 +84,18 @@ function read(v: unknown, spec: Spec, path: string, issues: string[]): Obj {
   return out;
 }
 
+// The embed: each link list an array of signatures or null, the chord a signature or null.
 function readEmbed(v: unknown, issues: string[]): Embed {
   const e = v === null ? {} : read(v, {}, "2", issues);
-  const list = (key: string): SignatureDict[] | null => {
+  for (const key of ["callbacks", "errbacks", "chain", "chord"]) {
     const x = e[key];
-    if (x == null) return null;
-    if (!Array.isArray(x)) return (issues.push(`2.${key}: expected an array or null`), null);
-    return x.map((s, i) => read(s, SIGNATURE, `2.${key}.${i}`, issues) as unknown as SignatureDict);
-  };
-  const chord = e.chord == null ? null : read(e.chord, SIGNATURE, "2.chord", issues) as unknown as SignatureDict;
-  return { ...e, callbacks: list("callbacks"), errbacks: list("errbacks"), chain: list("chain"), chord } as Embed;
+    const at = `2.${key}`;
+    if (x == null) e[key] = null;
+    else if (key === "chord") e[key] = read(x, SIGNATURE, at, issues);
+    else if (Array.isArray(x)) e[key] = x.map((s, i) => read(s, SIGNATURE, `${at}.${i}`, issues));
+    else issues.push(`${at}: expected an array or null`);
+  }
+  return e as unknown as Embed;
 }
 
 /** Build a complete protocol v2 message with Python's default values for every header. */
@@ -188,7 +191,7 @@ export function decodeWith(raw: string, parse: (text: string) => unknown): TaskM
   if (issues.length) throw new MessageError(`invalid envelope: ${issues.join("; ")}`);
   const contentType = e["content-type"] as string;
   if (!contentType.includes("json")) throw new MessageError(`unsupported content-type ${contentType}`);
-  if (h.compression) throw new MessageError(`unsupported compression ${String(h.compression)}`);
+  if (h.compression) throw new MessageError(`unsupported compression ${h.compression}`);
   let bodyText = e.body as string;
   if (p.body_encoding === "base64") {
     try {
@@ -200,8 +203,7 @@ export function decodeWith(raw: string, parse: (text: string) => unknown): TaskM
   const body = parseJson(bodyText, "body", parse);
   if (!Array.isArray(body) || body.length !== 3) throw new MessageError("body is not [args, kwargs, embed]: expected an array of 3");
   const [args, kwargs] = body as [unknown[], Obj];
-  if (!Array.isArray(args)) issues.push("0: expected an array");
-  if (!isObj(kwargs)) issues.push("1: expected an object");
+  read({ ...body }, BODY, "", issues);
   const embed = readEmbed(body[2], issues);
   if (issues.length) throw new MessageError(`body is not [args, kwargs, embed]: ${issues.join("; ")}`);
   const headers = { ...h, timelimit: h.timelimit ?? [null, null], root_id: h.root_id ?? h.id } as TaskHeaders;

@@ -8,6 +8,7 @@
  */
 import { MessageError } from "./errors.ts";
 import { decodeWith, type TaskMessage } from "./message.ts";
+import { base64DecodeUtf8 } from "./util/encoding.ts";
 
 /** Content we will not run (kombu's `ContentDisallowed`): pickle, yaml, bzip2, ... */
 export class ContentDisallowedError extends MessageError {
@@ -145,7 +146,7 @@ function fromProtocol1(env: Envelope, headers: Record<string, unknown>, props: R
   let text = env.body as string;
   if (props.body_encoding === "base64") {
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(base64Bytes(text));
+      text = base64DecodeUtf8(text);
     } catch {
       return false;
     }

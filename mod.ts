@@ -46,6 +46,7 @@ export {
   buildMessage, decodeMessage, encodeMessage, toOutbound, type MessageInput, type MessageProperties, type TaskHeaders,
   type TaskMessage,
 } from "./src/message.ts";
+export { ContentDisallowedError, decodeIncoming } from "./src/decode.ts";
 export {
   isPullBroker, type Broker, type BrokerCapabilities, type ClaimOptions, type DeadLetter, type Delivery,
   type OutboundMessage, type PullBroker, type ResultBackend, type ResultWrite,

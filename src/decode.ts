@@ -1,17 +1,14 @@
 /**
  * The step before envelope parsing: messages `decodeMessage` refuses as they are, but that a
  * Python worker would run, are made into plain protocol v2 JSON here (zlib/gzip bodies,
- * protocol 1). What we still cannot run is answered with a FAILURE record in Celery's shape
- * under the id read from the headers, so a caller's `.get()` ends (docs/celery-interop.md).
+ * protocol 1). Brokers that Python Celery or other producers reach use it as their `decode`
+ * (src/ports.ts); what still cannot run gets its FAILURE record from `refusedResult`
+ * (src/worker/outcome.ts), so a caller's `.get()` ends (docs/celery-interop.md).
  * @module
  */
-import type { AppHost } from "./host.ts";
 import { MessageError } from "./errors.ts";
-import { toExceptionInfo } from "./exceptions.ts";
-import { decodeMessage, type TaskMessage } from "./message.ts";
-import type { ResultWrite } from "./ports.ts";
-import { FAILURE } from "./states.ts";
-import { resultWrite } from "./worker/outcome.ts";
+import { decodeWith, type TaskMessage } from "./message.ts";
+import { base64DecodeUtf8 } from "./util/encoding.ts";
 
 /** Content we will not run (kombu's `ContentDisallowed`): pickle, yaml, bzip2, ... */
 export class ContentDisallowedError extends MessageError {
@@ -36,32 +33,33 @@ type Envelope = { body?: unknown; "content-type"?: unknown; headers?: Record<str
 
 /**
  * Decode a raw envelope into a task message. Plain protocol v2 JSON takes the fast path
- * (`decodeMessage` alone); compressed and protocol 1 messages are rewritten first.
- * Throws `ContentDisallowedError` or `MessageError`.
+ * (`decodeMessage`'s checks alone); compressed and protocol 1 messages are rewritten first. kombu 5.3's
+ * type markers are unwrapped. Throws `ContentDisallowedError` or `MessageError`.
  */
 export async function decodeIncoming(raw: string): Promise<TaskMessage> {
   try {
-    return decodeMessage(raw);
+    return decodeWith(raw, parseKombuJson);
   } catch (err) {
     if (!(err instanceof MessageError)) throw err;
     const env = envelopeOf(raw);
     if (!env) throw err;
     if (!(await normalize(env))) throw err;
-    return decodeMessage(JSON.stringify(env));
+    return decodeWith(JSON.stringify(env), parseKombuJson);
   }
 }
 
-/** The FAILURE record for a message we refused, when its task id is readable; else null. */
-export function refusedResult(app: AppHost, raw: string, err: unknown): { write: ResultWrite; id: string; task: string | null } | null {
-  const env = envelopeOf(raw);
-  const h = env?.headers ?? {};
-  const id = typeof h.id === "string" && h.id ? h.id : null;
-  if (!id) return null;
-  const info = toExceptionInfo(err instanceof MessageError ? err : new MessageError(String(err)));
-  const write = resultWrite(app, id, FAILURE, info, {
-    parentId: typeof h.parent_id === "string" ? h.parent_id : null, groupId: typeof h.group === "string" ? h.group : null,
-  });
-  return { write, id, task: typeof h.task === "string" ? h.task : null };
+// kombu 5.3+ writes datetimes, uuids, decimals and bytes as {"__type__", "__value__"} markers.
+function reviveKombuMarkers(_key: string, value: unknown): unknown {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    const o = value as Record<string, unknown>;
+    if (typeof o.__type__ === "string" && "__value__" in o && Object.keys(o).length === 2) return o.__value__;
+  }
+  return value;
+}
+
+function parseKombuJson(text: string): unknown {
+  // A reviver makes JSON.parse several times slower: only pay for it when markers are present.
+  return text.includes("__type__") ? JSON.parse(text, reviveKombuMarkers) : JSON.parse(text);
 }
 
 function envelopeOf(raw: string): Envelope | null {
@@ -148,7 +146,7 @@ function fromProtocol1(env: Envelope, headers: Record<string, unknown>, props: R
   let text = env.body as string;
   if (props.body_encoding === "base64") {
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(base64Bytes(text));
+      text = base64DecodeUtf8(text);
     } catch {
       return false;
     }

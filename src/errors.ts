@@ -21,6 +21,8 @@
  *    ├─ TaskRevokedError      revoked or expired → REVOKED
  *    └─ ChordError            a chord header member failed → stored on the chord body
  * ```
+ * Fields set by a constructor are `declare`d: they get their value there, with no `undefined`
+ * placeholder emitted first.
  * @module
  */
 
@@ -33,7 +35,7 @@ export interface CeleriacErrorOptions {
 export class CeleriacError extends Error {
   override name = "CeleriacError";
   /** Stable machine-readable code, e.g. `"adapter"` or `"not_registered"`. */
-  readonly code: string;
+  declare readonly code: string;
   constructor(code: string, message: string, options?: CeleriacErrorOptions) {
     super(`[celeriac] ${message}`, options);
     this.code = code;
@@ -51,8 +53,8 @@ export class ConfigError extends CeleriacError {
 /** Task arguments did not match the task's Standard Schema. `issues` lists what was wrong. */
 export class ValidationError extends CeleriacError {
   override name = "ValidationError";
-  readonly task: string;
-  readonly issues: unknown[];
+  declare readonly task: string;
+  declare readonly issues: unknown[];
   constructor(task: string, message: string, issues: unknown[] = [], options?: CeleriacErrorOptions) {
     super("validation", `[${task}] ${message}`, options);
     this.task = task;
@@ -63,8 +65,8 @@ export class ValidationError extends CeleriacError {
 /** A broker or backend operation failed. `retryable` tells whether trying again may help. */
 export class AdapterError extends CeleriacError {
   override name = "AdapterError";
-  readonly adapter: string;
-  readonly retryable: boolean;
+  declare readonly adapter: string;
+  declare readonly retryable: boolean;
   constructor(adapter: string, message: string, options?: CeleriacErrorOptions & { retryable?: boolean }) {
     super("adapter", `[${adapter}] ${message}`, options);
     this.adapter = adapter;
@@ -83,7 +85,7 @@ export class MessageError extends CeleriacError {
 /** The task name is not registered with this app. */
 export class NotRegisteredError extends CeleriacError {
   override name = "NotRegistered";
-  readonly task: string;
+  declare readonly task: string;
   constructor(task: string) {
     super("not_registered", `task ${JSON.stringify(task)} is not registered`);
     this.task = task;
@@ -93,7 +95,7 @@ export class NotRegisteredError extends CeleriacError {
 /** `AsyncResult.get` did not see a ready state in time. */
 export class ResultTimeoutError extends CeleriacError {
   override name = "ResultTimeoutError";
-  readonly taskId: string;
+  declare readonly taskId: string;
   /** `hint`: what the last read showed (its state, and what that usually means). */
   constructor(taskId: string, timeoutMs: number, hint?: string) {
     super("result_timeout", `result ${taskId} not ready after ${timeoutMs} ms${hint ? ` (${hint})` : ""}`);
@@ -114,11 +116,11 @@ export class SignatureError extends CeleriacError {
  * exception type (`"TypeError"`, `"ValueError"`, ...), `excModule` its module.
  */
 export class TaskError extends CeleriacError {
-  readonly excType: string;
-  readonly excModule: string | null;
-  readonly excMessage: unknown[];
-  readonly taskId: string;
-  readonly traceback: string | null;
+  declare readonly excType: string;
+  declare readonly excModule: string | null;
+  declare readonly excMessage: unknown[];
+  declare readonly taskId: string;
+  declare readonly traceback: string | null;
   constructor(taskId: string, exc: { exc_type: string; exc_message: unknown[]; exc_module?: string | null }, traceback: string | null) {
     super("task_failed", exc.exc_type);
     // Re-thrown as the task raised it: the original type as name, its message as message.
@@ -148,8 +150,8 @@ export interface RetryRequest {
 /** Thrown by `self.retry()`: the worker republishes the task and stores RETRY. */
 export class Retry extends TaskControl {
   override name = "Retry";
-  readonly when: Date;
-  readonly exc: unknown;
+  declare readonly when: Date;
+  declare readonly exc: unknown;
   constructor(when: Date, exc?: unknown) {
     super("retry", `retry at ${when.toISOString()}${exc instanceof Error ? `: ${exc.message}` : ""}`);
     this.when = when;
@@ -177,7 +179,7 @@ export class MaxRetriesExceededError extends TaskControl {
 export class TimeLimitExceeded extends TaskControl {
   override name = "TimeLimitExceeded";
   /** The limit that passed, in seconds. */
-  readonly seconds: number;
+  declare readonly seconds: number;
   constructor(seconds: number) {
     super("time_limit", `TimeLimitExceeded(${seconds})`);
     this.seconds = seconds;
@@ -188,7 +190,7 @@ export class TimeLimitExceeded extends TaskControl {
 export class SoftTimeLimitExceeded extends TaskControl {
   override name = "SoftTimeLimitExceeded";
   /** The limit that passed, in seconds. */
-  readonly seconds: number;
+  declare readonly seconds: number;
   constructor(seconds: number) {
     super("soft_time_limit", `SoftTimeLimitExceeded(${seconds})`);
     this.seconds = seconds;
@@ -198,7 +200,7 @@ export class SoftTimeLimitExceeded extends TaskControl {
 /** The task was revoked or expired. `reason` is `"revoked"`, `"expired"` or `"terminated"`. */
 export class TaskRevokedError extends TaskControl {
   override name = "TaskRevokedError";
-  readonly reason: string;
+  declare readonly reason: string;
   constructor(reason: string) {
     super("revoked", reason);
     this.reason = reason;

@@ -10,21 +10,17 @@ import {
 } from "./errors.ts";
 import type { ExceptionInfo } from "./types.ts";
 
-// Names that exist in Python's builtins, so a Python client re-raises the real class.
-const PY_BUILTINS = new Set([
-  "Exception", "TypeError", "ValueError", "KeyError", "IndexError", "RuntimeError", "AttributeError",
-  "ZeroDivisionError", "NotImplementedError", "AssertionError", "LookupError", "ArithmeticError",
-  "OverflowError", "RecursionError", "TimeoutError", "OSError", "ConnectionError",
-]);
-// Where Celery 5.2's own errors live (celery.exceptions re-exports billiard's, but records name billiard).
-const PY_MODULES: Record<string, string> = {
-  Retry: "celery.exceptions", Ignore: "celery.exceptions", MaxRetriesExceededError: "celery.exceptions",
-  TaskRevokedError: "celery.exceptions", ChordError: "celery.exceptions", NotRegistered: "celery.exceptions",
-  TimeLimitExceeded: "billiard.exceptions", SoftTimeLimitExceeded: "billiard.exceptions", WorkerLostError: "billiard.exceptions",
-  ContentDisallowed: "kombu.exceptions", DecodeError: "kombu.exceptions",
-};
-// Our names for kombu's classes: an unreadable message is kombu's DecodeError.
-const RENAMED: Record<string, string> = { MessageError: "DecodeError" };
+// The Python module of each class name a record may carry, so a Python client re-raises the real
+// class: Python's builtins, and where Celery 5.2's own errors live (celery.exceptions re-exports
+// billiard's, but records name billiard). Any other name is "celeriac".
+const PY_MODULE_OF = new Map<string, string>();
+for (const [module, names] of Object.entries({
+  builtins: "Exception TypeError ValueError KeyError IndexError RuntimeError AttributeError ZeroDivisionError " +
+    "NotImplementedError AssertionError LookupError ArithmeticError OverflowError RecursionError TimeoutError OSError ConnectionError",
+  "celery.exceptions": "Retry Ignore MaxRetriesExceededError TaskRevokedError ChordError NotRegistered",
+  "billiard.exceptions": "TimeLimitExceeded SoftTimeLimitExceeded WorkerLostError",
+  "kombu.exceptions": "ContentDisallowed DecodeError",
+})) for (const name of names.split(" ")) PY_MODULE_OF.set(name, module);
 
 /** Serialize anything thrown into `{exc_type, exc_message, exc_module}`, as Celery would store it. */
 export function toExceptionInfo(err: unknown): ExceptionInfo {
@@ -32,9 +28,9 @@ export function toExceptionInfo(err: unknown): ExceptionInfo {
     return { exc_type: err.excType, exc_message: err.excMessage, exc_module: err.excModule };
   }
   if (err instanceof Error) {
-    const type = RENAMED[err.name] ?? (err.name || "Error");
-    const module = PY_MODULES[type] ?? (PY_BUILTINS.has(type) ? "builtins" : "celeriac");
-    return { exc_type: type, exc_message: argsOf(err), exc_module: module };
+    // Our MessageError (a message that does not decode) is kombu's DecodeError.
+    const type = err.name === "MessageError" ? "DecodeError" : err.name || "Error";
+    return { exc_type: type, exc_message: argsOf(err), exc_module: PY_MODULE_OF.get(type) ?? "celeriac" };
   }
   return { exc_type: "Error", exc_message: [typeof err === "string" ? err : safeJson(err)], exc_module: "celeriac" };
 }

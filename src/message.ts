@@ -5,53 +5,12 @@
  */
 import { MessageError } from "./errors.ts";
 import type { OutboundMessage } from "./ports.ts";
-import type { Embed, SignatureDict } from "./types.ts";
+import type { Embed, MessageProperties, TaskHeaders, TaskMessage } from "./types.ts";
 import { base64DecodeUtf8, base64EncodeUtf8 } from "./util/encoding.ts";
 import { isoWithOffset, parseInstant } from "./util/time.ts";
 import { uuid } from "./util/id.ts";
 
-/** Protocol v2 headers; unknown (custom) headers are kept. */
-export interface TaskHeaders {
-  lang: string;
-  task: string;
-  id: string;
-  shadow: string | null;
-  eta: string | null;
-  expires: string | null;
-  group: string | null;
-  group_index: number | null;
-  retries: number;
-  timelimit: [number | null, number | null];
-  root_id: string;
-  parent_id: string | null;
-  argsrepr: string;
-  kwargsrepr: string;
-  origin: string;
-  ignore_result: boolean;
-  [custom: string]: unknown;
-}
-
-/** kombu's message properties on Redis. */
-export interface MessageProperties {
-  correlation_id: string;
-  reply_to: string;
-  delivery_mode: number;
-  delivery_info: { exchange: string; routing_key: string; redelivered?: boolean; priority?: number };
-  priority: number;
-  body_encoding: string;
-  delivery_tag: string;
-  expiration?: string;
-  [extra: string]: unknown;
-}
-
-/** A decoded task message. */
-export interface TaskMessage {
-  headers: TaskHeaders;
-  properties: MessageProperties;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  embed: Embed;
-}
+export type { MessageProperties, TaskHeaders, TaskMessage } from "./types.ts";
 
 /** What the core needs to build a message. Times are epoch ms. */
 export interface MessageInput {
@@ -80,7 +39,8 @@ export interface MessageInput {
 }
 
 // Hand-written envelope checks (no schema library in the core bundle): each field has a check
-// and Python's default; `read` applies the defaults and collects "path: problem" issues.
+// and Python's default; `read` applies the defaults (to absent fields and to an allowed null,
+// as Python's `or` does) and collects "path: problem" issues.
 type Obj = Record<string, unknown>;
 type Check = [ok: (v: unknown) => boolean, what: string];
 type Spec = Record<string, [Check, unknown]>;
@@ -105,12 +65,13 @@ const HEADERS: Spec = {
   origin: [orNull(STR), ""], ignore_result: [orNull(BOOL), false],
 };
 const ENVELOPE: Spec = { body: [STR, REQUIRED], "content-type": [STR, "application/json"], "content-encoding": [STR, "utf-8"], headers: [OBJ, REQUIRED], properties: [OBJ, {}] };
-const PROPERTIES: Spec = { body_encoding: [STR, undefined], delivery_tag: [STR, undefined], priority: [orNull(INT), undefined] };
+const PROPERTIES: Spec = { body_encoding: [STR, undefined], delivery_tag: [STR, undefined], priority: [orNull(INT), 0] };
+const BODY: Spec = { 0: [ARR, REQUIRED], 1: [OBJ, REQUIRED] };
 const SIGNATURE: Spec = {
   task: [NAME, REQUIRED], args: [ARR, []], kwargs: [OBJ, {}], options: [OBJ, {}], subtask_type: [orNull(STR), null], immutable: [BOOL, false],
 };
 
-/** A copy of `o` with defaults for absent fields; problems go to `issues`. */
+/** A copy of `v` with defaults for absent and null fields; problems go to `issues`. */
 function read(v: unknown, spec: Spec, path: string, issues: string[]): Obj {
   if (!isObj(v)) return (issues.push(`${path || "(root)"}: expected an object`), {});
   const out: Obj = { ...v };
@@ -118,21 +79,23 @@ function read(v: unknown, spec: Spec, path: string, issues: string[]): Obj {
   for (const [key, [[ok, what], dflt]] of Object.entries(spec)) {
     const x = v[key];
     if (x === undefined ? dflt === REQUIRED : !ok(x)) issues.push(`${at}${key}: expected ${what}`);
-    else if (x === undefined) out[key] = dflt;
+    else if (x == null) out[key] = dflt;
   }
   return out;
 }
 
+// The embed: each link list an array of signatures or null, the chord a signature or null.
 function readEmbed(v: unknown, issues: string[]): Embed {
   const e = v === null ? {} : read(v, {}, "2", issues);
-  const list = (key: string): SignatureDict[] | null => {
+  for (const key of ["callbacks", "errbacks", "chain", "chord"]) {
     const x = e[key];
-    if (x == null) return null;
-    if (!Array.isArray(x)) return (issues.push(`2.${key}: expected an array or null`), null);
-    return x.map((s, i) => read(s, SIGNATURE, `2.${key}.${i}`, issues) as unknown as SignatureDict);
-  };
-  const chord = e.chord == null ? null : read(e.chord, SIGNATURE, "2.chord", issues) as unknown as SignatureDict;
-  return { ...e, callbacks: list("callbacks"), errbacks: list("errbacks"), chain: list("chain"), chord } as Embed;
+    const at = `2.${key}`;
+    if (x == null) e[key] = null;
+    else if (key === "chord") e[key] = read(x, SIGNATURE, at, issues);
+    else if (Array.isArray(x)) e[key] = x.map((s, i) => read(s, SIGNATURE, `${at}.${i}`, issues));
+    else issues.push(`${at}: expected an array or null`);
+  }
+  return e as unknown as Embed;
 }
 
 /** Build a complete protocol v2 message with Python's default values for every header. */
@@ -202,34 +165,33 @@ export function toOutbound(msg: TaskMessage): OutboundMessage {
   return out;
 }
 
-// kombu 5.3+ writes datetimes, uuids, decimals and bytes as {"__type__", "__value__"} markers.
-function reviveKombuMarkers(_key: string, value: unknown): unknown {
-  if (value && typeof value === "object" && !Array.isArray(value)) {
-    const o = value as Record<string, unknown>;
-    if (typeof o.__type__ === "string" && "__value__" in o && Object.keys(o).length === 2) return o.__value__;
-  }
-  return value;
-}
-
-function parseJson(text: string, what: string): unknown {
+function parseJson(text: string, what: string, parse: (text: string) => unknown): unknown {
   try {
-    // A reviver makes JSON.parse several times slower: only pay for it when markers are present.
-    return text.includes("__type__") ? JSON.parse(text, reviveKombuMarkers) : JSON.parse(text);
+    return parse(text);
   } catch (cause) {
     throw new MessageError(`${what} is not valid JSON`, { cause });
   }
 }
 
-/** Decode and validate an envelope; throws `MessageError` with the reason when it is malformed. */
+/**
+ * Decode and validate a protocol v2 envelope as celeriac writes it; throws `MessageError` with
+ * the reason when it is malformed. Python's extras (compression, protocol 1, kombu 5.3's type
+ * markers) are `decodeIncoming`'s (src/decode.ts).
+ */
 export function decodeMessage(raw: string): TaskMessage {
+  return decodeWith(raw, JSON.parse);
+}
+
+/** `decodeMessage` reading the envelope's and the body's JSON text with `parse`. */
+export function decodeWith(raw: string, parse: (text: string) => unknown): TaskMessage {
   const issues: string[] = [];
-  const e = read(parseJson(raw, "message"), ENVELOPE, "", issues);
+  const e = read(parseJson(raw, "message", parse), ENVELOPE, "", issues);
   const h = issues.length ? {} : read(e.headers, HEADERS, "headers", issues);
   const p = issues.length ? {} : read(e.properties, PROPERTIES, "properties", issues);
   if (issues.length) throw new MessageError(`invalid envelope: ${issues.join("; ")}`);
   const contentType = e["content-type"] as string;
   if (!contentType.includes("json")) throw new MessageError(`unsupported content-type ${contentType}`);
-  if (h.compression) throw new MessageError(`unsupported compression ${String(h.compression)}`);
+  if (h.compression) throw new MessageError(`unsupported compression ${h.compression}`);
   let bodyText = e.body as string;
   if (p.body_encoding === "base64") {
     try {
@@ -238,17 +200,13 @@ export function decodeMessage(raw: string): TaskMessage {
       throw new MessageError("body is not valid base64 UTF-8", { cause });
     }
   }
-  const body = parseJson(bodyText, "body");
+  const body = parseJson(bodyText, "body", parse);
   if (!Array.isArray(body) || body.length !== 3) throw new MessageError("body is not [args, kwargs, embed]: expected an array of 3");
   const [args, kwargs] = body as [unknown[], Obj];
-  if (!Array.isArray(args)) issues.push("0: expected an array");
-  if (!isObj(kwargs)) issues.push("1: expected an object");
+  read({ ...body }, BODY, "", issues);
   const embed = readEmbed(body[2], issues);
   if (issues.length) throw new MessageError(`body is not [args, kwargs, embed]: ${issues.join("; ")}`);
-  const headers = {
-    ...h, retries: h.retries ?? 0, timelimit: h.timelimit ?? [null, null], root_id: h.root_id ?? h.id,
-    argsrepr: h.argsrepr ?? "", kwargsrepr: h.kwargsrepr ?? "", origin: h.origin ?? "", ignore_result: h.ignore_result ?? false,
-  } as TaskHeaders;
+  const headers = { ...h, timelimit: h.timelimit ?? [null, null], root_id: h.root_id ?? h.id } as TaskHeaders;
   const deliveryInfo = (p.delivery_info ?? {}) as MessageProperties["delivery_info"];
   const properties = {
     ...p,
@@ -256,7 +214,6 @@ export function decodeMessage(raw: string): TaskMessage {
     reply_to: String(p.reply_to ?? ""),
     delivery_mode: Number(p.delivery_mode ?? 2),
     delivery_info: { ...deliveryInfo, exchange: deliveryInfo.exchange ?? "", routing_key: deliveryInfo.routing_key ?? "celery" },
-    priority: p.priority ?? 0,
     body_encoding: "base64",
     delivery_tag: p.delivery_tag ?? uuid(),
   } as MessageProperties;

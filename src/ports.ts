@@ -8,7 +8,7 @@
  * @module
  */
 import { ConfigError } from "./errors.ts";
-import type { ResultMeta } from "./types.ts";
+import type { ResultMeta, TaskMessage } from "./types.ts";
 
 /** A message to send. `payload` is the encoded Celery envelope (a JSON string). */
 export interface OutboundMessage {
@@ -54,6 +54,15 @@ export interface Broker {
   revoke?(ids: string[], ttlMs: number): Promise<void>;
   /** Optional: Celery's monitoring channels (events, pidbox) on this broker's transport. */
   readonly events?: EventChannel;
+  /**
+   * Optional: how the worker turns a delivered payload into a task message; it throws
+   * `MessageError` for what cannot run. Set by adapters whose queues Python Celery or other
+   * producers also write, to `decodeIncoming` (src/decode.ts: zlib/gzip bodies and protocol 1
+   * are rewritten, pickle and the like refused as kombu's `ContentDisallowed`). Absent, the
+   * worker decodes strict protocol v2 JSON (`decodeMessage`), and a bundle that never receives
+   * foreign bytes (the memory broker) leaves the rewriting code out.
+   */
+  readonly decode?: (payload: string) => Promise<TaskMessage> | TaskMessage;
   close?(): Promise<void>;
 }
 

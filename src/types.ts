@@ -66,3 +66,46 @@ export interface Embed {
   chain: SignatureDict[] | null;
   chord: SignatureDict | null;
 }
+
+/** Protocol v2 headers; unknown (custom) headers are kept. */
+export interface TaskHeaders {
+  lang: string;
+  task: string;
+  id: string;
+  shadow: string | null;
+  eta: string | null;
+  expires: string | null;
+  group: string | null;
+  group_index: number | null;
+  retries: number;
+  timelimit: [number | null, number | null];
+  root_id: string;
+  parent_id: string | null;
+  argsrepr: string;
+  kwargsrepr: string;
+  origin: string;
+  ignore_result: boolean;
+  [custom: string]: unknown;
+}
+
+/** kombu's message properties on Redis. */
+export interface MessageProperties {
+  correlation_id: string;
+  reply_to: string;
+  delivery_mode: number;
+  delivery_info: { exchange: string; routing_key: string; redelivered?: boolean; priority?: number };
+  priority: number;
+  body_encoding: string;
+  delivery_tag: string;
+  expiration?: string;
+  [extra: string]: unknown;
+}
+
+/** A decoded task message. */
+export interface TaskMessage {
+  headers: TaskHeaders;
+  properties: MessageProperties;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  embed: Embed;
+}

@@ -1,5 +1,7 @@
 import { Buffer } from "node:buffer";
 import type { Channel, Message } from "amqplib";
+import { decodeIncoming } from "../../src/decode.ts";
+import type { TaskMessage } from "../../src/types.ts";
 import { deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type OutboundMessage, type PullBroker, type RedriveOptions, type WaitForWorkOptions } from "../../src/ports.ts";
 import { DeadLetterQueue } from "./dead-letters.ts";
 import { Inbox } from "./inbox.ts";
@@ -36,6 +38,8 @@ export interface AmqpBrokerOptions {
 export class AmqpBroker implements PullBroker {
   readonly name = ADAPTER;
   readonly capabilities = { revocation: false };
+  /** Python Celery writes these queues too: its zlib/gzip and protocol 1 messages are decoded (src/decode.ts). */
+  readonly decode: (payload: string) => Promise<TaskMessage> = decodeIncoming;
   private readonly link: Link;
   private readonly opts: AmqpBrokerOptions;
   private readonly prefix: string;

@@ -5,6 +5,8 @@
  * @module
  */
 import { AdapterError, ConfigError } from "../../src/errors.ts";
+import { decodeIncoming } from "../../src/decode.ts";
+import type { TaskMessage } from "../../src/types.ts";
 import type { Broker, BrokerCapabilities, OutboundMessage } from "../../src/ports.ts";
 
 /** The longest `delaySeconds` Cloudflare Queues accepts (12 h). */
@@ -43,6 +45,8 @@ const encoder = new TextEncoder();
 export class CloudflareQueuesBroker implements Broker {
   readonly name = "cloudflare-queues";
   readonly capabilities: BrokerCapabilities = { revocation: false };
+  /** Other producers may send to these queues: Python Celery's zlib/gzip and protocol 1 messages are decoded (src/decode.ts). */
+  readonly decode: (payload: string) => Promise<TaskMessage> = decodeIncoming;
   private readonly opts: CloudflareQueuesBrokerOptions;
 
   constructor(opts: CloudflareQueuesBrokerOptions) {

@@ -1,6 +1,7 @@
 import type {
   BrokerStats, ClaimOptions, DeadLetter, ExtendOptions, DeadLetterLimits, Delivery, OutboundMessage, PullBroker, RedriveOptions,
 } from "../../src/ports.ts";
+import type { TaskMessage } from "../../src/types.ts";
 import { parseInstant } from "../../src/util/time.ts";
 import { DeadLetterList } from "./dead-letters.ts";
 import { MemoryEvents } from "./events.ts";
@@ -13,6 +14,12 @@ export interface MemoryBrokerOptions {
   now?: () => number;
   /** Bounds of the dead-letter list (default 10 000 entries, 7 days). */
   deadLetters?: DeadLetterLimits;
+  /**
+   * How the worker decodes what this broker delivers (`Broker.decode`). Default: strict
+   * protocol v2 JSON, all celeriac ever sends. Pass `decodeIncoming` (from "celeriac") to run
+   * Python Celery's zlib/gzip and protocol 1 messages published here.
+   */
+  decode?: (payload: string) => Promise<TaskMessage> | TaskMessage;
 }
 
 interface Stored {
@@ -37,6 +44,8 @@ export class MemoryBroker implements PullBroker {
   readonly capabilities = { revocation: true };
   /** Celery's events and pidbox, in process. */
   readonly events: MemoryEvents = new MemoryEvents();
+  /** `opts.decode`, when given. */
+  readonly decode?: (payload: string) => Promise<TaskMessage> | TaskMessage;
   private readonly now: () => number;
   private readonly lists = new Map<string, Fifo<Stored>>();
   private readonly delayed = new Timeline<Stored>();
@@ -48,6 +57,7 @@ export class MemoryBroker implements PullBroker {
   constructor(opts: MemoryBrokerOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.dead = new DeadLetterList(opts.deadLetters, this.now);
+    if (opts.decode) this.decode = opts.decode;
   }
 
   publish(messages: OutboundMessage[]): Promise<void> {

@@ -6,6 +6,7 @@
  * retries, ETA, revocation and canvas stay in the core.
  * @module
  */
+import { decodeIncoming } from "../../src/decode.ts";
 import { ConfigError } from "../../src/errors.ts";
 import type { Broker, BrokerCapabilities, OutboundMessage } from "../../src/ports.ts";
 import { ADAPTER, DEFAULT_BASE_URL, guarded, qstashCall, type PublishRequest } from "./http.ts";
@@ -87,6 +88,8 @@ export function qstashBroker(opts: QStashBrokerOptions): Broker {
   return {
     name: ADAPTER,
     capabilities,
+    // Anyone with the token can publish an envelope: Python Celery's zlib/gzip and protocol 1 bodies are decoded too.
+    decode: decodeIncoming,
     async publish(messages: OutboundMessage[]): Promise<void> {
       if (!messages.length) return;
       const now = Date.now();

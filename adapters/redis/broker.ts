@@ -1,4 +1,6 @@
 import type { Redis } from "ioredis";
+import { decodeIncoming } from "../../src/decode.ts";
+import type { TaskMessage } from "../../src/types.ts";
 import { deadLetterLimits, type BrokerStats, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type ExtendOptions, type OutboundMessage, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite, type WaitForWorkOptions } from "../../src/ports.ts";
 import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys, type RedisLayoutOptions } from "../upstash-redis/keys.ts";
 import { listEntry, wrapEnvelope } from "../upstash-redis/lua/_shared.ts";
@@ -26,6 +28,8 @@ type ClaimRow = [string, string, number, string, number, number];
 export class RedisBroker implements PullBroker {
   readonly name = ADAPTER;
   readonly capabilities = { revocation: true };
+  /** Python Celery writes these queues too: its zlib/gzip and protocol 1 messages are decoded (src/decode.ts). */
+  readonly decode: (payload: string) => Promise<TaskMessage> = decodeIncoming;
   readonly redis: Redis;
   readonly keys: BrokerKeys;
   private readonly owned: boolean;

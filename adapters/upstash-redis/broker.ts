@@ -1,4 +1,6 @@
 import type { Redis } from "@upstash/redis";
+import { decodeIncoming } from "../../src/decode.ts";
+import type { TaskMessage } from "../../src/types.ts";
 import {
   deadLetterLimits, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type ExtendOptions, type OutboundMessage,
   type BrokerStats, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite, type WaitForWorkOptions,
@@ -35,6 +37,8 @@ type ClaimRow = [string, string, number, string, number, number];
 export class UpstashRedisBroker implements PullBroker {
   readonly name = ADAPTER;
   readonly capabilities = { revocation: true };
+  /** Python Celery writes these queues too: its zlib/gzip and protocol 1 messages are decoded (src/decode.ts). */
+  readonly decode: (payload: string) => Promise<TaskMessage> = decodeIncoming;
   readonly redis: Redis;
   readonly keys: BrokerKeys;
   /** Endpoint and deadline of every call. */

@@ -1,5 +1,8 @@
 import { ValidationError } from "../errors.ts";
 
+// What `typeof` names that JSON has no form for.
+const NOT_JSON: Record<string, string> = { bigint: "a BigInt", function: "a function", symbol: "a symbol" };
+
 /**
  * Refuse what JSON cannot carry as it is (it would be dropped, changed, or throw a raw
  * TypeError later): BigInt, functions, symbols, NaN/Infinity, Map, Set and other non-plain
@@ -11,22 +14,10 @@ export function assertJson(task: string, value: unknown, path: string, seen: Set
   const refuse = (what: string, at = path): never => {
     throw new ValidationError(task, `${at}: ${what} cannot be sent as JSON`, [{ path: at, message: `${what} is not JSON` }]);
   };
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-    case "undefined":
-      return;
-    case "number":
-      if (!Number.isFinite(value)) refuse(String(value));
-      return;
-    case "bigint":
-      return refuse("a BigInt");
-    case "function":
-      return refuse("a function");
-    case "symbol":
-      return refuse("a symbol");
-  }
-  if (value === null) return;
+  const type = typeof value;
+  if (NOT_JSON[type]) refuse(NOT_JSON[type]);
+  if (type === "number" && !Number.isFinite(value)) refuse(String(value));
+  if (type !== "object" || value === null) return;
   const obj = value as Record<string, unknown>;
   if (seen.has(obj)) refuse("a circular reference");
   const list = Array.isArray(obj);
@@ -34,12 +25,10 @@ export function assertJson(task: string, value: unknown, path: string, seen: Set
   const proto = Object.getPrototypeOf(obj);
   if (!list && proto !== Object.prototype && proto !== null) refuse(`a ${proto?.constructor?.name ?? "non-plain"} object`);
   seen.add(obj);
-  if (list) obj.forEach((v, i) => assertJson(task, v, `${path}[${i}]`, seen));
-  else {
-    for (const key of Object.keys(obj)) {
-      if (key === "__proto__") refuse("the key __proto__", `${path}.__proto__`);
-      assertJson(task, obj[key], `${path}.${key}`, seen);
-    }
+  // A list's items only (JSON drops other keys of an array); an object's own enumerable keys.
+  for (const [key, item] of list ? (obj as unknown as unknown[]).entries() : Object.entries(obj)) {
+    if (key === "__proto__") refuse("the key __proto__", `${path}.__proto__`);
+    assertJson(task, item, list ? `${path}[${key}]` : `${path}.${key}`, seen);
   }
   seen.delete(obj);
 }

@@ -10,8 +10,7 @@ import {
   CeleriacError, Ignore, MessageError, NotRegisteredError, Retry, TaskRevokedError,
 } from "../errors.ts";
 import { toExceptionInfo, tracebackOf } from "../exceptions.ts";
-import { decodeIncoming, refusedResult } from "../decode.ts";
-import { buildMessage, type TaskMessage } from "../message.ts";
+import { buildMessage, decodeMessage, type TaskMessage } from "../message.ts";
 import { FAILURE, RETRY, REVOKED, STARTED, SUCCESS } from "../states.ts";
 import type { ErrorMatcher, Task } from "../task.ts";
 import { childController } from "../util/abort.ts";
@@ -22,7 +21,7 @@ import { customHeaders, requestOf, TaskContext } from "./context.ts";
 import { onChordPart, onFailure, onSuccess } from "./follow-up.ts";
 import { runWithLimits } from "./limits.ts";
 import { watchSoftLimit } from "./soft-limit.ts";
-import { extendedMeta, resultWrite, type Effects, type Execution } from "./outcome.ts";
+import { extendedMeta, refusedResult, resultWrite, type Effects, type Execution } from "./outcome.ts";
 import { exceptionRepr, type TaskEvent, type TaskEventListener } from "./events.ts";
 
 /** The parts of a delivery the executor reads. */
@@ -59,11 +58,11 @@ export class Executor {
   async execute(d: Incoming, effects: Effects, signal?: AbortSignal): Promise<Execution> {
     let msg: TaskMessage;
     try {
-      msg = await decodeIncoming(d.payload);
+      msg = await (this.app.broker.decode ?? decodeMessage)(d.payload);
     } catch (err) {
       const reason = err instanceof MessageError ? err.message.replace(/^\[celeriac\] /, "") : String(err);
       this.emit("task-rejected", null, { reason });
-      // The id is readable: store the refusal so the caller's .get() ends (src/decode.ts).
+      // The id is readable: store the refusal so the caller's .get() ends (outcome.ts).
       const refused = refusedResult(this.app, d.payload, err);
       if (refused) effects.results.push(refused.write);
       return { taskId: refused?.id ?? null, task: refused?.task ?? null, state: refused ? FAILURE : null, disposition: { kind: "deadLetter", reason } };

@@ -4,10 +4,12 @@
  * round trip.
  * @module
  */
+import { MessageError } from "../errors.ts";
+import { toExceptionInfo } from "../exceptions.ts";
 import type { AppHost } from "../host.ts";
 import type { TaskMessage } from "../message.ts";
 import type { ResultWrite } from "../ports.ts";
-import { READY_STATES } from "../states.ts";
+import { FAILURE, READY_STATES } from "../states.ts";
 import { naiveUtc } from "../util/time.ts";
 
 /** What one execution leaves behind, flushed with its ack. */
@@ -49,6 +51,25 @@ export function resultWrite(
   if (extra.parentId) meta.parent_id = extra.parentId;
   if (extra.extended) Object.assign(meta, extra.extended);
   return { meta, ttlMs: app.resultTtlMs() };
+}
+
+/**
+ * The FAILURE record for a message the worker refused (it did not decode), when its task id is
+ * readable from the headers; else null. Stored so a caller's `.get()` ends (docs/celery-interop.md).
+ */
+export function refusedResult(app: AppHost, raw: string, err: unknown): { write: ResultWrite; id: string; task: string | null } | null {
+  let h: Record<string, unknown> = {};
+  try {
+    const env = JSON.parse(raw) as { headers?: unknown } | null;
+    if (env && typeof env.headers === "object" && env.headers) h = env.headers as Record<string, unknown>;
+  } catch { /* not JSON: no id to store under */ }
+  const id = typeof h.id === "string" && h.id ? h.id : null;
+  if (!id) return null;
+  const info = toExceptionInfo(err instanceof MessageError ? err : new MessageError(String(err)));
+  const write = resultWrite(app, id, FAILURE, info, {
+    parentId: typeof h.parent_id === "string" ? h.parent_id : null, groupId: typeof h.group === "string" ? h.group : null,
+  });
+  return { write, id, task: typeof h.task === "string" ? h.task : null };
 }
 
 /** Celery's `result_extended` fields of a message's record (celery/backends/base.py `_get_result_meta`), when `conf.resultExtended`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Celeriac } from "../../mod.ts";
+import { buildMessage, Celeriac, decodeIncoming, encodeMessage, TaskError } from "../../mod.ts";
 import { memoryBackend, memoryBroker } from "../../adapters/memory/mod.ts";
 import { Timeline } from "../../adapters/memory/timeline.ts";
 
@@ -72,5 +72,29 @@ describe("memory adapters", () => {
     await app.worker().drain();
     expect(await pending).toBe(5);
     expect(reads).toBe(2);
+  });
+
+  it("decodes strict protocol v2 unless given decode: a zlib body is refused, then runs with decodeIncoming", async () => {
+    const msg = buildMessage({ task: "t.add", args: [1, 2], queue: "celery" });
+    const env = JSON.parse(encodeMessage(msg));
+    const body = new TextEncoder().encode(JSON.stringify([[1, 2], {}, msg.embed]));
+    const zlib = new Uint8Array(await new Response(new Blob([body]).stream().pipeThrough(new CompressionStream("deflate"))).arrayBuffer());
+    env.body = btoa(String.fromCharCode(...zlib));
+    env.headers.compression = "application/x-gzip";
+    const out = { id: msg.headers.id, queue: "celery", priority: 0, payload: JSON.stringify(env) };
+    const run = async (broker: ReturnType<typeof memoryBroker>) => {
+      const app = new Celeriac("dec", { broker, backend: memoryBackend() });
+      app.task("t.add", (a: number, b: number) => a + b);
+      await broker.publish([out]);
+      const report = await app.worker().drain();
+      return { report, result: await app.AsyncResult(msg.headers.id).get({ timeout: 1000 }).catch((e: unknown) => e) };
+    };
+    const strict = await run(memoryBroker());
+    expect(strict.report.deadLettered).toBe(1);
+    expect(strict.result).toBeInstanceOf(TaskError);
+    expect(strict.result).toMatchObject({ excType: "DecodeError", excMessage: ["unsupported compression application/x-gzip"] });
+    const interop = await run(memoryBroker({ decode: decodeIncoming }));
+    expect(interop.report.succeeded).toBe(1);
+    expect(interop.result).toBe(3);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildMessage, decodeMessage, encodeMessage, MessageError, toOutbound } from "../../mod.ts";
+import { buildMessage, decodeIncoming, decodeMessage, encodeMessage, MessageError, toOutbound } from "../../mod.ts";
 
 // Captured from Redis with Celery 5.2.6 (docs/wire-format.md §1).
 const CAPTURED = JSON.stringify({
@@ -39,14 +39,14 @@ describe("protocol v2 messages", () => {
     expect(back.properties.delivery_info.routing_key).toBe("q");
   });
 
-  it("accepts a raw JSON body without body_encoding and kombu 5.3 type markers", () => {
-    const raw = JSON.stringify({
-      body: JSON.stringify([[{ __type__: "datetime", __value__: "2026-01-01T00:00:00" }], {}, null]),
-      headers: { task: "t", id: "1" }, properties: {},
-    });
-    const m = decodeMessage(raw);
+  it("accepts a raw JSON body without body_encoding; decodeIncoming unwraps kombu 5.3 type markers", async () => {
+    const marker = { __type__: "datetime", __value__: "2026-01-01T00:00:00" };
+    const raw = JSON.stringify({ body: JSON.stringify([[marker], {}, null]), headers: { task: "t", id: "1" }, properties: {} });
+    const m = await decodeIncoming(raw);
     expect(m.args).toEqual(["2026-01-01T00:00:00"]);
     expect(m.headers.root_id).toBe("1");
+    // The strict decoder (brokers without `decode`, such as memory) keeps the arguments as sent.
+    expect(decodeMessage(raw).args).toEqual([marker]);
   });
 
   it.each([

@@ -24,8 +24,8 @@ export function groupDict(tasks: SignatureDict[], options: SignatureOptions = {}
   return { ...dict("celery.group", { tasks }, "group"), options };
 }
 
-/** `celery.chord`: header members, then the body with the list of their results. */
-export function chordDict(header: SignatureDict[], body: SignatureDict): SignatureDict {
+/** `celery.chord`: header members (a list, or a group), then the body with the list of their results. */
+export function chordDict(header: SignatureDict[] | SignatureDict, body: SignatureDict): SignatureDict {
   return dict("celery.chord", { header, body, kwargs: {} }, "chord");
 }
 

@@ -4,15 +4,14 @@
  * `embed.chain` or `embed.chord`) keep those ids. Freezing also brings a canvas to the shape it
  * is sent in: nested chains spliced, nested groups flattened, `group | sig` upgraded to a chord,
  * chunks turned into their group. Freezing a frozen canvas changes nothing. Then: what a frozen
- * canvas answers (its result handle, the ids its ChordError goes to, its root id). Phase 2 is
- * plan.ts.
+ * canvas answers (its result handle, the ids its ChordError goes to). Phase 2 is plan.ts.
  * @module
  */
 import { GroupResult } from "../group-result.ts";
 import { AsyncResult, type ResultHost } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
 import { uuid } from "../util/id.ts";
-import { chainTasks, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
+import { chainTasks, chordDict, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
 
 // Options that identify a node or its place in a workflow: never copied onto children.
 const PLACE_OPTIONS = ["task_id", "group_id", "group_index", "chord", "chain", "link", "link_error", "root_id", "parent_id"];
@@ -119,10 +118,7 @@ export function normalizeChain(tasks: SignatureDict[]): SignatureDict[] {
     const t = steps[i];
     if (t.subtask_type === "group" && out.length) {
       const body = out.shift()!;
-      out.unshift({
-        task: "celery.chord", args: [], kwargs: { header: t, body, kwargs: {} }, options: {},
-        subtask_type: "chord", immutable: false,
-      });
+      out.unshift(chordDict(t, body));
     } else {
       out.unshift(t);
     }
@@ -163,21 +159,5 @@ export function resultIds(s: SignatureDict): string[] {
       return resultIds(chordParts(s).body);
     default:
       return s.options?.task_id ? [s.options.task_id] : [];
-  }
-}
-
-/** Id of the first task message a (frozen) signature sends: the canvas' root id. */
-export function firstTaskId(s: SignatureDict): string | undefined {
-  switch (s.subtask_type) {
-    case "group":
-      return groupTasks(s).map(firstTaskId).find((id) => id);
-    case "chain":
-      return chainTasks(s).map(firstTaskId).find((id) => id);
-    case "chord": {
-      const { header, body } = chordParts(s);
-      return firstTaskId(header) ?? firstTaskId(body);
-    }
-    default:
-      return s.options?.task_id;
   }
 }

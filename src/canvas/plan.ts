@@ -15,8 +15,8 @@ import type { AppHost } from "../host.ts";
 import type { TaskMessage } from "../message.ts";
 import type { AsyncResult } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
-import { chainTasks, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
-import { firstTaskId, freeze, handleOf } from "./freeze.ts";
+import { chainTasks, chordDict, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
+import { freeze, handleOf } from "./freeze.ts";
 import { applyToOptions, mergeArgs, optionsToApply, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./signature.ts";
 
 /** What one send produces: chord sizes to store, then messages to publish in one call. */
@@ -35,7 +35,7 @@ export function plan(app: AppHost, sig: SignatureLike, args: unknown[], opts: Ap
   // An explicit task id replaces a single task's frozen one (Celery's apply_async(task_id=)).
   const leaf = taskId && !["chain", "group", "chord", "chunks"].includes(dict.subtask_type ?? "");
   const frozen = freeze(leaf ? { ...dict, options: { ...dict.options, task_id: taskId } } : dict, taskId);
-  emit({ app, plan: into, rootId: opts.rootId ?? firstTaskId(frozen) }, frozen, args, rest);
+  emit({ app, plan: into, rootId: opts.rootId }, frozen, args, rest);
   return handleOf(frozen, app);
 }
 
@@ -58,7 +58,8 @@ export async function storeChordSizes(app: AppHost, p: Plan): Promise<void> {
 interface Ctx {
   app: AppHost;
   plan: Plan;
-  rootId: string | undefined;
+  /** The canvas' root id: the caller's, else the id of the first task message it sends. */
+  rootId: string | null | undefined;
 }
 
 function emit(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {
@@ -102,6 +103,7 @@ function omit(o: ApplyOptions, keys: (keyof ApplyOptions)[]): ApplyOptions {
 function emitTask(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {
   const o = mergeOptions(s.options, opts);
   o.kwargs = { ...s.kwargs, ...opts.kwargs };
+  ctx.rootId ??= o.taskId;
   o.rootId ??= ctx.rootId;
   if (s.subtask_type && !o.queue) o.queue = innerQueue(ctx.app, s);
   ctx.plan.messages.push(ctx.app.buildMessage(s.task, mergeArgs(s, args), o));
@@ -120,7 +122,7 @@ function emitGroup(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
     // A group with steps after it is a chord whose body is the next step (Celery's upgrade).
     const chain = [...o.chain];
     const body = chain.pop()!;
-    const chord = freeze({ task: "celery.chord", args: [], kwargs: { header: s, body, kwargs: {} }, options: {}, subtask_type: "chord", immutable: false });
+    const chord = freeze(chordDict(s, body));
     return emitChord(ctx, chord, args, { ...omit(o, ["taskId"]), chain });
   }
   const gid = s.options.task_id!;

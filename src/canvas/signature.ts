@@ -7,6 +7,7 @@
 import type { AsyncResult } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
 import { uuid } from "../util/id.ts";
+import { chainDict } from "./dicts.ts";
 import { applyToOptions, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./options.ts";
 
 export { applyToOptions, optionsToApply, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./options.ts";
@@ -96,10 +97,7 @@ export class Signature<R = unknown> {
   pipe<R2>(next: Signature<R2>): Signature<R2> {
     const steps = (s: Signature<unknown>): SignatureDict[] =>
       s.subtask_type === "chain" && !Object.keys(s.options).length ? toDicts(s.kwargs.tasks as SignatureDict[]) : [toDict(s)];
-    return Signature.from<R2>(this.host, {
-      task: "celery.chain", args: [], kwargs: { tasks: [...steps(this), ...steps(next)] }, options: {},
-      subtask_type: "chain", immutable: false,
-    });
+    return Signature.from<R2>(this.host, chainDict([...steps(this), ...steps(next)]));
   }
 
   /** Send with extra positional args prepended (partial application). */

@@ -85,7 +85,7 @@ export function mergeOptions(stored: SignatureOptions, opts: ApplyOptions): Appl
   const out: ApplyOptions = { ...base };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   const cat = (a?: SignatureLike | SignatureLike[], b?: SignatureLike | SignatureLike[]): SignatureDict[] | undefined =>
-    a || b ? [...(a ? [a].flat() : []), ...(b ? [b].flat() : [])].map(toDict) : undefined;
+    a || b ? [a ?? [], b ?? []].flat().map(toDict) : undefined;
   out.link = cat(base.link, opts.link);
   out.linkError = cat(base.linkError, opts.linkError);
   // Reversed lists (next step last): the node's own continuation runs before the caller's.
@@ -111,9 +111,9 @@ function emitTask(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOption
 
 // celery.map/starmap are routed like the task they run (Celery's `route_name`).
 function innerQueue(app: AppHost, s: SignatureDict): string | undefined {
-  const inner = (s.kwargs.task as SignatureDict | undefined)?.task;
-  if (!inner) return undefined;
-  return (s.kwargs.task as SignatureDict).options?.queue ?? app.tasks.get(inner)?.options.queue ?? app.route(inner).queue;
+  const inner = s.kwargs.task as SignatureDict | undefined;
+  const name = inner?.task;
+  return name ? inner.options?.queue ?? app.tasks.get(name)?.options.queue ?? app.route(name).queue : undefined;
 }
 
 function emitGroup(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {
@@ -176,14 +176,8 @@ export function descend(s: SignatureDict): number {
   switch (s.subtask_type) {
     case "group":
       return groupTasks(s).reduce((n, t) => n + descend(t), 0);
-    case "chain": {
-      const steps = chainTasks(s);
-      for (let i = steps.length - 1; i >= 0; i--) {
-        const n = descend(steps[i]);
-        if (n > 0) return n;
-      }
-      return 0;
-    }
+    case "chain":
+      return chainTasks(s).map(descend).reverse().find((n) => n > 0) ?? 0;
     case "chord":
       return descend(chordParts(s).body);
     case "chunks":

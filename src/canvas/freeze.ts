@@ -50,20 +50,18 @@ export function freeze(sig: SignatureDict, id?: string): SignatureDict {
     }
     case "chunks":
       return freeze(chunksToGroup(s), id);
-    case "group": {
-      s.options.task_id = s.options.task_id ?? id ?? uuid();
+    case "group":
+      s.options.task_id ??= id ?? uuid();
       return { ...s, kwargs: { ...s.kwargs, tasks: flattenGroup(groupTasks(s)).map((t) => freeze(t)) } };
-    }
     case "chord": {
       // Celery: a chord's own task_id is its header group's id; `id` goes to the body.
       const { header, body } = chordParts(s);
       const h = freeze(header, s.options.task_id);
-      const kwargs = { ...s.kwargs, header: h, body: freeze(body, id) };
-      const options = h.options.task_id ? { ...s.options, task_id: h.options.task_id } : s.options;
-      return { ...s, options, kwargs: { ...kwargs, kwargs: (s.kwargs.kwargs as Record<string, unknown>) ?? {} } };
+      s.options.task_id = h.options.task_id;
+      return { ...s, kwargs: { ...s.kwargs, header: h, body: freeze(body, id), kwargs: s.kwargs.kwargs ?? {} } };
     }
     default:
-      s.options.task_id = s.options.task_id ?? id ?? uuid(); // a frozen id is never replaced (Celery)
+      s.options.task_id ??= id ?? uuid(); // a frozen id is never replaced (Celery)
       return s;
   }
 }
@@ -78,8 +76,6 @@ function flattenGroup(tasks: SignatureDict[]): SignatureDict[] {
     return flattenGroup(groupTasks(t)).map((m) => withDefaults(m, defaults));
   });
 }
-
-const isEmptyGroup = (t: SignatureDict): boolean => t.subtask_type === "group" && !groupTasks(t).length;
 
 /**
  * A chain's steps as they are sent: nested chains spliced, one-member groups unrolled, empty
@@ -111,19 +107,12 @@ export function normalizeChain(tasks: SignatureDict[]): SignatureDict[] {
     }
     flat.push(t);
   }
-  const kept = flat.filter((t) => !isEmptyGroup(t));
+  const kept = flat.filter((t) => t.subtask_type !== "group" || groupTasks(t).length);
   const steps = kept.length || !flat.length ? kept : [flat[flat.length - 1]];
-  const out: SignatureDict[] = [];
-  for (let i = steps.length - 1; i >= 0; i--) {
-    const t = steps[i];
-    if (t.subtask_type === "group" && out.length) {
-      const body = out.shift()!;
-      out.unshift(chordDict(t, body));
-    } else {
-      out.unshift(t);
-    }
-  }
-  return out;
+  return steps.reduceRight<SignatureDict[]>(
+    (out, t) => t.subtask_type === "group" && out.length ? [chordDict(t, out[0]), ...out.slice(1)] : [t, ...out],
+    [],
+  );
 }
 
 /**

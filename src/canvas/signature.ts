@@ -50,10 +50,8 @@ export class Signature<R = unknown> {
 
   /** Celery's signature dict. */
   toJSON(): SignatureDict {
-    return {
-      task: this.task, args: this.args, kwargs: this.kwargs, options: this.options,
-      subtask_type: this.subtask_type, immutable: this.immutable,
-    };
+    const { host: _host, ...dict } = this;
+    return dict;
   }
 
   /** A copy with more args appended, kwargs merged and options overridden. */

@@ -27,8 +27,8 @@ export class GroupResult<T = unknown> extends AsyncResult<T[]> {
   }
 
   /** The members' records in one round trip, by id. */
-  private async snapshot(followParents = false): Promise<Map<string, ResultMeta | null>> {
-    const ids = [...new Set(this.watchIds(followParents))];
+  private async snapshot(): Promise<Map<string, ResultMeta | null>> {
+    const ids = [...new Set(this.watchIds(false))];
     const metas = ids.length ? await this.host.backend.mget(ids) : [];
     return new Map(ids.map((id, i) => [id, metas[i] ?? null]));
   }

@@ -9,7 +9,6 @@ import { ResultTimeoutError } from "./errors.ts";
 import type { RecordUpdate, ResultBackend } from "./ports.ts";
 import { PENDING, READY_STATES } from "./states.ts";
 import type { ResultMeta } from "./types.ts";
-import { sleep } from "./util/time.ts";
 import { Wake } from "./util/wake.ts";
 
 /** What one wait needs: the ids to read, how to judge a snapshot, the caller's options. */
@@ -58,7 +57,8 @@ export async function waitForRecords<R>(backend: ResultBackend, spec: WaitSpec<R
       if (out.done) return out.value as R;
       const left = deadline - Date.now();
       if (left <= 0) throw timeout(spec.hint?.(snap));
-      await (unwatch ? changed.next(left, spec.signal) : sleep(Math.min(wait(), left), spec.signal));
+      // Without `watch` nothing fires `changed`: the wait is the poll delay.
+      await changed.next(unwatch ? left : Math.min(wait(), left), spec.signal);
     }
   } finally {
     await unwatch?.();

@@ -109,15 +109,13 @@ export class Celeriac implements AppHost {
   }
 
   /** Send a signature dict with extra args prepended and options overridden. */
-  applySignature(sig: SignatureDict, args: unknown[] = [], opts: ApplyOptions = {}): Promise<AsyncResult> {
-    if (sig.subtask_type) return this.sendCanvas(sig, args, opts);
-    const merged = { ...optionsToApply(sig.options ?? {}), ...opts };
-    merged.kwargs = { ...sig.kwargs, ...opts.kwargs };
-    return this.sendTask(sig.task, mergeArgs(sig, args), merged);
-  }
-
-  // A canvas: plan every message, record the chord sizes, publish everything in one call.
-  private async sendCanvas(sig: SignatureDict, args: unknown[], opts: ApplyOptions): Promise<AsyncResult> {
+  async applySignature(sig: SignatureDict, args: unknown[] = [], opts: ApplyOptions = {}): Promise<AsyncResult> {
+    if (!sig.subtask_type) {
+      const merged = { ...optionsToApply(sig.options ?? {}), ...opts };
+      merged.kwargs = { ...sig.kwargs, ...opts.kwargs };
+      return this.sendTask(sig.task, mergeArgs(sig, args), merged);
+    }
+    // A canvas: plan every message, record the chord sizes, publish everything in one call.
     const p = new Plan();
     const result = plan(this, sig, args, opts, p);
     await sendPlan(this, p);

@@ -33,8 +33,8 @@ export function plan(app: AppHost, sig: SignatureLike, args: unknown[], opts: Ap
   const { taskId, ...rest } = opts;
   const dict = toDict(sig);
   // An explicit task id replaces a single task's frozen one (Celery's apply_async(task_id=)).
-  const leaf = taskId && !["chain", "group", "chord", "chunks"].includes(dict.subtask_type ?? "");
-  const frozen = freeze(leaf ? { ...dict, options: { ...dict.options, task_id: taskId } } : dict, taskId);
+  if (taskId && !["chain", "group", "chord", "chunks"].includes(dict.subtask_type ?? "")) dict.options = { ...dict.options, task_id: taskId };
+  const frozen = freeze(dict, taskId);
   emit({ app, plan: into, rootId: opts.rootId }, frozen, args, rest);
   return handleOf(frozen, app);
 }

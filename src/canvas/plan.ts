@@ -123,7 +123,7 @@ function emitGroup(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
     const chain = [...o.chain];
     const body = chain.pop()!;
     const chord = freeze(chordDict(s, body));
-    return emitChord(ctx, chord, args, { ...omit(o, ["taskId"]), chain });
+    return emitChord(ctx, chord, args, { ...o, chain });
   }
   const gid = s.options.task_id!;
   const inherited = omit(o, ["taskId", "group", "groupIndex", "chain"]);
@@ -138,10 +138,8 @@ function emitChain(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
   const o = mergeOptions(s.options, opts);
   const steps = chainTasks(s).map((t) => ({ ...t, options: { ...t.options } }));
   if (!steps.length) throw new ConfigError("cannot send an empty chain");
-  const last = steps[steps.length - 1];
-  const place = applyToOptions({ group: o.group, groupIndex: o.groupIndex, chord: o.chord, link: o.link });
-  if (place.link) place.link = [...(last.options.link ?? []), ...place.link];
-  Object.assign(last.options, place);
+  // The chain's place in an outer group/chord and its callbacks go to its last step.
+  steps.push(withOptions(steps.pop()!, { group: o.group, groupIndex: o.groupIndex, chord: o.chord, link: o.link }));
   const errbacks = o.linkError ? toDicts(o.linkError) : [];
   if (errbacks.length) for (const step of steps) step.options.link_error = [...(step.options.link_error ?? []), ...errbacks];
   const [first, ...rest] = steps;
@@ -155,17 +153,18 @@ function emitChord(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
   const gid = header.options.task_id!;
   // The body gets the chord's options (queue, link, link_error, the rest of a chain, its own
   // place in an outer group/chord); countdown/eta delay the header only (Celery 5.5+).
-  const forBody = omit(o, ["taskId", "kwargs", "countdown", "eta", "parentId", "rootId"]);
-  const stored = mergeOptions(body.options, forBody);
-  const bodyOptions: SignatureOptions = { ...body.options, ...applyToOptions(stored) };
-  const fullBody = { ...body, options: bodyOptions };
+  const fullBody = withOptions(body, omit(o, ["taskId", "kwargs", "countdown", "eta", "parentId", "rootId"]));
   const forHeader = omit(o, ["taskId", "chain", "chord", "group", "groupIndex", "link", "linkError"]);
   forHeader.kwargs = { ...(s.kwargs.kwargs as Record<string, unknown> | undefined), ...o.kwargs };
   const size = descend(header);
-  const partial = mergeArgs({ ...s, args: s.args ?? [] }, args);
   if (size === 0) return emit(ctx, fullBody, [[]], { parentId: o.parentId, rootId: o.rootId });
   ctx.plan.chordSizes.push({ groupId: gid, size });
-  emitGroup(ctx, header, partial, { ...forHeader, chord: fullBody, group: gid, groupIndex: 0 });
+  emitGroup(ctx, header, mergeArgs(s, args), { ...forHeader, chord: fullBody, group: gid, groupIndex: 0 });
+}
+
+/** A deferred node with `opts` merged into its stored options (as `mergeOptions`), to send later. */
+function withOptions(s: SignatureDict, opts: ApplyOptions): SignatureDict {
+  return { ...s, options: { ...s.options, ...applyToOptions(mergeOptions(s.options, opts)) } };
 }
 
 /**

@@ -16,12 +16,6 @@ import { chainTasks, chordDict, chordParts, chunksToGroup, groupTasks } from "./
 // Options that identify a node or its place in a workflow: never copied onto children.
 const PLACE_OPTIONS = ["task_id", "group_id", "group_index", "chord", "chain", "link", "link_error", "root_id", "parent_id"];
 
-/** A node's options without the ones that identify it. */
-export function inheritable(o: SignatureOptions): SignatureOptions {
-  const out = { ...o };
-  for (const k of PLACE_OPTIONS) delete out[k];
-  return out;
-}
 
 function normalized(s: SignatureDict): SignatureDict {
   return {
@@ -30,8 +24,13 @@ function normalized(s: SignatureDict): SignatureDict {
   };
 }
 
-function withDefaults(s: SignatureDict, defaults: SignatureOptions): SignatureDict {
-  return { ...s, options: { ...defaults, ...s.options } };
+/** `member` normalized, with the options of the node it is unrolled from as defaults (but not the ones that identify that node). */
+function inheriting(member: SignatureDict, parent: SignatureOptions | undefined): SignatureDict {
+  const s = normalized(member);
+  const defaults: SignatureOptions = { ...parent };
+  for (const k of PLACE_OPTIONS) delete defaults[k];
+  s.options = { ...defaults, ...s.options };
+  return s;
 }
 
 /**
@@ -72,8 +71,7 @@ function flattenGroup(tasks: SignatureDict[]): SignatureDict[] {
     const t = raw.subtask_type === "chunks" ? chunksToGroup(normalized(raw)) : normalized(raw);
     if (t.subtask_type === "chain" && !chainTasks(t).length) return [];
     if (t.subtask_type !== "group") return [t];
-    const defaults = inheritable(t.options);
-    return flattenGroup(groupTasks(t)).map((m) => withDefaults(m, defaults));
+    return flattenGroup(groupTasks(t)).map((m) => inheriting(m, t.options));
   });
 }
 
@@ -93,14 +91,14 @@ export function normalizeChain(tasks: SignatureDict[]): SignatureDict[] {
     }
     if (t.subtask_type === "chunks") t = chunksToGroup(t);
     if (t.subtask_type === "group" && groupTasks(t).length === 1) {
-      queue.unshift(withDefaults(normalized(groupTasks(t)[0]), inheritable(t.options)));
+      queue.unshift(inheriting(groupTasks(t)[0], t.options));
       continue;
     }
     if (t.subtask_type === "chord") {
       const { header, body } = chordParts(t);
       const steps = body.subtask_type === "chain" ? chainTasks(body) : [];
       if (steps.length && steps[0].subtask_type !== "group") {
-        const first = withDefaults(normalized(steps[0]), inheritable(body.options ?? {}));
+        const first = inheriting(steps[0], body.options);
         queue.unshift({ ...t, kwargs: { ...t.kwargs, header, body: first } }, ...steps.slice(1).map(normalized));
         continue;
       }

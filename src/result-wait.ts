@@ -15,6 +15,7 @@ import { Wake } from "./util/wake.ts";
 export interface WaitSpec<R> {
   /** The handle's id (for `ResultTimeoutError`). */
   id: string;
+  /** The records to read (each once). */
   ids: string[];
   /** `done: true` ends the wait with `value`; a throw ends it with that error. */
   judge(snap: ReadonlyMap<string, ResultMeta | null>): { done: boolean; value?: R };
@@ -30,7 +31,7 @@ export async function waitForRecords<R>(backend: ResultBackend, spec: WaitSpec<R
   const wait = pollDelays(spec.interval);
   const deadline = spec.timeout != null ? Date.now() + spec.timeout : Infinity;
   const timeout = (hint?: string): ResultTimeoutError => new ResultTimeoutError(spec.id, spec.timeout!, hint);
-  const ids = spec.ids;
+  const ids = [...new Set(spec.ids)];
   const changed = new Wake();
   const updates = new Map<string, ResultMeta>();
   let reread = true;

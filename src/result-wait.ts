@@ -40,7 +40,7 @@ export async function waitForRecords<R>(backend: ResultBackend, spec: WaitSpec<R
     else reread = true;
     changed.fire();
   };
-  const unwatch = await settleBy(Promise.resolve(backend.watch?.(ids, onChange)).catch(() => undefined), deadline, spec.signal, () => timeout());
+  const unwatch = await settleBy(Promise.resolve(backend.watch?.(ids, onChange)).catch(() => undefined), deadline, spec.signal, timeout);
   const snap = new Map<string, ResultMeta | null>();
   try {
     for (;;) {
@@ -48,7 +48,7 @@ export async function waitForRecords<R>(backend: ResultBackend, spec: WaitSpec<R
       if (reread || !unwatch) {
         reread = false;
         const read = ids.length === 1 ? backend.get(ids[0]).then((m) => [m]) : backend.mget(ids);
-        const metas = await settleBy(read, deadline, spec.signal, () => timeout());
+        const metas = await settleBy(read, deadline, spec.signal, timeout);
         ids.forEach((id, i) => snap.set(id, metas[i] ?? null));
       }
       // A notification is at least as new as the read, except a late non-final one after a final read.

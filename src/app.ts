@@ -19,7 +19,7 @@ import { REVOKED, READY_STATES } from "./states.ts";
 import { Task, type BoundTaskFn, type TaskFn, type TaskOptions } from "./task.ts";
 import type { Tracing } from "./tracing.ts";
 import type { ResultMeta, SignatureDict } from "./types.ts";
-import { naiveUtc } from "./util/time.ts";
+import { resultWrite } from "./worker/outcome.ts";
 import { Worker, type WorkerOptions } from "./worker/worker.ts";
 
 /** Options of `new Celeriac`. No broker/backend → the embedded in-memory ones. */
@@ -109,15 +109,13 @@ export class Celeriac implements AppHost {
   }
 
   /** Send a signature dict with extra args prepended and options overridden. */
-  applySignature(sig: SignatureDict, args: unknown[] = [], opts: ApplyOptions = {}): Promise<AsyncResult> {
-    if (sig.subtask_type) return this.sendCanvas(sig, args, opts);
-    const merged = { ...optionsToApply(sig.options ?? {}), ...opts };
-    merged.kwargs = { ...sig.kwargs, ...opts.kwargs };
-    return this.sendTask(sig.task, mergeArgs(sig, args), merged);
-  }
-
-  // A canvas: plan every message, record the chord sizes, publish everything in one call.
-  private async sendCanvas(sig: SignatureDict, args: unknown[], opts: ApplyOptions): Promise<AsyncResult> {
+  async applySignature(sig: SignatureDict, args: unknown[] = [], opts: ApplyOptions = {}): Promise<AsyncResult> {
+    if (!sig.subtask_type) {
+      const merged = { ...optionsToApply(sig.options ?? {}), ...opts };
+      merged.kwargs = { ...sig.kwargs, ...opts.kwargs };
+      return this.sendTask(sig.task, mergeArgs(sig, args), merged);
+    }
+    // A canvas: plan every message, record the chord sizes, publish everything in one call.
     const p = new Plan();
     const result = plan(this, sig, args, opts, p);
     await sendPlan(this, p);
@@ -138,14 +136,10 @@ export class Celeriac implements AppHost {
   async revoke(ids: string[]): Promise<void> {
     await this.broker.revoke?.(ids, this.conf.revokedExpires * 1000);
     const metas = await this.backend.mget(ids);
-    const writes = ids.flatMap((id, i) => metas[i] && READY_STATES.has(metas[i]!.status) ? [] : [{
-      meta: {
-        ...keptOnRevoke(metas[i]),
-        status: REVOKED, result: { exc_type: "TaskRevokedError", exc_message: ["revoked"], exc_module: "celery.exceptions" },
-        traceback: null, children: [], date_done: naiveUtc(this.clock.now()), task_id: id,
-      },
-      ttlMs: this.resultTtlMs(),
-    }]);
+    const result = { exc_type: "TaskRevokedError", exc_message: ["revoked"], exc_module: "celery.exceptions" };
+    const writes = ids.flatMap((id, i) => metas[i] && READY_STATES.has(metas[i]!.status) ? [] : [
+      resultWrite(this, id, REVOKED, result, { extended: keptOnRevoke(metas[i]) }),
+    ]);
     if (writes.length) await this.backend.set(writes);
   }
 
@@ -181,8 +175,8 @@ export class Celeriac implements AppHost {
 
 // What a REVOKED record keeps of the record it replaces: the group and parent, and Celery's
 // `result_extended` fields (name, args, ...) so monitors still show what was revoked.
-function keptOnRevoke(meta: ResultMeta | null | undefined): Partial<ResultMeta> {
-  const kept: Partial<ResultMeta> = {};
+function keptOnRevoke(meta: ResultMeta | null | undefined): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
   if (!meta) return kept;
   for (const k of ["group_id", "parent_id", "name", "args", "kwargs", "worker", "retries", "queue"]) if (k in meta) kept[k] = meta[k];
   return kept;

@@ -27,8 +27,8 @@ export class GroupResult<T = unknown> extends AsyncResult<T[]> {
   }
 
   /** The members' records in one round trip, by id. */
-  private async snapshot(followParents = false): Promise<Map<string, ResultMeta | null>> {
-    const ids = [...new Set(this.watchIds(followParents))];
+  private async snapshot(): Promise<Map<string, ResultMeta | null>> {
+    const ids = [...new Set(this.watchIds(false))];
     const metas = ids.length ? await this.host.backend.mget(ids) : [];
     return new Map(ids.map((id, i) => [id, metas[i] ?? null]));
   }
@@ -57,7 +57,7 @@ export class GroupResult<T = unknown> extends AsyncResult<T[]> {
   override get(opts: GetOptions = {}): Promise<T[]> {
     const propagate = opts.propagate ?? true;
     return waitForRecords<T[]>(this.host.backend, {
-      id: this.id, ids: [...new Set(this.watchIds(propagate))], timeout: opts.timeout, interval: opts.interval, signal: opts.signal,
+      ...opts, id: this.id, ids: this.watchIds(propagate),
       judge: (snap) => this.judge(snap, propagate),
     });
   }

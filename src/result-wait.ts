@@ -9,13 +9,13 @@ import { ResultTimeoutError } from "./errors.ts";
 import type { RecordUpdate, ResultBackend } from "./ports.ts";
 import { PENDING, READY_STATES } from "./states.ts";
 import type { ResultMeta } from "./types.ts";
-import { sleep } from "./util/time.ts";
 import { Wake } from "./util/wake.ts";
 
 /** What one wait needs: the ids to read, how to judge a snapshot, the caller's options. */
 export interface WaitSpec<R> {
   /** The handle's id (for `ResultTimeoutError`). */
   id: string;
+  /** The records to read (each once). */
   ids: string[];
   /** `done: true` ends the wait with `value`; a throw ends it with that error. */
   judge(snap: ReadonlyMap<string, ResultMeta | null>): { done: boolean; value?: R };
@@ -31,7 +31,7 @@ export async function waitForRecords<R>(backend: ResultBackend, spec: WaitSpec<R
   const wait = pollDelays(spec.interval);
   const deadline = spec.timeout != null ? Date.now() + spec.timeout : Infinity;
   const timeout = (hint?: string): ResultTimeoutError => new ResultTimeoutError(spec.id, spec.timeout!, hint);
-  const ids = spec.ids;
+  const ids = [...new Set(spec.ids)];
   const changed = new Wake();
   const updates = new Map<string, ResultMeta>();
   let reread = true;
@@ -40,7 +40,7 @@ export async function waitForRecords<R>(backend: ResultBackend, spec: WaitSpec<R
     else reread = true;
     changed.fire();
   };
-  const unwatch = await settleBy(Promise.resolve(backend.watch?.(ids, onChange)).catch(() => undefined), deadline, spec.signal, () => timeout());
+  const unwatch = await settleBy(Promise.resolve(backend.watch?.(ids, onChange)).catch(() => undefined), deadline, spec.signal, timeout);
   const snap = new Map<string, ResultMeta | null>();
   try {
     for (;;) {
@@ -48,7 +48,7 @@ export async function waitForRecords<R>(backend: ResultBackend, spec: WaitSpec<R
       if (reread || !unwatch) {
         reread = false;
         const read = ids.length === 1 ? backend.get(ids[0]).then((m) => [m]) : backend.mget(ids);
-        const metas = await settleBy(read, deadline, spec.signal, () => timeout());
+        const metas = await settleBy(read, deadline, spec.signal, timeout);
         ids.forEach((id, i) => snap.set(id, metas[i] ?? null));
       }
       // A notification is at least as new as the read, except a late non-final one after a final read.
@@ -58,7 +58,8 @@ export async function waitForRecords<R>(backend: ResultBackend, spec: WaitSpec<R
       if (out.done) return out.value as R;
       const left = deadline - Date.now();
       if (left <= 0) throw timeout(spec.hint?.(snap));
-      await (unwatch ? changed.next(left, spec.signal) : sleep(Math.min(wait(), left), spec.signal));
+      // Without `watch` nothing fires `changed`: the wait is the poll delay.
+      await changed.next(unwatch ? left : Math.min(wait(), left), spec.signal);
     }
   } finally {
     await unwatch?.();

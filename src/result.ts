@@ -107,7 +107,7 @@ export class AsyncResult<T = unknown> {
   async get(opts: GetOptions = {}): Promise<T> {
     const propagate = opts.propagate ?? true;
     return waitForRecords<T>(this.host.backend, {
-      id: this.id, ids: [...new Set(this.watchIds(propagate))], timeout: opts.timeout, interval: opts.interval, signal: opts.signal,
+      ...opts, id: this.id, ids: this.watchIds(propagate),
       judge: (snap) => this.judge(snap, propagate),
       hint: (snap) => stateHint(snap.get(this.id)),
     });

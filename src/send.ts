@@ -33,13 +33,12 @@ export function taskMessage(host: SendHost, name: string, args: unknown[], opts:
   const eta = opts.eta != null ? toMs(opts.eta) : opts.countdown != null ? now + opts.countdown * 1000 : null;
   const exp = opts.expires ?? o.expires;
   const expires = exp == null ? null : typeof exp === "number" ? now + exp * 1000 : toMs(exp);
+  // retries, rootId, parentId, group, groupIndex, shadow and headers pass through as given.
   return buildMessage({
-    task: name, id: opts.taskId, args, kwargs, queue: opts.queue ?? o.queue ?? route.queue ?? host.conf.defaultQueue,
-    priority, eta, expires, retries: opts.retries, rootId: opts.rootId, parentId: opts.parentId,
-    group: opts.group, groupIndex: opts.groupIndex,
+    ...opts, task: name, id: opts.taskId, args, kwargs, queue: opts.queue ?? o.queue ?? route.queue ?? host.conf.defaultQueue,
+    priority, eta, expires,
     timeLimit: [opts.timeLimit ?? o.timeLimit ?? null, opts.softTimeLimit ?? o.softTimeLimit ?? null],
-    ignoreResult: opts.ignoreResult ?? o.ignoreResult ?? false, shadow: opts.shadow, origin: host.conf.origin,
-    headers: opts.headers, now,
+    ignoreResult: opts.ignoreResult ?? o.ignoreResult ?? false, origin: host.conf.origin, now,
     embed: {
       callbacks: opts.link ? toDicts(opts.link) : null, errbacks: opts.linkError ? toDicts(opts.linkError) : null,
       chain: opts.chain?.length ? opts.chain : null, chord: opts.chord ?? null,

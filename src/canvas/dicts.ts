@@ -24,8 +24,8 @@ export function groupDict(tasks: SignatureDict[], options: SignatureOptions = {}
   return { ...dict("celery.group", { tasks }, "group"), options };
 }
 
-/** `celery.chord`: header members, then the body with the list of their results. */
-export function chordDict(header: SignatureDict[], body: SignatureDict): SignatureDict {
+/** `celery.chord`: header members (a list, or a group), then the body with the list of their results. */
+export function chordDict(header: SignatureDict[] | SignatureDict, body: SignatureDict): SignatureDict {
   return dict("celery.chord", { header, body, kwargs: {} }, "chord");
 }
 
@@ -57,14 +57,11 @@ export const chainTasks: (s: SignatureDict) => SignatureDict[] = groupTasks;
 
 /** Header (a list, or a group dict once frozen) and body of a chord dict. */
 export function chordParts(s: SignatureDict): { header: SignatureDict; body: SignatureDict } {
-  const { header, body } = s.kwargs as { header?: unknown; body?: unknown };
+  const { header, body } = s.kwargs as { header?: SignatureDict | SignatureDict[]; body?: SignatureDict };
   if (!body || typeof body !== "object") throw new ConfigError("celery.chord: kwargs.body must be a signature");
-  if (Array.isArray(header)) return { header: groupDict(header as SignatureDict[]), body: body as SignatureDict };
-  if (header && typeof header === "object" && (header as SignatureDict).subtask_type === "group") {
-    return { header: header as SignatureDict, body: body as SignatureDict };
-  }
-  if (header && typeof header === "object") return { header: groupDict([header as SignatureDict]), body: body as SignatureDict };
-  throw new ConfigError("celery.chord: kwargs.header must be a list of signatures or a group");
+  if (!header || typeof header !== "object") throw new ConfigError("celery.chord: kwargs.header must be a list of signatures or a group");
+  const group = Array.isArray(header) ? groupDict(header) : header.subtask_type === "group" ? header : groupDict([header]);
+  return { header: group, body };
 }
 
 /** The group of `celery.starmap` tasks a chunks dict stands for (Celery `chunks.group()`). */

@@ -4,25 +4,18 @@
  * `embed.chain` or `embed.chord`) keep those ids. Freezing also brings a canvas to the shape it
  * is sent in: nested chains spliced, nested groups flattened, `group | sig` upgraded to a chord,
  * chunks turned into their group. Freezing a frozen canvas changes nothing. Then: what a frozen
- * canvas answers (its result handle, the ids its ChordError goes to, its root id). Phase 2 is
- * plan.ts.
+ * canvas answers (its result handle, the ids its ChordError goes to). Phase 2 is plan.ts.
  * @module
  */
 import { GroupResult } from "../group-result.ts";
 import { AsyncResult, type ResultHost } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
 import { uuid } from "../util/id.ts";
-import { chainTasks, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
+import { chainTasks, chordDict, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
 
 // Options that identify a node or its place in a workflow: never copied onto children.
 const PLACE_OPTIONS = ["task_id", "group_id", "group_index", "chord", "chain", "link", "link_error", "root_id", "parent_id"];
 
-/** A node's options without the ones that identify it. */
-export function inheritable(o: SignatureOptions): SignatureOptions {
-  const out = { ...o };
-  for (const k of PLACE_OPTIONS) delete out[k];
-  return out;
-}
 
 function normalized(s: SignatureDict): SignatureDict {
   return {
@@ -31,8 +24,13 @@ function normalized(s: SignatureDict): SignatureDict {
   };
 }
 
-function withDefaults(s: SignatureDict, defaults: SignatureOptions): SignatureDict {
-  return { ...s, options: { ...defaults, ...s.options } };
+/** `member` normalized, with the options of the node it is unrolled from as defaults (but not the ones that identify that node). */
+function inheriting(member: SignatureDict, parent: SignatureOptions | undefined): SignatureDict {
+  const s = normalized(member);
+  const defaults: SignatureOptions = { ...parent };
+  for (const k of PLACE_OPTIONS) delete defaults[k];
+  s.options = { ...defaults, ...s.options };
+  return s;
 }
 
 /**
@@ -51,20 +49,18 @@ export function freeze(sig: SignatureDict, id?: string): SignatureDict {
     }
     case "chunks":
       return freeze(chunksToGroup(s), id);
-    case "group": {
-      s.options.task_id = s.options.task_id ?? id ?? uuid();
+    case "group":
+      s.options.task_id ??= id ?? uuid();
       return { ...s, kwargs: { ...s.kwargs, tasks: flattenGroup(groupTasks(s)).map((t) => freeze(t)) } };
-    }
     case "chord": {
       // Celery: a chord's own task_id is its header group's id; `id` goes to the body.
       const { header, body } = chordParts(s);
       const h = freeze(header, s.options.task_id);
-      const kwargs = { ...s.kwargs, header: h, body: freeze(body, id) };
-      const options = h.options.task_id ? { ...s.options, task_id: h.options.task_id } : s.options;
-      return { ...s, options, kwargs: { ...kwargs, kwargs: (s.kwargs.kwargs as Record<string, unknown>) ?? {} } };
+      s.options.task_id = h.options.task_id;
+      return { ...s, kwargs: { ...s.kwargs, header: h, body: freeze(body, id), kwargs: s.kwargs.kwargs ?? {} } };
     }
     default:
-      s.options.task_id = s.options.task_id ?? id ?? uuid(); // a frozen id is never replaced (Celery)
+      s.options.task_id ??= id ?? uuid(); // a frozen id is never replaced (Celery)
       return s;
   }
 }
@@ -75,12 +71,9 @@ function flattenGroup(tasks: SignatureDict[]): SignatureDict[] {
     const t = raw.subtask_type === "chunks" ? chunksToGroup(normalized(raw)) : normalized(raw);
     if (t.subtask_type === "chain" && !chainTasks(t).length) return [];
     if (t.subtask_type !== "group") return [t];
-    const defaults = inheritable(t.options);
-    return flattenGroup(groupTasks(t)).map((m) => withDefaults(m, defaults));
+    return flattenGroup(groupTasks(t)).map((m) => inheriting(m, t.options));
   });
 }
-
-const isEmptyGroup = (t: SignatureDict): boolean => t.subtask_type === "group" && !groupTasks(t).length;
 
 /**
  * A chain's steps as they are sent: nested chains spliced, one-member groups unrolled, empty
@@ -98,36 +91,26 @@ export function normalizeChain(tasks: SignatureDict[]): SignatureDict[] {
     }
     if (t.subtask_type === "chunks") t = chunksToGroup(t);
     if (t.subtask_type === "group" && groupTasks(t).length === 1) {
-      queue.unshift(withDefaults(normalized(groupTasks(t)[0]), inheritable(t.options)));
+      queue.unshift(inheriting(groupTasks(t)[0], t.options));
       continue;
     }
     if (t.subtask_type === "chord") {
       const { header, body } = chordParts(t);
       const steps = body.subtask_type === "chain" ? chainTasks(body) : [];
       if (steps.length && steps[0].subtask_type !== "group") {
-        const first = withDefaults(normalized(steps[0]), inheritable(body.options ?? {}));
+        const first = inheriting(steps[0], body.options);
         queue.unshift({ ...t, kwargs: { ...t.kwargs, header, body: first } }, ...steps.slice(1).map(normalized));
         continue;
       }
     }
     flat.push(t);
   }
-  const kept = flat.filter((t) => !isEmptyGroup(t));
+  const kept = flat.filter((t) => t.subtask_type !== "group" || groupTasks(t).length);
   const steps = kept.length || !flat.length ? kept : [flat[flat.length - 1]];
-  const out: SignatureDict[] = [];
-  for (let i = steps.length - 1; i >= 0; i--) {
-    const t = steps[i];
-    if (t.subtask_type === "group" && out.length) {
-      const body = out.shift()!;
-      out.unshift({
-        task: "celery.chord", args: [], kwargs: { header: t, body, kwargs: {} }, options: {},
-        subtask_type: "chord", immutable: false,
-      });
-    } else {
-      out.unshift(t);
-    }
-  }
-  return out;
+  return steps.reduceRight<SignatureDict[]>(
+    (out, t) => t.subtask_type === "group" && out.length ? [chordDict(t, out[0]), ...out.slice(1)] : [t, ...out],
+    [],
+  );
 }
 
 /**
@@ -163,21 +146,5 @@ export function resultIds(s: SignatureDict): string[] {
       return resultIds(chordParts(s).body);
     default:
       return s.options?.task_id ? [s.options.task_id] : [];
-  }
-}
-
-/** Id of the first task message a (frozen) signature sends: the canvas' root id. */
-export function firstTaskId(s: SignatureDict): string | undefined {
-  switch (s.subtask_type) {
-    case "group":
-      return groupTasks(s).map(firstTaskId).find((id) => id);
-    case "chain":
-      return chainTasks(s).map(firstTaskId).find((id) => id);
-    case "chord": {
-      const { header, body } = chordParts(s);
-      return firstTaskId(header) ?? firstTaskId(body);
-    }
-    default:
-      return s.options?.task_id;
   }
 }

@@ -51,53 +51,36 @@ export interface ApplyOptions {
   retries?: number;
 }
 
+// The options a signature stores. Each is stored under its snake_case name (`timeLimit` →
+// `time_limit`), except `group`, which Celery stores as `group_id`. Numbers, flags and instants
+// count as set unless null; names, lists and objects only when not empty.
+const VALUE_OPTIONS = ["priority", "countdown", "eta", "expires", "timeLimit", "softTimeLimit", "ignoreResult", "groupIndex"];
+const OPTIONS = [...VALUE_OPTIONS, "taskId", "queue", "link", "linkError", "headers", "shadow", "group", "rootId", "parentId", "chain", "chord"];
+
+const snakeName = (name: string): string => name === "group" ? "group_id" : name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+function isSet(name: string, v: unknown, emptyList: boolean): boolean {
+  if (VALUE_OPTIONS.includes(name)) return v != null;
+  return !!v && (emptyList || !Array.isArray(v) || v.length > 0);
+}
+
 /** Convert a signature's snake_case options to `ApplyOptions`. */
 export function optionsToApply(o: SignatureOptions): ApplyOptions {
-  const out: ApplyOptions = {};
-  if (o.task_id) out.taskId = o.task_id;
-  if (o.queue) out.queue = o.queue;
-  if (o.priority != null) out.priority = o.priority;
-  if (o.countdown != null) out.countdown = o.countdown;
-  if (o.eta) out.eta = o.eta;
-  if (o.expires != null) out.expires = o.expires;
-  if (o.time_limit != null) out.timeLimit = o.time_limit;
-  if (o.soft_time_limit != null) out.softTimeLimit = o.soft_time_limit;
-  if (o.ignore_result != null) out.ignoreResult = o.ignore_result;
-  if (o.link?.length) out.link = o.link;
-  if (o.link_error?.length) out.linkError = o.link_error;
-  if (o.group_id) out.group = o.group_id;
-  if (o.group_index != null) out.groupIndex = o.group_index;
-  if (o.headers) out.headers = o.headers;
-  if (typeof o.shadow === "string") out.shadow = o.shadow;
-  if (typeof o.root_id === "string") out.rootId = o.root_id;
-  if (typeof o.parent_id === "string") out.parentId = o.parent_id;
-  if (Array.isArray(o.chain) && o.chain.length) out.chain = o.chain as SignatureDict[];
-  if (o.chord && typeof o.chord === "object") out.chord = o.chord as SignatureDict;
+  const out: Record<string, unknown> = {};
+  for (const name of OPTIONS) if (isSet(name, o[snakeName(name)], false)) out[name] = o[snakeName(name)];
   return out;
 }
 
-/** Convert `ApplyOptions` to a signature's snake_case options. */
+/** Convert `ApplyOptions` to a signature's snake_case options (instants as ISO strings, callbacks as dicts). */
 export function applyToOptions(o: ApplyOptions): SignatureOptions {
   const out: SignatureOptions = {};
-  if (o.taskId) out.task_id = o.taskId;
-  if (o.queue) out.queue = o.queue;
-  if (o.priority != null) out.priority = o.priority;
-  if (o.countdown != null) out.countdown = o.countdown;
-  if (o.eta != null) out.eta = new Date(o.eta).toISOString();
-  if (o.expires != null) out.expires = o.expires instanceof Date ? o.expires.toISOString() : o.expires;
-  if (o.timeLimit != null) out.time_limit = o.timeLimit;
-  if (o.softTimeLimit != null) out.soft_time_limit = o.softTimeLimit;
-  if (o.ignoreResult != null) out.ignore_result = o.ignoreResult;
-  if (o.link) out.link = toDicts(o.link);
-  if (o.linkError) out.link_error = toDicts(o.linkError);
-  if (o.headers) out.headers = o.headers;
-  if (o.shadow) out.shadow = o.shadow;
-  if (o.group) out.group_id = o.group;
-  if (o.groupIndex != null) out.group_index = o.groupIndex;
-  if (o.rootId) out.root_id = o.rootId;
-  if (o.parentId) out.parent_id = o.parentId;
-  if (o.chain?.length) out.chain = o.chain;
-  if (o.chord) out.chord = o.chord;
+  for (const name of OPTIONS) {
+    let v = o[name as keyof ApplyOptions];
+    if (!isSet(name, v, true)) continue;
+    if (name === "eta" || v instanceof Date) v = new Date(v as Date).toISOString();
+    if (name === "link" || name === "linkError") v = toDicts(v as SignatureLike);
+    out[snakeName(name)] = v;
+  }
   return out;
 }
 

@@ -15,8 +15,8 @@ import type { AppHost } from "../host.ts";
 import type { TaskMessage } from "../message.ts";
 import type { AsyncResult } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
-import { chainTasks, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
-import { firstTaskId, freeze, handleOf } from "./freeze.ts";
+import { chainTasks, chordDict, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
+import { freeze, handleOf } from "./freeze.ts";
 import { applyToOptions, mergeArgs, optionsToApply, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./signature.ts";
 
 /** What one send produces: chord sizes to store, then messages to publish in one call. */
@@ -33,9 +33,9 @@ export function plan(app: AppHost, sig: SignatureLike, args: unknown[], opts: Ap
   const { taskId, ...rest } = opts;
   const dict = toDict(sig);
   // An explicit task id replaces a single task's frozen one (Celery's apply_async(task_id=)).
-  const leaf = taskId && !["chain", "group", "chord", "chunks"].includes(dict.subtask_type ?? "");
-  const frozen = freeze(leaf ? { ...dict, options: { ...dict.options, task_id: taskId } } : dict, taskId);
-  emit({ app, plan: into, rootId: opts.rootId ?? firstTaskId(frozen) }, frozen, args, rest);
+  if (taskId && !["chain", "group", "chord", "chunks"].includes(dict.subtask_type ?? "")) dict.options = { ...dict.options, task_id: taskId };
+  const frozen = freeze(dict, taskId);
+  emit({ app, plan: into, rootId: opts.rootId }, frozen, args, rest);
   return handleOf(frozen, app);
 }
 
@@ -58,7 +58,8 @@ export async function storeChordSizes(app: AppHost, p: Plan): Promise<void> {
 interface Ctx {
   app: AppHost;
   plan: Plan;
-  rootId: string | undefined;
+  /** The canvas' root id: the caller's, else the id of the first task message it sends. */
+  rootId: string | null | undefined;
 }
 
 function emit(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {
@@ -84,7 +85,7 @@ export function mergeOptions(stored: SignatureOptions, opts: ApplyOptions): Appl
   const out: ApplyOptions = { ...base };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   const cat = (a?: SignatureLike | SignatureLike[], b?: SignatureLike | SignatureLike[]): SignatureDict[] | undefined =>
-    a || b ? [...(a ? [a].flat() : []), ...(b ? [b].flat() : [])].map(toDict) : undefined;
+    a || b ? [a ?? [], b ?? []].flat().map(toDict) : undefined;
   out.link = cat(base.link, opts.link);
   out.linkError = cat(base.linkError, opts.linkError);
   // Reversed lists (next step last): the node's own continuation runs before the caller's.
@@ -102,6 +103,7 @@ function omit(o: ApplyOptions, keys: (keyof ApplyOptions)[]): ApplyOptions {
 function emitTask(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {
   const o = mergeOptions(s.options, opts);
   o.kwargs = { ...s.kwargs, ...opts.kwargs };
+  ctx.rootId ??= o.taskId;
   o.rootId ??= ctx.rootId;
   if (s.subtask_type && !o.queue) o.queue = innerQueue(ctx.app, s);
   ctx.plan.messages.push(ctx.app.buildMessage(s.task, mergeArgs(s, args), o));
@@ -109,9 +111,9 @@ function emitTask(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOption
 
 // celery.map/starmap are routed like the task they run (Celery's `route_name`).
 function innerQueue(app: AppHost, s: SignatureDict): string | undefined {
-  const inner = (s.kwargs.task as SignatureDict | undefined)?.task;
-  if (!inner) return undefined;
-  return (s.kwargs.task as SignatureDict).options?.queue ?? app.tasks.get(inner)?.options.queue ?? app.route(inner).queue;
+  const inner = s.kwargs.task as SignatureDict | undefined;
+  const name = inner?.task;
+  return name ? inner.options?.queue ?? app.tasks.get(name)?.options.queue ?? app.route(name).queue : undefined;
 }
 
 function emitGroup(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {
@@ -120,8 +122,8 @@ function emitGroup(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
     // A group with steps after it is a chord whose body is the next step (Celery's upgrade).
     const chain = [...o.chain];
     const body = chain.pop()!;
-    const chord = freeze({ task: "celery.chord", args: [], kwargs: { header: s, body, kwargs: {} }, options: {}, subtask_type: "chord", immutable: false });
-    return emitChord(ctx, chord, args, { ...omit(o, ["taskId"]), chain });
+    const chord = freeze(chordDict(s, body));
+    return emitChord(ctx, chord, args, { ...o, chain });
   }
   const gid = s.options.task_id!;
   const inherited = omit(o, ["taskId", "group", "groupIndex", "chain"]);
@@ -136,10 +138,8 @@ function emitChain(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
   const o = mergeOptions(s.options, opts);
   const steps = chainTasks(s).map((t) => ({ ...t, options: { ...t.options } }));
   if (!steps.length) throw new ConfigError("cannot send an empty chain");
-  const last = steps[steps.length - 1];
-  const place = applyToOptions({ group: o.group, groupIndex: o.groupIndex, chord: o.chord, link: o.link });
-  if (place.link) place.link = [...(last.options.link ?? []), ...place.link];
-  Object.assign(last.options, place);
+  // The chain's place in an outer group/chord and its callbacks go to its last step.
+  steps.push(withOptions(steps.pop()!, { group: o.group, groupIndex: o.groupIndex, chord: o.chord, link: o.link }));
   const errbacks = o.linkError ? toDicts(o.linkError) : [];
   if (errbacks.length) for (const step of steps) step.options.link_error = [...(step.options.link_error ?? []), ...errbacks];
   const [first, ...rest] = steps;
@@ -153,17 +153,18 @@ function emitChord(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
   const gid = header.options.task_id!;
   // The body gets the chord's options (queue, link, link_error, the rest of a chain, its own
   // place in an outer group/chord); countdown/eta delay the header only (Celery 5.5+).
-  const forBody = omit(o, ["taskId", "kwargs", "countdown", "eta", "parentId", "rootId"]);
-  const stored = mergeOptions(body.options, forBody);
-  const bodyOptions: SignatureOptions = { ...body.options, ...applyToOptions(stored) };
-  const fullBody = { ...body, options: bodyOptions };
+  const fullBody = withOptions(body, omit(o, ["taskId", "kwargs", "countdown", "eta", "parentId", "rootId"]));
   const forHeader = omit(o, ["taskId", "chain", "chord", "group", "groupIndex", "link", "linkError"]);
   forHeader.kwargs = { ...(s.kwargs.kwargs as Record<string, unknown> | undefined), ...o.kwargs };
   const size = descend(header);
-  const partial = mergeArgs({ ...s, args: s.args ?? [] }, args);
   if (size === 0) return emit(ctx, fullBody, [[]], { parentId: o.parentId, rootId: o.rootId });
   ctx.plan.chordSizes.push({ groupId: gid, size });
-  emitGroup(ctx, header, partial, { ...forHeader, chord: fullBody, group: gid, groupIndex: 0 });
+  emitGroup(ctx, header, mergeArgs(s, args), { ...forHeader, chord: fullBody, group: gid, groupIndex: 0 });
+}
+
+/** A deferred node with `opts` merged into its stored options (as `mergeOptions`), to send later. */
+function withOptions(s: SignatureDict, opts: ApplyOptions): SignatureDict {
+  return { ...s, options: { ...s.options, ...applyToOptions(mergeOptions(s.options, opts)) } };
 }
 
 /**
@@ -174,14 +175,8 @@ export function descend(s: SignatureDict): number {
   switch (s.subtask_type) {
     case "group":
       return groupTasks(s).reduce((n, t) => n + descend(t), 0);
-    case "chain": {
-      const steps = chainTasks(s);
-      for (let i = steps.length - 1; i >= 0; i--) {
-        const n = descend(steps[i]);
-        if (n > 0) return n;
-      }
-      return 0;
-    }
+    case "chain":
+      return chainTasks(s).map(descend).reverse().find((n) => n > 0) ?? 0;
     case "chord":
       return descend(chordParts(s).body);
     case "chunks":

@@ -6,8 +6,7 @@
  */
 import { ConfigError } from "../errors.ts";
 import type { GroupResult } from "../group-result.ts";
-import type { SignatureDict } from "../types.ts";
-import { chainDict, chordDict, chordParts, chunksDict, groupDict, groupTasks, mapDict, starmapDict } from "./dicts.ts";
+import { chainDict, chordDict, chordParts, chunksDict, chunksToGroup, groupDict, groupTasks, mapDict, starmapDict } from "./dicts.ts";
 import {
   registerCanvasType, Signature, toDict, toDicts, type ApplyOptions, type SignatureHost, type SignatureLike,
 } from "./signature.ts";
@@ -77,10 +76,7 @@ export class Chord<R = unknown> extends Signature<R> {
 export class Chunks<R = unknown> extends Signature<R[][]> {
   /** The group of `celery.starmap` signatures this stands for (Celery `chunks.group()`). */
   group(): Group<R[]> {
-    const { task, it, n } = this.kwargs as { task: SignatureDict; it: unknown[][]; n: number };
-    const parts: SignatureDict[] = [];
-    for (let i = 0; i < it.length; i += n) parts.push(starmapDict(task, it.slice(i, i + n)));
-    return new Group<R[]>(this.host, { ...groupDict(parts), options: { ...this.options } });
+    return new Group<R[]>(this.host, chunksToGroup(this.toJSON()));
   }
 
   /** Send as a group: the result is a `GroupResult` of one list per chunk. */

@@ -7,6 +7,7 @@
 import type { AsyncResult } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
 import { uuid } from "../util/id.ts";
+import { chainDict } from "./dicts.ts";
 import { applyToOptions, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./options.ts";
 
 export { applyToOptions, optionsToApply, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./options.ts";
@@ -49,10 +50,8 @@ export class Signature<R = unknown> {
 
   /** Celery's signature dict. */
   toJSON(): SignatureDict {
-    return {
-      task: this.task, args: this.args, kwargs: this.kwargs, options: this.options,
-      subtask_type: this.subtask_type, immutable: this.immutable,
-    };
+    const { host: _host, ...dict } = this;
+    return dict;
   }
 
   /** A copy with more args appended, kwargs merged and options overridden. */
@@ -96,10 +95,7 @@ export class Signature<R = unknown> {
   pipe<R2>(next: Signature<R2>): Signature<R2> {
     const steps = (s: Signature<unknown>): SignatureDict[] =>
       s.subtask_type === "chain" && !Object.keys(s.options).length ? toDicts(s.kwargs.tasks as SignatureDict[]) : [toDict(s)];
-    return Signature.from<R2>(this.host, {
-      task: "celery.chain", args: [], kwargs: { tasks: [...steps(this), ...steps(next)] }, options: {},
-      subtask_type: "chain", immutable: false,
-    });
+    return Signature.from<R2>(this.host, chainDict([...steps(this), ...steps(next)]));
   }
 
   /** Send with extra positional args prepended (partial application). */

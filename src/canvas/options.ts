@@ -53,15 +53,19 @@ export interface ApplyOptions {
 
 // The options a signature stores. Each is stored under its snake_case name (`timeLimit` →
 // `time_limit`), except `group`, which Celery stores as `group_id`. Numbers, flags and instants
-// count as set unless null; names, lists and objects only when not empty.
+// count as set unless null; names only as non-empty strings; lists when not empty; `headers`,
+// `chord` and a single callback only as objects (a stored dict of another shape is dropped).
 const VALUE_OPTIONS = ["priority", "countdown", "eta", "expires", "timeLimit", "softTimeLimit", "ignoreResult", "groupIndex"];
-const OPTIONS = [...VALUE_OPTIONS, "taskId", "queue", "link", "linkError", "headers", "shadow", "group", "rootId", "parentId", "chain", "chord"];
+const NAME_OPTIONS = ["taskId", "queue", "shadow", "group", "rootId", "parentId"];
+const OPTIONS = [...VALUE_OPTIONS, ...NAME_OPTIONS, "link", "linkError", "headers", "chain", "chord"];
 
 const snakeName = (name: string): string => name === "group" ? "group_id" : name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 function isSet(name: string, v: unknown, emptyList: boolean): boolean {
   if (VALUE_OPTIONS.includes(name)) return v != null;
-  return !!v && (emptyList || !Array.isArray(v) || v.length > 0);
+  if (NAME_OPTIONS.includes(name)) return typeof v === "string" && v !== "";
+  if (Array.isArray(v)) return emptyList || v.length > 0;
+  return name !== "chain" && !!v && typeof v === "object";
 }
 
 /** Convert a signature's snake_case options to `ApplyOptions`. */

@@ -5,8 +5,7 @@
  */
 import type { ApplyOptions } from "../canvas/signature.ts";
 import { ConfigError } from "../errors.ts";
-import { assertTimezone } from "./crontab.ts";
-import { isSchedule, type Schedule } from "./schedule.ts";
+import { assertTimezone, isSchedule, type Schedule } from "./schedule.ts";
 
 /** Sending options of an entry: the `applyAsync` options that make sense for periodic sends. */
 export type BeatEntryOptions = Pick<

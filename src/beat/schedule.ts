@@ -29,6 +29,20 @@ export interface Schedule {
   toString(): string;
 }
 
+const knownZones = new Set<string>(["UTC"]);
+
+/** Throws `ConfigError` unless `tz` is an IANA zone this runtime knows. */
+export function assertTimezone(tz: unknown, what = "timezone"): asserts tz is string {
+  if (typeof tz === "string" && knownZones.has(tz)) return;
+  try {
+    if (typeof tz !== "string" || !tz) throw new RangeError("not a string");
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    knownZones.add(tz);
+  } catch {
+    throw new ConfigError(`${what}: unknown IANA timezone ${JSON.stringify(tz)}`);
+  }
+}
+
 /** True when `v` looks like a `Schedule`. */
 export function isSchedule(v: unknown): v is Schedule {
   return typeof v === "object" && v !== null && typeof (v as Schedule).slotAt === "function";

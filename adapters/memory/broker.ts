@@ -4,7 +4,6 @@ import type {
 import { parseInstant } from "../../src/util/time.ts";
 import { DeadLetterList } from "./dead-letters.ts";
 import { MemoryEvents } from "./events.ts";
-import { Fifo } from "./fifo.ts";
 import { Timeline } from "./timeline.ts";
 
 /** Options of `memoryBroker`. */
@@ -38,7 +37,8 @@ export class MemoryBroker implements PullBroker {
   /** Celery's events and pidbox, in process. */
   readonly events: MemoryEvents = new MemoryEvents();
   private readonly now: () => number;
-  private readonly lists = new Map<string, Fifo<Stored>>();
+  /** Waiting messages by queue and priority step (`key()`), each a FIFO. */
+  private readonly lists = new Map<string, Timeline<Stored>>();
   private readonly delayed = new Timeline<Stored>();
   private readonly unacked = new Map<string, { at: number; msg: Stored }>();
   private readonly revoked = new Map<string, number>();
@@ -50,19 +50,18 @@ export class MemoryBroker implements PullBroker {
     this.dead = new DeadLetterList(opts.deadLetters, this.now);
   }
 
-  publish(messages: OutboundMessage[]): Promise<void> {
+  async publish(messages: OutboundMessage[]): Promise<void> {
     const now = this.now();
-    for (const m of messages) {
-      const msg: Stored = { id: m.id, queue: m.queue, priority: m.priority, payload: m.payload, redelivered: false };
-      if (m.notBefore != null && m.notBefore > now) this.delayed.add(m.notBefore, msg);
+    for (const { id, queue, priority, payload, notBefore } of messages) {
+      const msg: Stored = { id, queue, priority, payload, redelivered: false };
+      if (notBefore != null && notBefore > now) this.delayed.add(notBefore, msg);
       else this.list(msg).push(msg);
     }
-    return Promise.resolve();
   }
 
-  claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
+  async claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
     const now = opts.now ?? this.now();
-    this.promote(now);
+    for (const msg of this.delayed.takeDue(now)) this.list(msg).push(msg);
     this.restore(now - opts.visibilityMs, new Set(queues));
     const out: Delivery[] = [];
     for (const step of STEPS) {
@@ -72,69 +71,60 @@ export class MemoryBroker implements PullBroker {
           const msg = list.shift()!;
           const tag = `m${++this.seq}`;
           this.unacked.set(tag, { at: now, msg });
-          const exp = this.revoked.get(msg.id);
           out.push({
             tag, queue: msg.queue, priority: msg.priority, payload: msg.payload, redelivered: msg.redelivered,
-            revoked: exp != null && exp > now,
+            revoked: (this.revoked.get(msg.id) ?? -Infinity) > now,
           });
         }
       }
     }
-    return Promise.resolve(out);
+    return out;
   }
 
-  ack(deliveries: Delivery[]): Promise<void> {
+  async ack(deliveries: Delivery[]): Promise<void> {
     for (const d of deliveries) this.unacked.delete(d.tag);
-    return Promise.resolve();
   }
 
-  requeue(d: Delivery, opts: { delayMs: number }): Promise<void> {
-    const entry = this.unacked.get(d.tag);
+  async requeue(d: Delivery, opts: { delayMs: number }): Promise<void> {
+    const msg = this.takeUnacked(d);
     // A claim that expired was already put back: requeueing it again would make a copy.
-    if (!entry) return Promise.resolve();
-    this.unacked.delete(d.tag);
-    const msg = entry.msg;
+    if (!msg) return;
     if (opts.delayMs > 0) this.delayed.add(this.now() + opts.delayMs, msg);
     else this.list(msg).unshift(msg);
-    return Promise.resolve();
   }
 
-  deadLetter(d: Delivery, reason: string): Promise<void> {
-    const msg = this.unacked.get(d.tag)?.msg ?? { id: "", queue: d.queue, priority: d.priority, payload: d.payload, redelivered: d.redelivered };
-    this.unacked.delete(d.tag);
+  async deadLetter(d: Delivery, reason: string): Promise<void> {
+    const msg = this.takeUnacked(d) ?? { id: "", queue: d.queue, priority: d.priority, payload: d.payload, redelivered: d.redelivered };
     this.dead.add({ payload: d.payload, queue: d.queue, reason, priority: d.priority }, msg);
-    return Promise.resolve();
   }
 
   /** The oldest matching dead letters go back to the tail of their queue (id and priority kept). */
-  redrive(opts: RedriveOptions): Promise<number> {
+  async redrive(opts: RedriveOptions): Promise<number> {
     const msgs = this.dead.take(opts.limit, (e) => opts.queue === undefined || e.queue === opts.queue);
     for (const msg of msgs) this.list(msg).push(msg);
-    return Promise.resolve(msgs.length);
+    return msgs.length;
   }
 
-  extend(deliveries: Delivery[], _visibilityMs?: number, opts: ExtendOptions = {}): Promise<void> {
+  async extend(deliveries: Delivery[], _visibilityMs?: number, opts: ExtendOptions = {}): Promise<void> {
     const now = opts.now ?? this.now();
     for (const d of deliveries) {
       const e = this.unacked.get(d.tag);
       if (e) e.at = now;
     }
-    return Promise.resolve();
   }
 
-  revoke(ids: string[], ttlMs: number): Promise<void> {
+  async revoke(ids: string[], ttlMs: number): Promise<void> {
     const now = this.now();
     if (this.revoked.size >= 1024) for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
     for (const id of ids) this.revoked.set(id, now + ttlMs);
-    return Promise.resolve();
   }
 
-  deadLetters(limit = 100): Promise<DeadLetter[]> {
-    return Promise.resolve(this.dead.newest(limit));
+  async deadLetters(limit = 100): Promise<DeadLetter[]> {
+    return this.dead.newest(limit);
   }
 
-  size(queue: string): Promise<number> {
-    return Promise.resolve(STEPS.reduce((n, s) => n + (this.lists.get(key(queue, s))?.length ?? 0), 0));
+  async size(queue: string): Promise<number> {
+    return STEPS.reduce((n, s) => n + (this.lists.get(key(queue, s))?.length ?? 0), 0);
   }
 
   /** Waiting per queue, delayed, unacked and dead-letter counts (no I/O). */
@@ -144,24 +134,24 @@ export class MemoryBroker implements PullBroker {
     return { waiting, delayed: this.delayed.length, unacked: this.unacked.size, dead: this.dead.length };
   }
 
-  purge(queue: string): Promise<number> {
-    let n = 0;
-    for (const s of STEPS) {
-      n += this.lists.get(key(queue, s))?.length ?? 0;
-      this.lists.delete(key(queue, s));
-    }
-    return Promise.resolve(n);
+  async purge(queue: string): Promise<number> {
+    const n = await this.size(queue);
+    for (const s of STEPS) this.lists.delete(key(queue, s));
+    return n;
   }
 
-  private list(msg: Stored): Fifo<Stored> {
+  /** Take a delivery out of the unacked set; its message, or undefined when its claim expired. */
+  private takeUnacked(d: Delivery): Stored | undefined {
+    const msg = this.unacked.get(d.tag)?.msg;
+    this.unacked.delete(d.tag);
+    return msg;
+  }
+
+  private list(msg: Stored): Timeline<Stored> {
     const k = key(msg.queue, stepOf(msg.priority));
     let l = this.lists.get(k);
-    if (!l) this.lists.set(k, l = new Fifo());
+    if (!l) this.lists.set(k, l = new Timeline());
     return l;
-  }
-
-  private promote(now: number): void {
-    for (const msg of this.delayed.takeDue(now)) this.list(msg).push(msg);
   }
 
   // Messages of `queues` claimed before `cutoff` and never acked go back to the head of their

@@ -7,33 +7,27 @@ import { deadLetterLimits, type DeadLetter, type DeadLetterLimits } from "../../
  */
 export class DeadLetterList<T> {
   private entries: { entry: DeadLetter; msg: T; at: number }[] = []; // oldest first
-  private readonly max: number;
-  private readonly ttlMs: number;
+  private readonly limits: Required<DeadLetterLimits>;
 
   constructor(limits: DeadLetterLimits | undefined, private readonly now: () => number) {
-    const l = deadLetterLimits(limits);
-    this.max = l.max;
-    this.ttlMs = l.ttlSeconds * 1000;
+    this.limits = deadLetterLimits(limits);
   }
 
   add(entry: Omit<DeadLetter, "at">, msg: T): void {
-    const now = this.now();
-    this.entries.push({ entry: { ...entry, at: new Date(now).toISOString() }, msg, at: now });
-    if (this.entries.length > this.max) this.entries.splice(0, this.entries.length - this.max);
-    this.expire(now);
+    const at = this.now();
+    this.live().push({ entry: { ...entry, at: new Date(at).toISOString() }, msg, at });
+    this.entries.splice(0, this.entries.length - this.limits.max);
   }
 
   /** The newest `limit` entries, newest first. */
   newest(limit: number): DeadLetter[] {
-    this.expire(this.now());
-    return limit > 0 ? this.entries.slice(-limit).reverse().map((e) => e.entry) : [];
+    return limit > 0 ? this.live().slice(-limit).reverse().map((e) => e.entry) : [];
   }
 
   /** Remove and return up to `limit` messages (oldest first) whose entry matches. */
   take(limit: number, match: (e: DeadLetter) => boolean): T[] {
-    this.expire(this.now());
     const out: T[] = [];
-    this.entries = this.entries.filter((e) => {
+    this.entries = this.live().filter((e) => {
       if (out.length >= limit || !match(e.entry)) return true;
       out.push(e.msg);
       return false;
@@ -45,9 +39,11 @@ export class DeadLetterList<T> {
     return this.entries.length;
   }
 
-  private expire(now: number): void {
-    let n = 0;
-    while (n < this.entries.length && this.entries[n].at < now - this.ttlMs) n++;
-    if (n) this.entries.splice(0, n);
+  /** The entries, after dropping those older than the TTL (a prefix: they are oldest first). */
+  private live(): { entry: DeadLetter; msg: T; at: number }[] {
+    const oldest = this.now() - this.limits.ttlSeconds * 1000;
+    const n = this.entries.findIndex((e) => e.at >= oldest);
+    this.entries.splice(0, n < 0 ? this.entries.length : n);
+    return this.entries;
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Messages waiting for an instant (ETA, countdown, retry delay), in a binary min-heap: adding
- * one and taking the next due one cost O(log n), so a claim does not scan every far-future
- * message. Messages due at the same instant come out in the order they were added.
+ * Items by due time in a binary min-heap: adding one and taking the next due one cost O(log n),
+ * so a claim does not scan every far-future message. Items due at the same instant come out in
+ * the order they were added. The memory broker keeps its delayed messages in one (ETA,
+ * countdown, retry delay) and uses one per queue as a FIFO (`push`, `unshift`, `shift`).
  * @module
  */
 
@@ -15,6 +16,8 @@ interface Entry<T> {
 export class Timeline<T> {
   private readonly heap: Entry<T>[] = [];
   private seq = 0;
+  /** Due time of the latest `unshift`: each one goes before everything added so far. */
+  private front = 0;
 
   get length(): number {
     return this.heap.length;
@@ -33,19 +36,30 @@ export class Timeline<T> {
     }
   }
 
+  /** As a FIFO: add at the back (due at 0, after the items already due then). */
+  push(item: T): void {
+    this.add(0, item);
+  }
+
+  /** As a FIFO: add at the front (the next `shift` returns it). */
+  unshift(item: T): void {
+    this.add(--this.front, item);
+  }
+
   /** Remove and return every item due at or before `now`, earliest first. */
   takeDue(now: number): T[] {
     const out: T[] = [];
-    while (this.heap.length && this.heap[0]!.at <= now) out.push(this.pop());
+    while (this.heap.length && this.heap[0]!.at <= now) out.push(this.shift()!);
     return out;
   }
 
-  private pop(): T {
+  /** Remove and return the earliest item, or undefined when empty. */
+  shift(): T | undefined {
     const h = this.heap;
-    const top = h[0]!;
-    const last = h.pop()!;
+    const top = h[0];
+    const last = h.pop();
     if (h.length) {
-      h[0] = last;
+      h[0] = last!;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
@@ -58,7 +72,7 @@ export class Timeline<T> {
         i = m;
       }
     }
-    return top.item;
+    return top?.item;
   }
 }
 

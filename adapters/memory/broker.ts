@@ -37,8 +37,8 @@ export class MemoryBroker implements PullBroker {
   /** Celery's events and pidbox, in process. */
   readonly events: MemoryEvents = new MemoryEvents();
   private readonly now: () => number;
-  /** Waiting messages by queue and priority step (`key()`), each a FIFO. */
-  private readonly lists = new Map<string, Timeline<Stored>>();
+  /** Waiting messages by queue, ordered by priority step (the heap's due time), then FIFO. */
+  private readonly waiting = new Map<string, Timeline<Stored>>();
   private readonly delayed = new Timeline<Stored>();
   private readonly unacked = new Map<string, { at: number; msg: Stored }>();
   private readonly revoked = new Map<string, number>();
@@ -55,20 +55,18 @@ export class MemoryBroker implements PullBroker {
     for (const { id, queue, priority, payload, notBefore } of messages) {
       const msg: Stored = { id, queue, priority, payload, redelivered: false };
       if (notBefore != null && notBefore > now) this.delayed.add(notBefore, msg);
-      else this.list(msg).push(msg);
+      else this.wait(msg);
     }
   }
 
   async claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
     const now = opts.now ?? this.now();
-    for (const msg of this.delayed.takeDue(now)) this.list(msg).push(msg);
+    for (const msg of this.delayed.takeDue(now)) this.wait(msg);
     this.restore(now - opts.visibilityMs, new Set(queues));
     const out: Delivery[] = [];
     for (const step of STEPS) {
       for (const q of queues) {
-        const list = this.lists.get(key(q, step));
-        while (list?.length && out.length < opts.max) {
-          const msg = list.shift()!;
+        for (let msg; out.length < opts.max && (msg = this.waiting.get(q)?.shift(step));) {
           const tag = `m${++this.seq}`;
           this.unacked.set(tag, { at: now, msg });
           out.push({
@@ -90,7 +88,7 @@ export class MemoryBroker implements PullBroker {
     // A claim that expired was already put back: requeueing it again would make a copy.
     if (!msg) return;
     if (opts.delayMs > 0) this.delayed.add(this.now() + opts.delayMs, msg);
-    else this.list(msg).unshift(msg);
+    else this.wait(msg, true);
   }
 
   async deadLetter(d: Delivery, reason: string): Promise<void> {
@@ -101,7 +99,7 @@ export class MemoryBroker implements PullBroker {
   /** The oldest matching dead letters go back to the tail of their queue (id and priority kept). */
   async redrive(opts: RedriveOptions): Promise<number> {
     const msgs = this.dead.take(opts.limit, (e) => opts.queue === undefined || e.queue === opts.queue);
-    for (const msg of msgs) this.list(msg).push(msg);
+    for (const msg of msgs) this.wait(msg);
     return msgs.length;
   }
 
@@ -124,7 +122,7 @@ export class MemoryBroker implements PullBroker {
   }
 
   async size(queue: string): Promise<number> {
-    return STEPS.reduce((n, s) => n + (this.lists.get(key(queue, s))?.length ?? 0), 0);
+    return this.waiting.get(queue)?.length ?? 0;
   }
 
   /** Waiting per queue, delayed, unacked and dead-letter counts (no I/O). */
@@ -136,7 +134,7 @@ export class MemoryBroker implements PullBroker {
 
   async purge(queue: string): Promise<number> {
     const n = await this.size(queue);
-    for (const s of STEPS) this.lists.delete(key(queue, s));
+    this.waiting.delete(queue);
     return n;
   }
 
@@ -147,11 +145,11 @@ export class MemoryBroker implements PullBroker {
     return msg;
   }
 
-  private list(msg: Stored): Timeline<Stored> {
-    const k = key(msg.queue, stepOf(msg.priority));
-    let l = this.lists.get(k);
-    if (!l) this.lists.set(k, l = new Timeline());
-    return l;
+  /** Queue `msg` at the tail of its priority step (with `first`, at its head). */
+  private wait(msg: Stored, first = false): void {
+    let list = this.waiting.get(msg.queue);
+    if (!list) this.waiting.set(msg.queue, list = new Timeline());
+    list.add(stepOf(msg.priority), msg, first);
   }
 
   // Messages of `queues` claimed before `cutoff` and never acked go back to the head of their
@@ -162,7 +160,7 @@ export class MemoryBroker implements PullBroker {
       if (e.at > cutoff || !queues.has(e.msg.queue) || etaOf(e.msg.payload) > cutoff) continue;
       this.unacked.delete(tag);
       e.msg.redelivered = true;
-      this.list(e.msg).unshift(e.msg);
+      this.wait(e.msg, true);
     }
   }
 }
@@ -177,10 +175,6 @@ function etaOf(payload: string): number {
   } catch {
     return 0;
   }
-}
-
-function key(queue: string, step: number): string {
-  return step ? `${queue}\x06\x16${step}` : queue;
 }
 
 /** Create the embedded in-memory broker. */

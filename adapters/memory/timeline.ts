@@ -2,7 +2,7 @@
  * Items by due time in a binary min-heap: adding one and taking the next due one cost O(log n),
  * so a claim does not scan every far-future message. Items due at the same instant come out in
  * the order they were added. The memory broker keeps its delayed messages in one (ETA,
- * countdown, retry delay) and uses one per queue as a FIFO (`push`, `unshift`, `shift`).
+ * countdown, retry delay), and the waiting messages of each queue in another, by priority step.
  * @module
  */
 
@@ -16,17 +16,17 @@ interface Entry<T> {
 export class Timeline<T> {
   private readonly heap: Entry<T>[] = [];
   private seq = 0;
-  /** Due time of the latest `unshift`: each one goes before everything added so far. */
+  /** Tie-breaker of the latest `first` add (counts down, so it sorts before every other). */
   private front = 0;
 
   get length(): number {
     return this.heap.length;
   }
 
-  /** Add `item`, due at `at`. */
-  add(at: number, item: T): void {
+  /** Add `item`, due at `at`; with `first`, before every item already due then (a FIFO's unshift). */
+  add(at: number, item: T, first = false): void {
     const h = this.heap;
-    h.push({ at, seq: this.seq++, item });
+    h.push({ at, seq: first ? --this.front : this.seq++, item });
     let i = h.length - 1;
     while (i > 0) {
       const up = (i - 1) >> 1;
@@ -36,27 +36,18 @@ export class Timeline<T> {
     }
   }
 
-  /** As a FIFO: add at the back (due at 0, after the items already due then). */
-  push(item: T): void {
-    this.add(0, item);
-  }
-
-  /** As a FIFO: add at the front (the next `shift` returns it). */
-  unshift(item: T): void {
-    this.add(--this.front, item);
-  }
-
   /** Remove and return every item due at or before `now`, earliest first. */
   takeDue(now: number): T[] {
     const out: T[] = [];
-    while (this.heap.length && this.heap[0]!.at <= now) out.push(this.shift()!);
+    for (let item; (item = this.shift(now)) !== undefined;) out.push(item);
     return out;
   }
 
-  /** Remove and return the earliest item, or undefined when empty. */
-  shift(): T | undefined {
+  /** Remove and return the earliest item if it is due at or before `now`, else undefined. */
+  shift(now = Infinity): T | undefined {
     const h = this.heap;
     const top = h[0];
+    if (!top || top.at > now) return undefined;
     const last = h.pop();
     if (h.length) {
       h[0] = last!;
@@ -72,7 +63,7 @@ export class Timeline<T> {
         i = m;
       }
     }
-    return top?.item;
+    return top.item;
   }
 }
 

@@ -23,8 +23,8 @@ export class MemoryBackend implements ResultBackend {
   /** Ids of the records written most recently, oldest first (Map keeps insertion order). */
   private readonly recentIds = new Map<string, true>();
   private sweepEvery = 1024;
-  /** `watch` listeners by task id. */
-  private readonly watchers = new Map<string, Set<() => void>>();
+  /** `watch` listeners with the task ids each one watches. */
+  private readonly watchers = new Set<{ ids: Set<string>; onChange: () => void }>();
 
   constructor(opts: MemoryBackendOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -63,18 +63,9 @@ export class MemoryBackend implements ResultBackend {
 
   /** Calls `onChange` after each store or delete of one of `taskIds` (`AsyncResult.get` waits on it instead of polling). */
   async watch(taskIds: string[], onChange: () => void): Promise<() => Promise<void>> {
-    for (const id of taskIds) {
-      let set = this.watchers.get(id);
-      if (!set) this.watchers.set(id, set = new Set());
-      set.add(onChange);
-    }
-    return async () => {
-      for (const id of taskIds) {
-        const set = this.watchers.get(id);
-        set?.delete(onChange);
-        if (set?.size === 0) this.watchers.delete(id);
-      }
-    };
+    const watcher = { ids: new Set(taskIds), onChange };
+    this.watchers.add(watcher);
+    return async () => void this.watchers.delete(watcher);
   }
 
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -131,7 +122,7 @@ export class MemoryBackend implements ResultBackend {
 
   private changed(taskId: string): void {
     // Listeners run after this call returns: the store is complete when they read.
-    for (const fn of this.watchers.get(taskId) ?? []) queueMicrotask(fn);
+    for (const w of this.watchers) if (w.ids.has(taskId)) queueMicrotask(w.onChange);
   }
 
   /** The JSON values of the live `keys`, in order; missing and expired keys are left out. */

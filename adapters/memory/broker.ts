@@ -1,8 +1,8 @@
-import type {
-  BrokerStats, ClaimOptions, DeadLetter, ExtendOptions, DeadLetterLimits, Delivery, OutboundMessage, PullBroker, RedriveOptions,
+import {
+  deadLetterLimits, type BrokerStats, type ClaimOptions, type DeadLetter, type ExtendOptions, type DeadLetterLimits, type Delivery,
+  type OutboundMessage, type PullBroker, type RedriveOptions,
 } from "../../src/ports.ts";
 import { parseInstant } from "../../src/util/time.ts";
-import { DeadLetterList } from "./dead-letters.ts";
 import { MemoryEvents } from "./events.ts";
 import { Timeline } from "./timeline.ts";
 
@@ -42,12 +42,14 @@ export class MemoryBroker implements PullBroker {
   private readonly delayed = new Timeline<Stored>();
   private readonly unacked = new Map<string, { at: number; msg: Stored }>();
   private readonly revoked = new Map<string, number>();
-  private readonly dead: DeadLetterList<Stored>;
+  /** Dead letters, oldest first, each with its message (so a redrive restores id and priority). */
+  private dead: { entry: DeadLetter; msg: Stored; at: number }[] = [];
+  private readonly deadLimits: Required<DeadLetterLimits>;
   private seq = 0;
 
   constructor(opts: MemoryBrokerOptions = {}) {
     this.now = opts.now ?? Date.now;
-    this.dead = new DeadLetterList(opts.deadLetters, this.now);
+    this.deadLimits = deadLetterLimits(opts.deadLetters);
   }
 
   async publish(messages: OutboundMessage[]): Promise<void> {
@@ -68,11 +70,9 @@ export class MemoryBroker implements PullBroker {
       for (const q of queues) {
         for (let msg; out.length < opts.max && (msg = this.waiting.get(q)?.shift(step));) {
           const tag = `m${++this.seq}`;
+          const { id, ...fields } = msg;
           this.unacked.set(tag, { at: now, msg });
-          out.push({
-            tag, queue: msg.queue, priority: msg.priority, payload: msg.payload, redelivered: msg.redelivered,
-            revoked: (this.revoked.get(msg.id) ?? -Infinity) > now,
-          });
+          out.push({ tag, ...fields, revoked: (this.revoked.get(id) ?? -Infinity) > now });
         }
       }
     }
@@ -92,15 +92,23 @@ export class MemoryBroker implements PullBroker {
   }
 
   async deadLetter(d: Delivery, reason: string): Promise<void> {
-    const msg = this.takeUnacked(d) ?? { id: "", queue: d.queue, priority: d.priority, payload: d.payload, redelivered: d.redelivered };
-    this.dead.add({ payload: d.payload, queue: d.queue, reason, priority: d.priority }, msg);
+    const { queue, priority, payload, redelivered } = d;
+    const msg = this.takeUnacked(d) ?? { id: "", queue, priority, payload, redelivered };
+    const at = this.now();
+    this.liveDead().push({ entry: { payload, queue, reason, priority, at: new Date(at).toISOString() }, msg, at });
+    this.dead.splice(0, this.dead.length - this.deadLimits.max);
   }
 
   /** The oldest matching dead letters go back to the tail of their queue (id and priority kept). */
   async redrive(opts: RedriveOptions): Promise<number> {
-    const msgs = this.dead.take(opts.limit, (e) => opts.queue === undefined || e.queue === opts.queue);
-    for (const msg of msgs) this.wait(msg);
-    return msgs.length;
+    let moved = 0;
+    this.dead = this.liveDead().filter(({ entry, msg }) => {
+      if (moved >= opts.limit || (opts.queue !== undefined && entry.queue !== opts.queue)) return true;
+      moved++;
+      this.wait(msg);
+      return false;
+    });
+    return moved;
   }
 
   async extend(deliveries: Delivery[], _visibilityMs?: number, opts: ExtendOptions = {}): Promise<void> {
@@ -118,7 +126,7 @@ export class MemoryBroker implements PullBroker {
   }
 
   async deadLetters(limit = 100): Promise<DeadLetter[]> {
-    return this.dead.newest(limit);
+    return limit > 0 ? this.liveDead().slice(-limit).reverse().map((e) => e.entry) : [];
   }
 
   async size(queue: string): Promise<number> {
@@ -136,6 +144,14 @@ export class MemoryBroker implements PullBroker {
     const n = await this.size(queue);
     this.waiting.delete(queue);
     return n;
+  }
+
+  /** The dead letters, after dropping those older than the TTL (a prefix: they are oldest first). */
+  private liveDead(): { entry: DeadLetter; msg: Stored; at: number }[] {
+    const oldest = this.now() - this.deadLimits.ttlSeconds * 1000;
+    const n = this.dead.findIndex((e) => e.at >= oldest);
+    this.dead.splice(0, n < 0 ? this.dead.length : n);
+    return this.dead;
   }
 
   /** Take a delivery out of the unacked set; its message, or undefined when its claim expired. */
@@ -170,8 +186,7 @@ function etaOf(payload: string): number {
   if (!payload.includes('"eta"')) return 0;
   try {
     const eta = (JSON.parse(payload) as { headers?: { eta?: unknown } }).headers?.eta;
-    const ms = typeof eta === "string" ? parseInstant(eta) : NaN;
-    return Number.isNaN(ms) ? 0 : ms;
+    return (typeof eta === "string" && parseInstant(eta)) || 0; // NaN (unreadable) is 0 too
   } catch {
     return 0;
   }

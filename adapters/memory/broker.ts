@@ -1,9 +1,8 @@
 import {
   deadLetterLimits, type BrokerStats, type ClaimOptions, type DeadLetter, type ExtendOptions, type DeadLetterLimits, type Delivery,
-  type OutboundMessage, type PullBroker, type RedriveOptions,
+  type EventChannel, type OutboundMessage, type PullBroker, type RedriveOptions,
 } from "../../src/ports.ts";
 import { parseInstant } from "../../src/util/time.ts";
-import { MemoryEvents } from "./events.ts";
 import { Timeline } from "./timeline.ts";
 
 /** Options of `memoryBroker`. */
@@ -12,6 +11,12 @@ export interface MemoryBrokerOptions {
   now?: () => number;
   /** Bounds of the dead-letter list (default 10 000 entries, 7 days). */
   deadLetters?: DeadLetterLimits;
+  /**
+   * Celery's events and pidbox channel (`broker.events`): pass `memoryEvents()` to publish and
+   * receive them in process. Without it the broker has none (a worker's `events: true` only logs
+   * them), which keeps the channel's code out of bundles that never monitor.
+   */
+  events?: EventChannel;
 }
 
 interface Stored {
@@ -34,8 +39,8 @@ const stepOf = (p: number): number => STEPS.filter((s) => s <= p).pop() ?? 0;
 export class MemoryBroker implements PullBroker {
   readonly name = "memory";
   readonly capabilities = { revocation: true };
-  /** Celery's events and pidbox, in process. */
-  readonly events: MemoryEvents = new MemoryEvents();
+  /** Celery's events and pidbox, in process: the `events` option (`memoryEvents()`), if given. */
+  readonly events?: EventChannel;
   private readonly now: () => number;
   /** Waiting messages by queue, ordered by priority step (the heap's due time), then FIFO. */
   private readonly waiting = new Map<string, Timeline<Stored>>();
@@ -50,6 +55,7 @@ export class MemoryBroker implements PullBroker {
   constructor(opts: MemoryBrokerOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.deadLimits = deadLetterLimits(opts.deadLetters);
+    this.events = opts.events;
   }
 
   async publish(messages: OutboundMessage[]): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Celery's monitoring channels in process (`MemoryBroker.events`): events and pidbox
+ * Celery's monitoring channels in process (`memoryBroker({ events: memoryEvents() })`): events and pidbox
  * broadcasts go to the listeners of this broker, replies to the reply sinks of `broadcast`.
  * Lets the core's events and pidbox be tested without a server.
  * @module
@@ -52,6 +52,14 @@ export class MemoryEvents implements EventChannel {
       this.replies.delete(oid);
     }
   }
+}
+
+/**
+ * Create an in-process event channel, for `memoryBroker({ events: memoryEvents() })`: Celery's
+ * events, pidbox broadcasts and replies between the workers and clients of that broker.
+ */
+export function memoryEvents(): MemoryEvents {
+  return new MemoryEvents();
 }
 
 /** Add `fn` to `listeners`; returns the function that removes it. */

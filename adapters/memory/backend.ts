@@ -34,8 +34,8 @@ export class MemoryBackend implements ResultBackend {
     return this.parsed([metaKey(taskId)])[0] as ResultMeta ?? null;
   }
 
-  async mget(taskIds: string[]): Promise<(ResultMeta | null)[]> {
-    return taskIds.map((id) => this.parsed([metaKey(id)])[0] as ResultMeta ?? null);
+  mget(taskIds: string[]): Promise<(ResultMeta | null)[]> {
+    return Promise.all(taskIds.map((id) => this.get(id)));
   }
 
   async set(writes: ResultWrite[]): Promise<void> {

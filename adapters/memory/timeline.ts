@@ -26,14 +26,11 @@ export class Timeline<T> {
   /** Add `item`, due at `at`; with `first`, before every item already due then (a FIFO's unshift). */
   add(at: number, item: T, first = false): void {
     const h = this.heap;
-    h.push({ at, seq: first ? --this.front : this.seq++, item });
-    let i = h.length - 1;
-    while (i > 0) {
-      const up = (i - 1) >> 1;
-      if (!before(h[i]!, h[up]!)) break;
-      [h[i], h[up]] = [h[up]!, h[i]!];
-      i = up;
-    }
+    const e = { at, seq: first ? --this.front : this.seq++, item };
+    // Sift up: move parents down into the hole until `e` fits.
+    let i = h.length;
+    for (let up; i > 0 && before(e, h[up = (i - 1) >> 1]!); i = up) h[i] = h[up]!;
+    h[i] = e;
   }
 
   /** Remove and return every item due at or before `now`, earliest first. */
@@ -48,21 +45,15 @@ export class Timeline<T> {
     const h = this.heap;
     const top = h[0];
     if (!top || top.at > now) return undefined;
-    const last = h.pop();
-    if (h.length) {
-      h[0] = last!;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
+    const last = h.pop()!;
+    // Sift down from the root: move the earlier child up into the hole until `last` fits.
+    let i = 0;
+    for (let c; (c = 2 * i + 1) < h.length; i = c) {
+      if (c + 1 < h.length && before(h[c + 1]!, h[c]!)) c++;
+      if (!before(h[c]!, last)) break;
+      h[i] = h[c]!;
     }
+    if (h.length) h[i] = last;
     return top.item;
   }
 }

@@ -14,7 +14,7 @@ import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
 import type { TaskMessage } from "../message.ts";
 import { sleep } from "../util/time.ts";
 import { readBeatConfig, type ResolvedEntry } from "./entries.ts";
-import { beatKey, beatTaskId } from "./slot-id.ts";
+import { beatKey, uuid5 } from "./slot-id.ts";
 
 /** A task a tick sent. */
 export interface BeatSent {
@@ -113,8 +113,8 @@ export class Beat {
       else if (this.seen.get(entry.name) === at) skip(entry.name, at, "claimed");
       else {
         // Build before claiming: a message that cannot be built must not burn its slot.
-        const taskId = await beatTaskId(entry.name, at);
         const key = beatKey(entry.name, at);
+        const taskId = await uuid5(key);
         due.push({ entry, at, ttlMs: ttlFor(Math.min(gap, deadlineMs)), key, taskId, message: this.message(entry, at, taskId) });
       }
     }

@@ -35,12 +35,13 @@ const knownZones = new Set<string>(["UTC"]);
 export function assertTimezone(tz: unknown, what = "timezone"): asserts tz is string {
   if (typeof tz === "string" && knownZones.has(tz)) return;
   try {
-    if (typeof tz !== "string" || !tz) throw new RangeError("not a string");
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    knownZones.add(tz);
-  } catch {
-    throw new ConfigError(`${what}: unknown IANA timezone ${JSON.stringify(tz)}`);
-  }
+    if (typeof tz === "string" && tz) {
+      new Intl.DateTimeFormat("en-US", { timeZone: tz });
+      knownZones.add(tz);
+      return;
+    }
+  } catch { /* not a zone this runtime knows */ }
+  throw new ConfigError(`${what}: unknown IANA timezone ${JSON.stringify(tz)}`);
 }
 
 /** True when `v` looks like a `Schedule`. */

@@ -69,7 +69,7 @@ export class MemoryBroker implements PullBroker {
 
   async claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
     const now = opts.now ?? this.now();
-    for (const msg of this.delayed.takeDue(now)) this.wait(msg);
+    for (let msg; (msg = this.delayed.shift(now));) this.wait(msg);
     this.restore(now - opts.visibilityMs, new Set(queues));
     const out: Delivery[] = [];
     for (const step of STEPS) {

@@ -33,13 +33,6 @@ export class Timeline<T> {
     h[i] = e;
   }
 
-  /** Remove and return every item due at or before `now`, earliest first. */
-  takeDue(now: number): T[] {
-    const out: T[] = [];
-    for (let item; (item = this.shift(now)) !== undefined;) out.push(item);
-    return out;
-  }
-
   /** Remove and return the earliest item if it is due at or before `now`, else undefined. */
   shift(now = Infinity): T | undefined {
     const h = this.heap;

@@ -115,7 +115,9 @@ export class Beat {
         // Build before claiming: a message that cannot be built must not burn its slot.
         const key = beatKey(entry.name, at);
         const taskId = await uuid5(key);
-        due.push({ entry, at, ttlMs: ttlFor(Math.min(gap, deadlineMs)), key, taskId, message: this.message(entry, at, taskId) });
+        const headers = { ...entry.options.headers, beat_entry: entry.name, beat_slot: new Date(at).toISOString() };
+        const message = this.app.buildMessage(entry.task, entry.args, { ...entry.options, kwargs: entry.kwargs, taskId, headers });
+        due.push({ entry, at, ttlMs: ttlFor(Math.min(gap, deadlineMs)), key, taskId, message });
       }
     }
     const claims = await Promise.allSettled(due.map((d) => this.app.backend.setIfAbsent(d.key, d.taskId, d.ttlMs)));
@@ -163,11 +165,6 @@ export class Beat {
         break;
       }
     }
-  }
-
-  private message(entry: ResolvedEntry, at: number, taskId: string): TaskMessage {
-    const headers = { ...entry.options.headers, beat_entry: entry.name, beat_slot: new Date(at).toISOString() };
-    return this.app.buildMessage(entry.task, entry.args, { ...entry.options, kwargs: entry.kwargs, taskId, headers });
   }
 }
 

@@ -7,6 +7,9 @@ export interface MemoryBackendOptions {
   now?: () => number;
 }
 
+/** A chord's recorded members (Celery's `.j`), by member index. */
+type ChordEntries = Map<number, string>;
+
 /**
  * The embedded in-process result backend. Values are kept as JSON strings under Celery's key
  * names, with TTLs, so it behaves like the Redis backend (copies, not shared objects).
@@ -14,185 +17,142 @@ export interface MemoryBackendOptions {
 export class MemoryBackend implements ResultBackend {
   readonly name = "memory";
   private readonly now: () => number;
-  private readonly kv = new Map<string, { value: string; until: number }>();
-  private readonly joins = new Map<string, { entries: Map<number, string>; until: number }>();
+  /** Every key (records, groups, chord keys, claims, worker presences) with its expiry. */
+  private readonly kv = new Map<string, { value: string | ChordEntries; until: number }>();
   private writes = 0;
   /** Ids of the records written most recently, oldest first (Map keeps insertion order). */
   private readonly recentIds = new Map<string, true>();
   private sweepEvery = 1024;
-  /** `watch` listeners by task id. */
-  private readonly watchers = new Map<string, Set<() => void>>();
+  /** `watch` listeners with the task ids each one watches. */
+  private readonly watchers = new Set<{ ids: Set<string>; onChange: () => void }>();
 
   constructor(opts: MemoryBackendOptions = {}) {
     this.now = opts.now ?? Date.now;
   }
 
-  get(taskId: string): Promise<ResultMeta | null> {
-    const v = this.read(metaKey(taskId));
-    return Promise.resolve(v == null ? null : JSON.parse(v) as ResultMeta);
+  async get(taskId: string): Promise<ResultMeta | null> {
+    return this.parsed([metaKey(taskId)])[0] as ResultMeta ?? null;
   }
 
-  async mget(taskIds: string[]): Promise<(ResultMeta | null)[]> {
-    return await Promise.all(taskIds.map((id) => this.get(id)));
+  mget(taskIds: string[]): Promise<(ResultMeta | null)[]> {
+    return Promise.all(taskIds.map((id) => this.get(id)));
   }
 
-  set(writes: ResultWrite[]): Promise<void> {
-    for (const w of writes) {
-      const k = metaKey(w.meta.task_id);
-      const cur = this.read(k);
-      if (cur != null && (JSON.parse(cur) as ResultMeta).status === "SUCCESS") continue;
-      this.write(k, JSON.stringify(w.meta), w.ttlMs);
-      this.recentIds.delete(w.meta.task_id);
-      this.recentIds.set(w.meta.task_id, true);
-      if (this.recentIds.size > RECENT_MAX) this.recentIds.delete(this.recentIds.keys().next().value!);
-      this.changed(w.meta.task_id);
+  async set(writes: ResultWrite[]): Promise<void> {
+    for (const { meta, ttlMs } of writes) {
+      const id = meta.task_id;
+      if ((this.parsed([metaKey(id)])[0] as ResultMeta | undefined)?.status === "SUCCESS") continue;
+      this.write(metaKey(id), JSON.stringify(meta), ttlMs);
+      this.recentIds.delete(id);
+      if (this.recentIds.set(id, true).size > RECENT_MAX) this.recentIds.delete(this.recentIds.keys().next().value!);
+      this.changed(id);
     }
-    return Promise.resolve();
   }
 
   /** The records written most recently (newest first), at most `limit`; at most `RECENT_MAX` ids are kept. */
-  recent(limit: number): Promise<ResultMeta[]> {
-    const out: ResultMeta[] = [];
-    for (const id of [...this.recentIds.keys()].reverse()) {
-      if (out.length >= limit) break;
-      const v = this.read(metaKey(id));
-      if (v != null) out.push(JSON.parse(v) as ResultMeta);
-    }
-    return Promise.resolve(out);
+  async recent(limit: number): Promise<ResultMeta[]> {
+    return (this.parsed([...this.recentIds.keys()].reverse().map(metaKey)) as ResultMeta[]).slice(0, Math.max(0, limit));
   }
 
-  delete(taskIds: string[]): Promise<void> {
+  async delete(taskIds: string[]): Promise<void> {
     for (const id of taskIds) {
       this.kv.delete(metaKey(id));
       this.changed(id);
     }
-    return Promise.resolve();
   }
 
   /** Calls `onChange` after each store or delete of one of `taskIds` (`AsyncResult.get` waits on it instead of polling). */
-  watch(taskIds: string[], onChange: () => void): Promise<() => Promise<void>> {
-    for (const id of taskIds) {
-      let set = this.watchers.get(id);
-      if (!set) this.watchers.set(id, set = new Set());
-      set.add(onChange);
-    }
-    return Promise.resolve(() => {
-      for (const id of taskIds) {
-        const set = this.watchers.get(id);
-        set?.delete(onChange);
-        if (set?.size === 0) this.watchers.delete(id);
-      }
-      return Promise.resolve();
-    });
+  async watch(taskIds: string[], onChange: () => void): Promise<() => Promise<void>> {
+    const watcher = { ids: new Set(taskIds), onChange };
+    this.watchers.add(watcher);
+    return async () => void this.watchers.delete(watcher);
   }
 
-  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    if (this.read(key) != null) return Promise.resolve(false);
-    this.write(key, value, ttlMs);
-    return Promise.resolve(true);
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const absent = this.read(key) == null;
+    if (absent) this.write(key, value, ttlMs);
+    return absent;
   }
 
-  saveGroup(groupId: string, record: string, ttlMs: number): Promise<void> {
-    this.write(`celery-taskset-meta-${groupId}`, record, ttlMs);
-    return Promise.resolve();
+  async saveGroup(groupId: string, record: string, ttlMs: number): Promise<void> {
+    this.write(groupKey(groupId), record, ttlMs);
   }
 
-  restoreGroup(groupId: string): Promise<unknown | null> {
-    const v = this.read(`celery-taskset-meta-${groupId}`);
-    return Promise.resolve(v == null ? null : JSON.parse(v));
+  async restoreGroup(groupId: string): Promise<unknown | null> {
+    return this.parsed([groupKey(groupId)])[0] ?? null;
   }
 
-  release(key: string): Promise<void> {
+  async release(key: string): Promise<void> {
     this.kv.delete(key);
-    return Promise.resolve();
   }
 
-  chordSize(groupId: string, size: number, ttlMs: number): Promise<void> {
-    this.write(`celery-taskset-meta-${groupId}.s`, String(size), ttlMs);
-    return Promise.resolve();
+  async chordSize(groupId: string, size: number, ttlMs: number): Promise<void> {
+    this.write(groupKey(groupId, ".s"), String(size), ttlMs);
   }
 
   // The member that completes the join is recorded as the firer (`.f`): only it ever gets the
   // entries, again when it re-joins; after chordDone (`.f` = done) a late member records nothing.
-  chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null> {
-    const jk = `celery-taskset-meta-${groupId}.j`;
-    const fk = `celery-taskset-meta-${groupId}.f`;
-    let j = this.joins.get(jk);
-    if (j && j.until <= this.now()) {
-      this.joins.delete(jk);
-      j = undefined;
-    }
-    const ordered = (m: Map<number, string>): string[] => [...m].sort(([a], [b]) => a - b).map(([, v]) => v);
+  async chordJoin(groupId: string, index: number, entry: string, ttlMs: number): Promise<string[] | null> {
+    const fk = groupKey(groupId, ".f");
     const fired = this.read(fk);
-    if (fired != null) return Promise.resolve(fired === String(index) && j ? ordered(j.entries) : null);
-    if (!j) this.joins.set(jk, j = { entries: new Map(), until: 0 });
-    j.entries.set(index, entry);
-    j.until = ttlMs ? this.now() + ttlMs : Infinity;
-    const total = Number(this.read(`celery-taskset-meta-${groupId}.s`) ?? NaN) +
-      Number(this.read(`celery-taskset-meta-${groupId}.t`) ?? 0);
-    if (!(j.entries.size >= total)) return Promise.resolve(null);
+    let entries = this.read(groupKey(groupId, ".j")) as ChordEntries | null;
+    const ordered = (): string[] => [...entries!].sort(([a], [b]) => a - b).map(([, v]) => v);
+    if (fired != null) return fired === String(index) && entries ? ordered() : null;
+    (entries ??= new Map()).set(index, entry);
+    this.write(groupKey(groupId, ".j"), entries, ttlMs);
+    const total = Number(this.read(groupKey(groupId, ".s")) ?? NaN) + Number(this.read(groupKey(groupId, ".t")) ?? 0);
+    if (!(entries.size >= total)) return null;
     this.write(fk, String(index), ttlMs);
-    return Promise.resolve(ordered(j.entries));
+    return ordered();
   }
 
-  chordDone(groupId: string): Promise<void> {
-    const fired = this.kv.get(`celery-taskset-meta-${groupId}.f`);
+  async chordDone(groupId: string): Promise<void> {
+    const fired = this.kv.get(groupKey(groupId, ".f"));
     if (fired) fired.value = "done";
-    this.joins.delete(`celery-taskset-meta-${groupId}.j`);
-    this.kv.delete(`celery-taskset-meta-${groupId}.s`);
-    this.kv.delete(`celery-taskset-meta-${groupId}.t`);
-    return Promise.resolve();
+    for (const suffix of [".j", ".s", ".t"]) this.kv.delete(groupKey(groupId, suffix));
   }
 
-  recordWorker(info: WorkerInfo, ttlMs: number): Promise<void> {
-    this.write(`celeriac-worker-${info.hostname}`, JSON.stringify(info), ttlMs);
-    return Promise.resolve();
+  async recordWorker(info: WorkerInfo, ttlMs: number): Promise<void> {
+    this.write(WORKER_PREFIX + info.hostname, JSON.stringify(info), ttlMs);
   }
 
-  workers(): Promise<WorkerInfo[]> {
-    const out: WorkerInfo[] = [];
-    for (const k of [...this.kv.keys()]) {
-      if (!k.startsWith("celeriac-worker-")) continue;
-      const v = this.read(k);
-      if (v != null) out.push(JSON.parse(v) as WorkerInfo);
-    }
-    return Promise.resolve(out);
+  async workers(): Promise<WorkerInfo[]> {
+    return this.parsed([...this.kv.keys()].filter((k) => k.startsWith(WORKER_PREFIX))) as WorkerInfo[];
   }
 
   private changed(taskId: string): void {
-    const set = this.watchers.get(taskId);
-    if (!set) return;
     // Listeners run after this call returns: the store is complete when they read.
-    for (const fn of set) queueMicrotask(fn);
+    for (const w of this.watchers) if (w.ids.has(taskId)) queueMicrotask(w.onChange);
   }
 
-  private read(key: string): string | null {
+  /** The JSON values of the live `keys`, in order; missing and expired keys are left out. */
+  private parsed(keys: string[]): unknown[] {
+    return keys.map((k) => this.read(k)).filter((v) => v != null).map((v) => JSON.parse(v as string));
+  }
+
+  private read(key: string): string | ChordEntries | null {
     const e = this.kv.get(key);
-    if (!e) return null;
-    if (e.until <= this.now()) {
-      this.kv.delete(key);
-      return null;
-    }
-    return e.value;
+    if (e && e.until <= this.now()) this.kv.delete(key);
+    else if (e) return e.value;
+    return null;
   }
 
-  private write(key: string, value: string, ttlMs: number | null): void {
+  private write(key: string, value: string | ChordEntries, ttlMs: number | null): void {
     this.kv.set(key, { value, until: ttlMs ? this.now() + ttlMs : Infinity });
     // Expired keys nobody reads again would stay forever (Redis expires them actively):
     // sweep after as many writes as there were live keys, so each write pays O(1) on average.
     if (++this.writes >= this.sweepEvery) this.sweep();
   }
 
-  /** Drop every expired key and chord join now (also done automatically as writes go by). */
+  /** Drop every expired key now (also done automatically as writes go by). */
   sweep(): void {
     this.writes = 0;
     const now = this.now();
     for (const [k, e] of this.kv) if (e.until <= now) this.kv.delete(k);
-    for (const [k, j] of this.joins) if (j.until <= now) this.joins.delete(k);
     this.sweepEvery = Math.max(1024, this.kv.size);
   }
 
-  /** Number of live keys (results, chord sizes, claims), for tests and monitoring. */
+  /** Number of live keys (results, chord keys, claims), for tests and monitoring. */
   get size(): number {
     return this.kv.size;
   }
@@ -201,8 +161,14 @@ export class MemoryBackend implements ResultBackend {
 /** How many recent ids `recent()` can draw from (the Redis adapters keep the same number). */
 export const RECENT_MAX = 1000;
 
+const WORKER_PREFIX = "celeriac-worker-";
+
 function metaKey(id: string): string {
   return `celery-task-meta-${id}`;
+}
+
+function groupKey(groupId: string, suffix = ""): string {
+  return `celery-taskset-meta-${groupId}${suffix}`;
 }
 
 /** Create the embedded in-memory result backend. */

@@ -1,11 +1,9 @@
-import type {
-  BrokerStats, ClaimOptions, DeadLetter, ExtendOptions, DeadLetterLimits, Delivery, OutboundMessage, PullBroker, RedriveOptions,
+import {
+  deadLetterLimits, type BrokerStats, type ClaimOptions, type DeadLetter, type ExtendOptions, type DeadLetterLimits, type Delivery,
+  type EventChannel, type OutboundMessage, type PullBroker, type RedriveOptions,
 } from "../../src/ports.ts";
 import type { TaskMessage } from "../../src/types.ts";
 import { parseInstant } from "../../src/util/time.ts";
-import { DeadLetterList } from "./dead-letters.ts";
-import { MemoryEvents } from "./events.ts";
-import { Fifo } from "./fifo.ts";
 import { Timeline } from "./timeline.ts";
 
 /** Options of `memoryBroker`. */
@@ -20,6 +18,12 @@ export interface MemoryBrokerOptions {
    * Python Celery's zlib/gzip and protocol 1 messages published here.
    */
   decode?: (payload: string) => Promise<TaskMessage> | TaskMessage;
+  /**
+   * Celery's events and pidbox channel (`broker.events`): pass `memoryEvents()` to publish and
+   * receive them in process. Without it the broker has none (a worker's `events: true` only logs
+   * them), which keeps the channel's code out of bundles that never monitor.
+   */
+  events?: EventChannel;
 }
 
 interface Stored {
@@ -42,109 +46,107 @@ const stepOf = (p: number): number => STEPS.filter((s) => s <= p).pop() ?? 0;
 export class MemoryBroker implements PullBroker {
   readonly name = "memory";
   readonly capabilities = { revocation: true };
-  /** Celery's events and pidbox, in process. */
-  readonly events: MemoryEvents = new MemoryEvents();
+  /** Celery's events and pidbox, in process: the `events` option (`memoryEvents()`), if given. */
+  readonly events?: EventChannel;
   /** `opts.decode`, when given. */
   readonly decode?: (payload: string) => Promise<TaskMessage> | TaskMessage;
   private readonly now: () => number;
-  private readonly lists = new Map<string, Fifo<Stored>>();
+  /** Waiting messages by queue, ordered by priority step (the heap's due time), then FIFO. */
+  private readonly waiting = new Map<string, Timeline<Stored>>();
   private readonly delayed = new Timeline<Stored>();
   private readonly unacked = new Map<string, { at: number; msg: Stored }>();
   private readonly revoked = new Map<string, number>();
-  private readonly dead: DeadLetterList<Stored>;
+  /** Dead letters, oldest first, each with its message (so a redrive restores id and priority). */
+  private dead: { entry: DeadLetter; msg: Stored; at: number }[] = [];
+  private readonly deadLimits: Required<DeadLetterLimits>;
   private seq = 0;
 
   constructor(opts: MemoryBrokerOptions = {}) {
     this.now = opts.now ?? Date.now;
-    this.dead = new DeadLetterList(opts.deadLetters, this.now);
+    this.deadLimits = deadLetterLimits(opts.deadLetters);
+    this.events = opts.events;
     if (opts.decode) this.decode = opts.decode;
   }
 
-  publish(messages: OutboundMessage[]): Promise<void> {
+  async publish(messages: OutboundMessage[]): Promise<void> {
     const now = this.now();
-    for (const m of messages) {
-      const msg: Stored = { id: m.id, queue: m.queue, priority: m.priority, payload: m.payload, redelivered: false };
-      if (m.notBefore != null && m.notBefore > now) this.delayed.add(m.notBefore, msg);
-      else this.list(msg).push(msg);
+    for (const { id, queue, priority, payload, notBefore } of messages) {
+      const msg: Stored = { id, queue, priority, payload, redelivered: false };
+      if (notBefore != null && notBefore > now) this.delayed.add(notBefore, msg);
+      else this.wait(msg);
     }
-    return Promise.resolve();
   }
 
-  claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
+  async claim(queues: string[], opts: ClaimOptions): Promise<Delivery[]> {
     const now = opts.now ?? this.now();
-    this.promote(now);
+    for (let msg; (msg = this.delayed.shift(now));) this.wait(msg);
     this.restore(now - opts.visibilityMs, new Set(queues));
     const out: Delivery[] = [];
     for (const step of STEPS) {
       for (const q of queues) {
-        const list = this.lists.get(key(q, step));
-        while (list?.length && out.length < opts.max) {
-          const msg = list.shift()!;
+        for (let msg; out.length < opts.max && (msg = this.waiting.get(q)?.shift(step));) {
           const tag = `m${++this.seq}`;
+          const { id, ...fields } = msg;
           this.unacked.set(tag, { at: now, msg });
-          const exp = this.revoked.get(msg.id);
-          out.push({
-            tag, queue: msg.queue, priority: msg.priority, payload: msg.payload, redelivered: msg.redelivered,
-            revoked: exp != null && exp > now,
-          });
+          out.push({ tag, ...fields, revoked: (this.revoked.get(id) ?? -Infinity) > now });
         }
       }
     }
-    return Promise.resolve(out);
+    return out;
   }
 
-  ack(deliveries: Delivery[]): Promise<void> {
+  async ack(deliveries: Delivery[]): Promise<void> {
     for (const d of deliveries) this.unacked.delete(d.tag);
-    return Promise.resolve();
   }
 
-  requeue(d: Delivery, opts: { delayMs: number }): Promise<void> {
-    const entry = this.unacked.get(d.tag);
+  async requeue(d: Delivery, opts: { delayMs: number }): Promise<void> {
+    const msg = this.takeUnacked(d);
     // A claim that expired was already put back: requeueing it again would make a copy.
-    if (!entry) return Promise.resolve();
-    this.unacked.delete(d.tag);
-    const msg = entry.msg;
+    if (!msg) return;
     if (opts.delayMs > 0) this.delayed.add(this.now() + opts.delayMs, msg);
-    else this.list(msg).unshift(msg);
-    return Promise.resolve();
+    else this.wait(msg, true);
   }
 
-  deadLetter(d: Delivery, reason: string): Promise<void> {
-    const msg = this.unacked.get(d.tag)?.msg ?? { id: "", queue: d.queue, priority: d.priority, payload: d.payload, redelivered: d.redelivered };
-    this.unacked.delete(d.tag);
-    this.dead.add({ payload: d.payload, queue: d.queue, reason, priority: d.priority }, msg);
-    return Promise.resolve();
+  async deadLetter(d: Delivery, reason: string): Promise<void> {
+    const { queue, priority, payload, redelivered } = d;
+    const msg = this.takeUnacked(d) ?? { id: "", queue, priority, payload, redelivered };
+    const at = this.now();
+    this.liveDead().push({ entry: { payload, queue, reason, priority, at: new Date(at).toISOString() }, msg, at });
+    this.dead.splice(0, this.dead.length - this.deadLimits.max);
   }
 
   /** The oldest matching dead letters go back to the tail of their queue (id and priority kept). */
-  redrive(opts: RedriveOptions): Promise<number> {
-    const msgs = this.dead.take(opts.limit, (e) => opts.queue === undefined || e.queue === opts.queue);
-    for (const msg of msgs) this.list(msg).push(msg);
-    return Promise.resolve(msgs.length);
+  async redrive(opts: RedriveOptions): Promise<number> {
+    let moved = 0;
+    this.dead = this.liveDead().filter(({ entry, msg }) => {
+      if (moved >= opts.limit || (opts.queue !== undefined && entry.queue !== opts.queue)) return true;
+      moved++;
+      this.wait(msg);
+      return false;
+    });
+    return moved;
   }
 
-  extend(deliveries: Delivery[], _visibilityMs?: number, opts: ExtendOptions = {}): Promise<void> {
+  async extend(deliveries: Delivery[], _visibilityMs?: number, opts: ExtendOptions = {}): Promise<void> {
     const now = opts.now ?? this.now();
     for (const d of deliveries) {
       const e = this.unacked.get(d.tag);
       if (e) e.at = now;
     }
-    return Promise.resolve();
   }
 
-  revoke(ids: string[], ttlMs: number): Promise<void> {
+  async revoke(ids: string[], ttlMs: number): Promise<void> {
     const now = this.now();
     if (this.revoked.size >= 1024) for (const [id, until] of this.revoked) if (until <= now) this.revoked.delete(id);
     for (const id of ids) this.revoked.set(id, now + ttlMs);
-    return Promise.resolve();
   }
 
-  deadLetters(limit = 100): Promise<DeadLetter[]> {
-    return Promise.resolve(this.dead.newest(limit));
+  async deadLetters(limit = 100): Promise<DeadLetter[]> {
+    return limit > 0 ? this.liveDead().slice(-limit).reverse().map((e) => e.entry) : [];
   }
 
-  size(queue: string): Promise<number> {
-    return Promise.resolve(STEPS.reduce((n, s) => n + (this.lists.get(key(queue, s))?.length ?? 0), 0));
+  async size(queue: string): Promise<number> {
+    return this.waiting.get(queue)?.length ?? 0;
   }
 
   /** Waiting per queue, delayed, unacked and dead-letter counts (no I/O). */
@@ -154,24 +156,32 @@ export class MemoryBroker implements PullBroker {
     return { waiting, delayed: this.delayed.length, unacked: this.unacked.size, dead: this.dead.length };
   }
 
-  purge(queue: string): Promise<number> {
-    let n = 0;
-    for (const s of STEPS) {
-      n += this.lists.get(key(queue, s))?.length ?? 0;
-      this.lists.delete(key(queue, s));
-    }
-    return Promise.resolve(n);
+  async purge(queue: string): Promise<number> {
+    const n = await this.size(queue);
+    this.waiting.delete(queue);
+    return n;
   }
 
-  private list(msg: Stored): Fifo<Stored> {
-    const k = key(msg.queue, stepOf(msg.priority));
-    let l = this.lists.get(k);
-    if (!l) this.lists.set(k, l = new Fifo());
-    return l;
+  /** The dead letters, after dropping those older than the TTL (a prefix: they are oldest first). */
+  private liveDead(): { entry: DeadLetter; msg: Stored; at: number }[] {
+    const oldest = this.now() - this.deadLimits.ttlSeconds * 1000;
+    const n = this.dead.findIndex((e) => e.at >= oldest);
+    this.dead.splice(0, n < 0 ? this.dead.length : n);
+    return this.dead;
   }
 
-  private promote(now: number): void {
-    for (const msg of this.delayed.takeDue(now)) this.list(msg).push(msg);
+  /** Take a delivery out of the unacked set; its message, or undefined when its claim expired. */
+  private takeUnacked(d: Delivery): Stored | undefined {
+    const msg = this.unacked.get(d.tag)?.msg;
+    this.unacked.delete(d.tag);
+    return msg;
+  }
+
+  /** Queue `msg` at the tail of its priority step (with `first`, at its head). */
+  private wait(msg: Stored, first = false): void {
+    let list = this.waiting.get(msg.queue);
+    if (!list) this.waiting.set(msg.queue, list = new Timeline());
+    list.add(stepOf(msg.priority), msg, first);
   }
 
   // Messages of `queues` claimed before `cutoff` and never acked go back to the head of their
@@ -182,7 +192,7 @@ export class MemoryBroker implements PullBroker {
       if (e.at > cutoff || !queues.has(e.msg.queue) || etaOf(e.msg.payload) > cutoff) continue;
       this.unacked.delete(tag);
       e.msg.redelivered = true;
-      this.list(e.msg).unshift(e.msg);
+      this.wait(e.msg, true);
     }
   }
 }
@@ -192,15 +202,10 @@ function etaOf(payload: string): number {
   if (!payload.includes('"eta"')) return 0;
   try {
     const eta = (JSON.parse(payload) as { headers?: { eta?: unknown } }).headers?.eta;
-    const ms = typeof eta === "string" ? parseInstant(eta) : NaN;
-    return Number.isNaN(ms) ? 0 : ms;
+    return (typeof eta === "string" && parseInstant(eta)) || 0; // NaN (unreadable) is 0 too
   } catch {
     return 0;
   }
-}
-
-function key(queue: string, step: number): string {
-  return step ? `${queue}\x06\x16${step}` : queue;
 }
 
 /** Create the embedded in-memory broker. */

@@ -1,5 +1,5 @@
 /**
- * Celery's monitoring channels in process (`MemoryBroker.events`): events and pidbox
+ * Celery's monitoring channels in process (`memoryBroker({ events: memoryEvents() })`): events and pidbox
  * broadcasts go to the listeners of this broker, replies to the reply sinks of `broadcast`.
  * Lets the core's events and pidbox be tested without a server.
  * @module
@@ -10,53 +10,60 @@ import type { EventChannel, FanoutMessage } from "../../src/ports.ts";
 export class MemoryEvents implements EventChannel {
   private readonly eventListeners = new Set<(e: FanoutMessage) => void>();
   private readonly controlListeners = new Set<(payload: string) => void>();
-  private readonly replies = new Map<string, string[]>();
+  /** The reply sink of each pending `broadcast`, by its oid. */
+  private readonly replies = new Map<string, (payload: string) => void>();
   /** Every event published, in order (tests read it). */
   readonly published: FanoutMessage[] = [];
 
-  publishEvents(events: FanoutMessage[]): Promise<void> {
+  async publishEvents(events: FanoutMessage[]): Promise<void> {
     for (const e of events) {
       this.published.push(e);
       for (const fn of this.eventListeners) fn(e);
     }
-    return Promise.resolve();
   }
 
-  subscribeEvents(onEvent: (event: FanoutMessage) => void): Promise<() => Promise<void>> {
-    this.eventListeners.add(onEvent);
-    return Promise.resolve(async () => void this.eventListeners.delete(onEvent));
+  async subscribeEvents(onEvent: (event: FanoutMessage) => void): Promise<() => Promise<void>> {
+    return listen(this.eventListeners, onEvent);
   }
 
-  subscribeControl(onMessage: (payload: string) => void): Promise<() => Promise<void>> {
-    this.controlListeners.add(onMessage);
-    return Promise.resolve(async () => void this.controlListeners.delete(onMessage));
+  async subscribeControl(onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    return listen(this.controlListeners, onMessage);
   }
 
   /** Replies go to the sink of the broadcast whose oid is `routingKey` (none: dropped, as kombu does). */
-  reply(_exchange: string, routingKey: string, payload: string): Promise<void> {
-    this.replies.get(routingKey)?.push(payload);
-    return Promise.resolve();
+  async reply(_exchange: string, routingKey: string, payload: string): Promise<void> {
+    this.replies.get(routingKey)?.(payload);
   }
 
   async broadcast(payload: string, oid: string, timeoutMs: number, limit = Infinity): Promise<string[]> {
     const sink: string[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const done = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-      sink.push = (...items: string[]): number => {
-        const n = Array.prototype.push.apply(sink, items);
-        if (n >= limit) resolve();
-        return n;
-      };
-    });
-    this.replies.set(oid, sink);
     try {
-      for (const fn of this.controlListeners) fn(payload);
-      await done;
-      return [...sink];
+      await new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+        this.replies.set(oid, (reply) => {
+          if (sink.push(reply) >= limit) resolve();
+        });
+        for (const fn of this.controlListeners) fn(payload);
+      });
+      return sink;
     } finally {
       clearTimeout(timer);
       this.replies.delete(oid);
     }
   }
+}
+
+/**
+ * Create an in-process event channel, for `memoryBroker({ events: memoryEvents() })`: Celery's
+ * events, pidbox broadcasts and replies between the workers and clients of that broker.
+ */
+export function memoryEvents(): MemoryEvents {
+  return new MemoryEvents();
+}
+
+/** Add `fn` to `listeners`; returns the function that removes it. */
+function listen<T>(listeners: Set<T>, fn: T): () => Promise<void> {
+  listeners.add(fn);
+  return async () => void listeners.delete(fn);
 }

@@ -4,3 +4,4 @@
  */
 export { MemoryBroker, memoryBroker, type MemoryBrokerOptions } from "./broker.ts";
 export { MemoryBackend, memoryBackend, type MemoryBackendOptions } from "./backend.ts";
+export { MemoryEvents, memoryEvents } from "./events.ts";

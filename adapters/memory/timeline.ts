@@ -1,7 +1,8 @@
 /**
- * Messages waiting for an instant (ETA, countdown, retry delay), in a binary min-heap: adding
- * one and taking the next due one cost O(log n), so a claim does not scan every far-future
- * message. Messages due at the same instant come out in the order they were added.
+ * Items by due time in a binary min-heap: adding one and taking the next due one cost O(log n),
+ * so a claim does not scan every far-future message. Items due at the same instant come out in
+ * the order they were added. The memory broker keeps its delayed messages in one (ETA,
+ * countdown, retry delay), and the waiting messages of each queue in another, by priority step.
  * @module
  */
 
@@ -15,49 +16,37 @@ interface Entry<T> {
 export class Timeline<T> {
   private readonly heap: Entry<T>[] = [];
   private seq = 0;
+  /** Tie-breaker of the latest `first` add (counts down, so it sorts before every other). */
+  private front = 0;
 
   get length(): number {
     return this.heap.length;
   }
 
-  /** Add `item`, due at `at`. */
-  add(at: number, item: T): void {
+  /** Add `item`, due at `at`; with `first`, before every item already due then (a FIFO's unshift). */
+  add(at: number, item: T, first = false): void {
     const h = this.heap;
-    h.push({ at, seq: this.seq++, item });
-    let i = h.length - 1;
-    while (i > 0) {
-      const up = (i - 1) >> 1;
-      if (!before(h[i]!, h[up]!)) break;
-      [h[i], h[up]] = [h[up]!, h[i]!];
-      i = up;
-    }
+    const e = { at, seq: first ? --this.front : this.seq++, item };
+    // Sift up: move parents down into the hole until `e` fits.
+    let i = h.length;
+    for (let up; i > 0 && before(e, h[up = (i - 1) >> 1]!); i = up) h[i] = h[up]!;
+    h[i] = e;
   }
 
-  /** Remove and return every item due at or before `now`, earliest first. */
-  takeDue(now: number): T[] {
-    const out: T[] = [];
-    while (this.heap.length && this.heap[0]!.at <= now) out.push(this.pop());
-    return out;
-  }
-
-  private pop(): T {
+  /** Remove and return the earliest item if it is due at or before `now`, else undefined. */
+  shift(now = Infinity): T | undefined {
     const h = this.heap;
-    const top = h[0]!;
+    const top = h[0];
+    if (!top || top.at > now) return undefined;
     const last = h.pop()!;
-    if (h.length) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
+    // Sift down from the root: move the earlier child up into the hole until `last` fits.
+    let i = 0;
+    for (let c; (c = 2 * i + 1) < h.length; i = c) {
+      if (c + 1 < h.length && before(h[c + 1]!, h[c]!)) c++;
+      if (!before(h[c]!, last)) break;
+      h[i] = h[c]!;
     }
+    if (h.length) h[i] = last;
     return top.item;
   }
 }

@@ -14,7 +14,7 @@ import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
 import type { TaskMessage } from "../message.ts";
 import { sleep } from "../util/time.ts";
 import { readBeatConfig, type ResolvedEntry } from "./entries.ts";
-import { beatKey, beatTaskId } from "./slot-id.ts";
+import { beatKey, uuid5 } from "./slot-id.ts";
 
 /** A task a tick sent. */
 export interface BeatSent {
@@ -60,10 +60,14 @@ export interface BeatStartOptions {
 const HOUR_MS = 3_600_000;
 const MAX_TTL_MS = 10 * 366 * 24 * HOUR_MS;
 
+/** A slot to claim, with its claim key, its task id and the message that sends it. */
 interface Due {
   entry: ResolvedEntry;
   at: number;
   ttlMs: number;
+  key: string;
+  taskId: string;
+  message: TaskMessage;
 }
 
 /**
@@ -75,6 +79,8 @@ interface Due {
 export class Beat {
   /** Slots this instance already claimed or saw claimed, by entry: saves a round trip per tick. */
   private readonly seen = new Map<string, number>();
+  /** The earliest next slot the latest tick saw (epoch ms; Infinity when none): `start` wakes then. */
+  private nextSlot = Infinity;
 
   constructor(readonly app: AppHost) {}
 
@@ -84,51 +90,53 @@ export class Beat {
    * Spends one claim per due entry (in parallel) and one publish for all winners.
    */
   async tick(now: Date | number = this.app.clock.now()): Promise<TickReport> {
-    const nowMs = typeof now === "number" ? now : now.getTime();
+    const nowMs = Number(now);
+    this.nextSlot = Infinity;
     if (!Number.isFinite(nowMs)) throw new ConfigError(`beat.tick: invalid instant ${String(now)}`);
     const { entries, timezone } = readBeatConfig(this.app.conf);
     const report: TickReport = { now: new Date(nowMs), sent: [], skipped: [] };
+    const skip = (entry: string, at: number | null, reason: BeatSkipReason): void => {
+      report.skipped.push({ entry, slot: at === null ? null : new Date(at), reason });
+    };
     const due: Due[] = [];
     for (const entry of entries) {
       const slot = entry.schedule.slotAt(nowMs, timezone);
       if (!slot) {
-        report.skipped.push({ entry: entry.name, slot: null, reason: "none" });
+        skip(entry.name, null, "none");
         continue;
       }
-      const gap = slot.next === null ? Infinity : slot.next - slot.at;
+      const { at, next } = slot;
+      if (next !== null) this.nextSlot = Math.min(this.nextSlot, next);
+      const gap = next === null ? Infinity : next - at;
       const deadlineMs = entry.deadlineMs ?? Math.min(gap, HOUR_MS);
-      const reason = nowMs - slot.at > deadlineMs ? "late" : this.seen.get(entry.name) === slot.at ? "claimed" : null;
-      if (reason) report.skipped.push({ entry: entry.name, slot: new Date(slot.at), reason });
-      else due.push({ entry, at: slot.at, ttlMs: ttlFor(Math.min(gap, deadlineMs)) });
-    }
-    if (!due.length) return report;
-    const ids = await Promise.all(due.map((d) => beatTaskId(d.entry.name, d.at)));
-    // Build before claiming: a message that cannot be built must not burn its slot.
-    const messages = due.map((d, i) => this.message(d, ids[i]!));
-    const claims = await Promise.allSettled(
-      due.map((d, i) => this.app.backend.setIfAbsent(beatKey(d.entry.name, d.at), ids[i]!, d.ttlMs)),
-    );
-    const winners: TaskMessage[] = [];
-    for (const [i, c] of claims.entries()) {
-      const d = due[i]!;
-      if (c.status === "rejected") continue;
-      this.seen.set(d.entry.name, d.at);
-      if (!c.value) {
-        report.skipped.push({ entry: d.entry.name, slot: new Date(d.at), reason: "claimed" });
-        continue;
+      if (nowMs - at > deadlineMs) skip(entry.name, at, "late");
+      else if (this.seen.get(entry.name) === at) skip(entry.name, at, "claimed");
+      else {
+        // Build before claiming: a message that cannot be built must not burn its slot.
+        const key = beatKey(entry.name, at);
+        const taskId = await uuid5(key);
+        const headers = { ...entry.options.headers, beat_entry: entry.name, beat_slot: new Date(at).toISOString() };
+        const message = this.app.buildMessage(entry.task, entry.args, { ...entry.options, kwargs: entry.kwargs, taskId, headers });
+        due.push({ entry, at, ttlMs: ttlFor(Math.min(gap, deadlineMs)), key, taskId, message });
       }
-      winners.push(messages[i]!);
-      report.sent.push({ entry: d.entry.name, task: d.entry.task, taskId: ids[i]!, slot: new Date(d.at) });
     }
+    const claims = await Promise.allSettled(due.map((d) => this.app.backend.setIfAbsent(d.key, d.taskId, d.ttlMs)));
+    const won = due.filter((d, i) => {
+      const c = claims[i]!;
+      if (c.status === "rejected") return false;
+      this.seen.set(d.entry.name, d.at);
+      if (!c.value) skip(d.entry.name, d.at, "claimed");
+      return c.value;
+    });
     try {
-      await this.app.publish(winners);
+      if (won.length) await this.app.publish(won.map((d) => d.message));
     } catch (err) {
       // Nothing was sent: give the slots back so the next tick (here or elsewhere) sends them.
-      const won = report.sent.map((s) => beatKey(s.entry, s.slot.getTime()));
-      await Promise.allSettled(won.map((k) => this.app.backend.release(k)));
-      for (const s of report.sent) this.seen.delete(s.entry);
+      await Promise.allSettled(won.map((d) => this.app.backend.release(d.key)));
+      for (const d of won) this.seen.delete(d.entry.name);
       throw err;
     }
+    report.sent = won.map(({ entry, taskId, at }) => ({ entry: entry.name, task: entry.task, taskId, slot: new Date(at) }));
     const failed = claims.find((c): c is PromiseRejectedResult => c.status === "rejected");
     if (failed) throw claimError(this.app.backend.name, failed.reason);
     return report;
@@ -136,47 +144,27 @@ export class Beat {
 
   /**
    * Tick on a timer until `signal` aborts (Node, Bun, Deno long-running processes). Wakes at
-   * each entry's next slot, at least every `intervalMs`. A failing tick never ends the loop.
+   * the earliest next slot the tick saw, at least every `intervalMs`. A failing tick never
+   * ends the loop.
    */
   async start(opts: BeatStartOptions = {}): Promise<void> {
     const maxWait = opts.intervalMs ?? 60_000;
     if (!(maxWait > 0)) throw new ConfigError(`beat.start: intervalMs must be > 0, got ${maxWait}`);
-    const onError = (err: unknown): void => {
-      try {
-        (opts.onError ?? ((e: unknown) => console.error("[celeriac] beat tick failed:", e)))(err);
-      } catch { /* a failing error handler must not stop beat */ }
-    };
     while (!opts.signal?.aborted) {
       try {
-        const report = await this.tick(this.app.clock.now());
+        const report = await this.tick();
         opts.onTick?.(report);
       } catch (err) {
-        onError(err);
+        try {
+          (opts.onError ?? ((e: unknown) => console.error("[celeriac] beat tick failed:", e)))(err);
+        } catch { /* a failing error handler must not stop beat */ }
       }
       try {
-        await sleep(this.msToNextSlot(this.app.clock.now(), maxWait), opts.signal);
+        await sleep(Math.max(1, Math.min(maxWait, this.nextSlot - this.app.clock.now())), opts.signal);
       } catch {
         break;
       }
     }
-  }
-
-  private msToNextSlot(nowMs: number, maxWait: number): number {
-    let wait = maxWait;
-    try {
-      const { entries, timezone } = readBeatConfig(this.app.conf);
-      for (const e of entries) {
-        const next = e.schedule.slotAt(nowMs, timezone)?.next;
-        if (next != null) wait = Math.min(wait, next - nowMs);
-      }
-    } catch { /* the next tick reports it */ }
-    return Math.max(1, wait);
-  }
-
-  private message(d: Due, taskId: string): TaskMessage {
-    const { entry } = d;
-    const headers = { ...entry.options.headers, beat_entry: entry.name, beat_slot: new Date(d.at).toISOString() };
-    return this.app.buildMessage(entry.task, entry.args, { ...entry.options, kwargs: entry.kwargs, taskId, headers });
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import { Cron } from "croner";
 import { ConfigError } from "../errors.ts";
-import type { Schedule, ScheduleSlot } from "./schedule.ts";
+import { assertTimezone, type Schedule, type ScheduleSlot } from "./schedule.ts";
 
 /** One crontab field: `5`, `"*\/15"`, `"0-30/5"`, `"1,2"`, `"mon-fri"` or a list of those. */
 export type CrontabField = number | string | readonly (number | string)[];
@@ -31,20 +31,6 @@ export interface CrontabFields extends CrontabOptions {
 }
 
 const FULL_NAMES = /\b(sunday|monday|tuesday|wednesday|thursday|friday|saturday|january|february|march|april|june|july|august|september|october|november|december)\b/gi;
-
-const knownZones = new Set<string>(["UTC"]);
-
-/** Throws `ConfigError` unless `tz` is an IANA zone this runtime knows. */
-export function assertTimezone(tz: unknown, what = "timezone"): asserts tz is string {
-  if (typeof tz === "string" && knownZones.has(tz)) return;
-  try {
-    if (typeof tz !== "string" || !tz) throw new RangeError("not a string");
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    knownZones.add(tz);
-  } catch {
-    throw new ConfigError(`${what}: unknown IANA timezone ${JSON.stringify(tz)}`);
-  }
-}
 
 /** A crontab schedule. Build it with `crontab()`. */
 export class Crontab implements Schedule {

@@ -5,8 +5,7 @@
  */
 import type { ApplyOptions } from "../canvas/signature.ts";
 import { ConfigError } from "../errors.ts";
-import { assertTimezone } from "./crontab.ts";
-import { isSchedule, type Schedule } from "./schedule.ts";
+import { assertTimezone, isSchedule, type Schedule } from "./schedule.ts";
 
 /** Sending options of an entry: the `applyAsync` options that make sense for periodic sends. */
 export type BeatEntryOptions = Pick<
@@ -71,8 +70,9 @@ export function readBeatConfig(conf: Record<string, unknown>): BeatConfig {
 }
 
 function resolveEntry(name: string, e: unknown, globalDeadline: number | undefined): ResolvedEntry {
+  const what = `beatSchedule[${JSON.stringify(name)}]`;
   const fail = (msg: string): never => {
-    throw new ConfigError(`beatSchedule[${JSON.stringify(name)}]: ${msg}`);
+    throw new ConfigError(`${what}: ${msg}`);
   };
   if (!name) fail("an entry needs a name");
   if (!isPlainObject(e)) return fail("must be an object { task, schedule, args?, kwargs?, options? }");
@@ -98,7 +98,7 @@ function resolveEntry(name: string, e: unknown, globalDeadline: number | undefin
   return {
     name, task: e.task as string, schedule: e.schedule as Schedule, args: (e.args as unknown[]) ?? [],
     kwargs: (e.kwargs as Record<string, unknown>) ?? {}, options: options as BeatEntryOptions,
-    deadlineMs: deadline(e.startingDeadline, `beatSchedule[${JSON.stringify(name)}].startingDeadline`) ?? globalDeadline,
+    deadlineMs: deadline(e.startingDeadline, `${what}.startingDeadline`) ?? globalDeadline,
   };
 }
 

@@ -29,13 +29,27 @@ export interface Schedule {
   toString(): string;
 }
 
+const knownZones = new Set<string>(["UTC"]);
+
+/** Throws `ConfigError` unless `tz` is an IANA zone this runtime knows. */
+export function assertTimezone(tz: unknown, what = "timezone"): asserts tz is string {
+  if (typeof tz === "string" && knownZones.has(tz)) return;
+  try {
+    if (typeof tz === "string" && tz) {
+      new Intl.DateTimeFormat("en-US", { timeZone: tz });
+      knownZones.add(tz);
+      return;
+    }
+  } catch { /* not a zone this runtime knows */ }
+  throw new ConfigError(`${what}: unknown IANA timezone ${JSON.stringify(tz)}`);
+}
+
 /** True when `v` looks like a `Schedule`. */
 export function isSchedule(v: unknown): v is Schedule {
   return typeof v === "object" && v !== null && typeof (v as Schedule).slotAt === "function";
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 
 /**
  * Milliseconds of a duration: a number of ms, or a string such as `"30s"`, `"5m"`, `"1h30m"`,
@@ -47,11 +61,15 @@ export function parseDuration(input: number | string, what = "duration"): number
     return input;
   }
   const s = typeof input === "string" ? input.trim().toLowerCase() : "";
-  if (!DURATION.test(s)) {
+  let ms = 0;
+  // Valid when the parts (`<number><unit>`) make up the whole string.
+  const rest = s.replace(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g, (_, n: string, unit: string) => {
+    ms += Number(n) * UNIT_MS[unit]!;
+    return "";
+  });
+  if (!s || rest) {
     throw new ConfigError(`${what}: expected ms or a duration like "30s", "5m", "1h", "1d", got ${JSON.stringify(input)}`);
   }
-  let ms = 0;
-  for (const [, n, unit] of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) ms += Number(n) * UNIT_MS[unit!]!;
   return Math.round(ms);
 }
 

@@ -24,13 +24,10 @@ export function beatTaskId(entry: string, slotMs: number): Promise<string> {
 export async function uuid5(name: string, namespace: string = NAMESPACE_URL): Promise<string> {
   const ns = namespace.replace(/-/g, "");
   if (!/^[0-9a-f]{32}$/i.test(ns)) throw new TypeError(`not a UUID: ${namespace}`);
-  const nameBytes = new TextEncoder().encode(name);
-  const data = new Uint8Array(16 + nameBytes.length);
-  for (let i = 0; i < 16; i++) data[i] = parseInt(ns.slice(i * 2, i * 2 + 2), 16);
-  data.set(nameBytes, 16);
-  const b = new Uint8Array(await crypto.subtle.digest("SHA-1", data)).slice(0, 16);
+  const data = new Uint8Array([...ns.match(/../g)!.map((h) => parseInt(h, 16)), ...new TextEncoder().encode(name)]);
+  const b = new Uint8Array(await crypto.subtle.digest("SHA-1", data), 0, 16);
   b[6] = (b[6]! & 0x0f) | 0x50;
   b[8] = (b[8]! & 0x3f) | 0x80;
   const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return hex.replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
 }

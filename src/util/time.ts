@@ -1,4 +1,5 @@
 /** Time helpers: Celery writes ISO 8601 with an explicit `+00:00` offset. */
+import { Wake } from "./wake.ts";
 
 /** ISO 8601 in UTC with microseconds and `+00:00`, as Celery emits for eta/expires. */
 export function isoWithOffset(ms: number): string {
@@ -16,18 +17,10 @@ export function parseInstant(value: string): number {
   return Date.parse(hasZone ? value : `${value}Z`);
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts. */
+/**
+ * Resolves after `ms` (at most 2^31 − 1 ms: longer waits end then), or rejects with the
+ * signal's reason when it aborts.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+  return new Wake().next(ms, signal);
 }

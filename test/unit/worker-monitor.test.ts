@@ -1,21 +1,20 @@
 // Celery's events, worker state, presence and pidbox on the in-process memory adapter.
 import { describe, expect, it } from "vitest";
 import { broadcastControl, Celeriac, decodeEvents, type CeleryEvent, monitoring } from "../../mod.ts";
-import { memoryBackend, memoryBroker } from "../../adapters/memory/mod.ts";
-import type { MemoryEvents } from "../../adapters/memory/events.ts";
+import { memoryBackend, memoryBroker, memoryEvents } from "../../adapters/memory/mod.ts";
 import { manualClock } from "../support/clock.ts";
 import { WorkerState } from "../../src/worker/state.ts";
 
 function setup() {
   const clock = manualClock();
-  const broker = memoryBroker({ now: clock.now });
+  const events = memoryEvents();
+  const broker = memoryBroker({ now: clock.now, events });
   const backend = memoryBackend({ now: clock.now });
   const app = new Celeriac("mon", { broker, backend, clock });
   const add = app.task("mon.add", (a: number, b: number) => a + b);
   const boom = app.task("mon.boom", () => {
     throw new RangeError("boom");
   });
-  const events = broker.events as MemoryEvents;
   const received = (): CeleryEvent[] => events.published.flatMap((m) => decodeEvents(m.payload));
   return { clock, broker, backend, app, add, boom, events, received };
 }

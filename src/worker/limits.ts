@@ -37,26 +37,6 @@ export function runWithLimits<T>(
   return Promise.race([run, timeout]).finally(clear);
 }
 
-/** A wake-up call: `wait()` resolves at the next `notify()`. */
-export class Wakeup {
-  private next: { promise: Promise<void>; resolve: () => void } | undefined;
-
-  wait(): Promise<void> {
-    if (!this.next) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.next = { promise, resolve };
-    }
-    return this.next.promise;
-  }
-
-  notify(): void {
-    const n = this.next;
-    this.next = undefined;
-    n?.resolve();
-  }
-}
-
 /**
  * Task functions that passed their hard time limit and still run. Each one keeps counting
  * against its worker's concurrency until it settles, so a worker never runs more than
@@ -127,11 +107,6 @@ export class Slots {
   private readonly waiting: ((ok: boolean) => void)[] = [];
 
   constructor(private readonly capacity: () => number) {}
-
-  /** Tasks holding a slot. */
-  get used(): number {
-    return this.busy;
-  }
 
   /** true once a slot is taken for the caller; false when closed first. */
   acquire(): Promise<boolean> | boolean {

@@ -12,7 +12,7 @@ import { FAILURE, RETRY, REVOKED, SUCCESS } from "../states.ts";
 import { sleep } from "../util/time.ts";
 import { BatchRunner, type BatchContext } from "./batch.ts";
 import { Executor } from "./execute.ts";
-import { overran, Overruns, Slots, Wakeup } from "./limits.ts";
+import { overran, Overruns, Slots } from "./limits.ts";
 import { Effects, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
 import { handleRequest, isFinished, peekIds, storedStatus } from "./http.ts";
 import type { Monitor } from "./monitor.ts";
@@ -139,13 +139,17 @@ export class Worker {
     const slots = new Slots(() => concurrency - this.overruns.size);
     const runner = new BatchRunner(this.batchContext());
     // One wake-up for a settled task, a settled overrun or the stop signal.
-    const freed = new Wakeup();
-    const wake = (): void => freed.notify();
+    let wakeUp = (): void => {};
+    const wake = (): void => wakeUp();
+    // Stopping does not wait for a claim in flight: what it took comes back by visibility timeout.
+    let unclaim = (_: Delivery[]): void => {};
+    const stopped = new Promise<Delivery[]>((resolve) => (unclaim = resolve));
     let grace: ReturnType<typeof setTimeout> | undefined;
     const onStop = (): void => {
       slots.close();
       if (opts.shutdownTimeoutMs != null) grace = setTimeout(() => tasks.abort(signal?.reason), opts.shutdownTimeoutMs);
       wake();
+      unclaim([]);
     };
     signal?.addEventListener("abort", onStop, { once: true });
     const unsubscribe = this.overruns.onSettled(() => (slots.pump(), wake()));
@@ -157,14 +161,13 @@ export class Worker {
       const slotsLeft = concurrency - this.overruns.size;
       // Claim when a slot would otherwise idle, or once half of what may be held has run.
       if (slotsLeft <= 0 || held >= limit || (held >= slotsLeft && limit - held < limit / 2)) {
-        await freed.wait();
+        await new Promise<void>((resolve) => (wakeUp = resolve));
         continue;
       }
       // Tasks in flight settle in bursts: let this turn's finish first, for one larger claim.
       if (held > 0) await sleep(0);
       try {
-        // Stopping does not wait for a claim in flight: what it took comes back by visibility timeout.
-        const deliveries = await untilStopped(this.claim(limit - held), signal);
+        const deliveries = await Promise.race([this.claim(limit - held), stopped]);
         failures = 0;
         if (!deliveries.length) {
           if (!signal?.aborted) await this.idle(pollDelay(++empty, ceiling), signal).catch(() => {});
@@ -282,15 +285,4 @@ function tally(r: DrainReport, execs: Execution[]): number {
   }
   r.requeued += requeued;
   return requeued;
-}
-
-// `claim`, or no deliveries as soon as `signal` aborts (a late reply is left to its visibility timeout).
-function untilStopped(claim: Promise<Delivery[]>, signal: AbortSignal | undefined): Promise<Delivery[]> {
-  if (!signal) return claim;
-  if (signal.aborted) return Promise.resolve([]);
-  return new Promise<Delivery[]>((resolve, reject) => {
-    const stop = (): void => resolve([]);
-    signal.addEventListener("abort", stop, { once: true });
-    claim.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
-  });
 }

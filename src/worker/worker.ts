@@ -8,13 +8,13 @@
 import type { AppHost } from "../host.ts";
 import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
 import { isPullBroker, type Delivery, type PullBroker } from "../ports.ts";
-import { FAILURE, RETRY, REVOKED, SUCCESS } from "../states.ts";
+import { FAILURE, READY_STATES, RETRY, REVOKED, SUCCESS } from "../states.ts";
 import { sleep } from "../util/time.ts";
 import { BatchRunner, type BatchContext } from "./batch.ts";
 import { Executor } from "./execute.ts";
 import { overran, Overruns, Slots } from "./limits.ts";
 import { Effects, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
-import { handleRequest, isFinished, peekIds, storedStatus } from "./http.ts";
+import { handleRequest, peekIds } from "./http.ts";
 import type { Monitor } from "./monitor.ts";
 import { DEFAULT_CONCURRENCY, defaultPrefetch, pollDelay, type RunOptions, type WorkerOptions } from "./worker-options.ts";
 
@@ -198,8 +198,9 @@ export class Worker {
    */
   async handle(payload: string, opts: { redelivered?: boolean; signal?: AbortSignal } = {}): Promise<Execution> {
     // A pushed id that already finished is never run again (replays, redeliveries after a lost answer).
-    const stored = await storedStatus(this.app.backend, payload);
-    if (isFinished(stored)) return { ...peekIds(payload), state: stored, disposition: { kind: "ack" } };
+    const ids = peekIds(payload);
+    const stored = ids.taskId ? (await this.app.backend.get(ids.taskId))?.status ?? null : null;
+    if (stored != null && stored !== REVOKED && READY_STATES.has(stored)) return { ...ids, state: stored, disposition: { kind: "ack" } };
     const effects = new Effects();
     const exec = await this.executor.execute({ payload, redelivered: opts.redelivered ?? false, revoked: stored === REVOKED }, effects, opts.signal);
     if (effects.overrun) this.report(overran(exec));

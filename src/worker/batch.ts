@@ -102,7 +102,7 @@ export class BatchRunner {
     }
     await this.flush();
     if (batch.error !== undefined) throw batch.error;
-    return { executions: batch.executions, published: batch.published };
+    return batch;
   }
 
   /**

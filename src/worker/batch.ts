@@ -8,10 +8,9 @@
  * @module
  */
 import type { AppHost } from "../host.ts";
-import { CeleriacError } from "../errors.ts";
 import type { Delivery, PullBroker, ResultWrite } from "../ports.ts";
 import type { Executor } from "./execute.ts";
-import type { Overruns } from "./limits.ts";
+import { overran, type Overruns } from "./limits.ts";
 import { Effects, type Execution } from "./outcome.ts";
 
 /** What a batch needs from its worker. */
@@ -23,8 +22,8 @@ export interface BatchContext {
   /** The worker's functions running past their hard time limit (each holds a slot). */
   overruns: Overruns;
   report(err: unknown): void;
-  /** Buffered events and presence, flushed with every settle (src/worker/monitor.ts). */
-  monitor?: { flush(): Promise<unknown> };
+  /** Buffered events and presence, flushed with every settle (src/worker/monitor.ts); never rejects. */
+  flushMonitor(): unknown;
 }
 
 /** How one batch runs. */
@@ -37,12 +36,11 @@ export interface BatchOptions {
   /** Called once per delivery when it no longer takes a lane (finished, handed back or lost). */
   onSettled?: () => void;
   /**
-   * Called before each delivery starts: resolves when it may take a slot shared with other
-   * batches, or false to hand it back unstarted (the worker is stopping).
+   * Slots shared with other batches: `acquire()` before each delivery starts resolves when it
+   * may take one, or false to hand it back unstarted (the worker is stopping); `release()`
+   * gives it back once the delivery no longer needs it.
    */
-  acquire?: () => Promise<boolean> | boolean;
-  /** Gives back the slot `acquire` granted, once the delivery no longer needs it. */
-  release?: () => void;
+  slots?: { acquire(): Promise<boolean> | boolean; release(): void };
 }
 
 /** A finished delivery waits this long for batch-mates before it is flushed without them. */
@@ -87,23 +85,24 @@ export class BatchRunner {
     const lane = async (): Promise<void> => {
       while (next < deliveries.length) {
         const d = deliveries[next++];
-        const go = opts.acquire ? await opts.acquire() : true;
-        const overran = !go || this.ctx.app.clock.now() >= opts.deadline || opts.signal?.aborted
-          ? this.leave({ d, batch, exec: null, effects: null })
+        const slots = opts.slots;
+        const go = !slots || await slots.acquire();
+        const overrun = !go || this.ctx.app.clock.now() >= opts.deadline || opts.signal?.aborted
+          ? this.leave(d, batch)
           : await this.execute(d, batch, opts.signal);
-        if (go && opts.acquire) opts.release?.();
+        if (go) slots?.release();
         opts.onSettled?.();
-        if (overran) return;
+        if (overrun) return;
       }
     };
     await Promise.all(Array.from({ length: Math.min(opts.lanes, deliveries.length) }, lane));
     while (next < deliveries.length) {
-      this.leave({ d: deliveries[next++], batch, exec: null, effects: null });
+      this.leave(deliveries[next++], batch);
       opts.onSettled?.();
     }
     await this.flush();
     if (batch.error !== undefined) throw batch.error;
-    return { executions: batch.executions, published: batch.published };
+    return batch;
   }
 
   /**
@@ -131,19 +130,17 @@ export class BatchRunner {
     }
     batch.executions.push(exec);
     if (effects.publish.length) batch.published = true;
-    this.leave({ d, batch, exec, effects });
+    this.leave(d, batch, exec, effects);
     if (!effects.overrun) return false;
     this.ctx.overruns.add(effects.overrun);
-    this.ctx.report(new CeleriacError(
-      "time_limit",
-      `${exec.task}[${exec.taskId}] passed its hard time limit and its function is still running; it keeps its slot until it settles`,
-    ));
+    this.ctx.report(overran(exec, "; it keeps its slot until it settles"));
     return true;
   }
 
-  private leave(l: Leaving): false {
-    this.leaving.push(l);
-    if (--l.batch.open > 0) this.linger ??= setTimeout(() => void this.flush(), Math.min(LINGER_MS, this.ctx.visibilityMs / 3));
+  // exec and effects null: handed back unstarted.
+  private leave(d: Delivery, batch: Batch, exec: Execution | null = null, effects: Effects | null = null): false {
+    this.leaving.push({ d, batch, exec, effects });
+    if (--batch.open > 0) this.linger ??= setTimeout(() => void this.flush(), Math.min(LINGER_MS, this.ctx.visibilityMs / 3));
     return false;
   }
 
@@ -161,7 +158,7 @@ export class BatchRunner {
     const gone = new Set(out.map((l) => l.d));
     const keep = extend && this.ctx.broker.extend ? [...this.owned].filter((d) => !gone.has(d)) : [];
     if (!out.length && !keep.length) return;
-    const { app, broker, visibilityMs } = this.ctx;
+    const { app, broker } = this.ctx;
     try {
       await app.publish(out.flatMap((l) => l.effects?.publish ?? []));
       const done = out.filter((l) => l.exec);
@@ -173,8 +170,8 @@ export class BatchRunner {
           const x = exec?.disposition ?? { kind: "requeue", delayMs: 0 };
           return x.kind === "requeue" ? broker.requeue(d, { delayMs: x.delayMs }) : x.kind === "deadLetter" ? broker.deadLetter(d, x.reason) : null;
         }),
-        keep.length ? broker.extend!(keep, visibilityMs, { now: app.clock.now() }).catch((err) => this.ctx.report(err)) : null,
-        this.ctx.monitor?.flush().catch((err) => this.ctx.report(err)),
+        keep.length && this.extend(keep),
+        this.ctx.flushMonitor(),
       ]);
     } catch (err) {
       for (const l of out) l.batch.error ??= err;
@@ -188,9 +185,13 @@ export class BatchRunner {
   // in the same request as a flush of what finished when none is in flight (never behind one).
   private tick(): void {
     if (this.leaving.length && !this.flushing) return void this.flush(true);
-    if (this.owned.size && this.ctx.broker.extend) {
-      this.ctx.broker.extend([...this.owned], this.ctx.visibilityMs, { now: this.ctx.app.clock.now() }).catch((err) => this.ctx.report(err));
-    }
+    if (this.owned.size && this.ctx.broker.extend) void this.extend([...this.owned]);
+  }
+
+  // Push back the visibility deadline of `deliveries` (a failure is reported, never thrown).
+  private extend(deliveries: Delivery[]): Promise<void> {
+    const { app, broker, visibilityMs } = this.ctx;
+    return broker.extend!(deliveries, visibilityMs, { now: app.clock.now() }).catch((err) => this.ctx.report(err));
   }
 
   private idle(): void {

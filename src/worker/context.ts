@@ -85,11 +85,7 @@ export class TaskContext {
   readonly signal: AbortSignal;
   /** The task's name. */
   readonly name: string;
-  private readonly defaults: RetryDefaults;
-  private readonly store: (state: string, meta: unknown) => Promise<void>;
-  private readonly clock: { now(): number };
-
-  constructor(init: {
+  constructor(private readonly init: {
     request: TaskRequest;
     signal: AbortSignal;
     defaults: RetryDefaults;
@@ -100,14 +96,11 @@ export class TaskContext {
     this.request = init.request;
     this.signal = init.signal;
     this.name = init.request.task;
-    this.defaults = init.defaults;
-    this.store = init.store;
-    this.clock = init.clock ?? { now: () => Date.now() };
   }
 
   /** Maximum retries of this task (null = unlimited). */
   get maxRetries(): number | null {
-    return this.defaults.maxRetries;
+    return this.init.defaults.maxRetries;
   }
 
   /**
@@ -116,19 +109,19 @@ export class TaskContext {
    * fails. `countdown` is seconds; default `defaultRetryDelay`.
    */
   retry(opts: RetryRequest = {}): never {
-    const max = opts.maxRetries !== undefined ? opts.maxRetries : this.defaults.maxRetries;
+    const max = opts.maxRetries !== undefined ? opts.maxRetries : this.init.defaults.maxRetries;
     if (max != null && this.request.retries >= max) {
       if (opts.exc !== undefined) throw opts.exc;
       throw new MaxRetriesExceededError(
         `Can't retry ${this.name}[${this.request.id}] args:${JSON.stringify(this.request.args)} kwargs:${JSON.stringify(this.request.kwargs)}`,
       );
     }
-    const when = opts.eta ?? new Date(this.clock.now() + 1000 * (opts.countdown ?? this.defaults.defaultRetryDelay));
+    const when = opts.eta ?? new Date((this.init.clock ?? Date).now() + 1000 * (opts.countdown ?? this.init.defaults.defaultRetryDelay));
     throw new Retry(when, opts.exc);
   }
 
   /** Store a custom state (e.g. `"PROGRESS"`) with `meta` as the result. */
   updateState(state: string, meta: unknown = null): Promise<void> {
-    return this.store(state, meta);
+    return this.init.store(state, meta);
   }
 }

@@ -6,6 +6,7 @@ format (src/worker/celery-events.ts).
  * @module
  */
 import { toExceptionInfo } from "../exceptions.ts";
+import type { ExceptionInfo } from "../types.ts";
 
 /** Celery's task event types. */
 export type TaskEventType =
@@ -51,6 +52,16 @@ export type TaskEventListener = (event: TaskEvent) => void;
 
 /** `Type('message')` for an error, as in Celery's `task-failed.exception`. */
 export function exceptionRepr(err: unknown): string {
-  const info = toExceptionInfo(err);
-  return `${info.exc_type}(${info.exc_message.map((m) => typeof m === "string" ? `'${m}'` : JSON.stringify(m)).join(", ")})`;
+  return reprOf(toExceptionInfo(err));
+}
+
+/**
+ * `Type('a', 2)` for an exception record; `escape` quotes string arguments as Python's repr
+ * does (backslashes and single quotes escaped).
+ */
+export function reprOf(info: ExceptionInfo, escape = false): string {
+  const args = (Array.isArray(info.exc_message) ? info.exc_message : [info.exc_message]).map((m) =>
+    typeof m === "string" ? `'${escape ? m.replace(/\\/g, "\\\\").replace(/'/g, "\\'") : m}'` : JSON.stringify(m)
+  );
+  return `${info.exc_type}(${args.join(", ")})`;
 }

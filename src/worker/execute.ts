@@ -70,31 +70,36 @@ export class Executor {
     const h = msg.headers;
     const done = (state: string | null, disposition: Execution["disposition"] = { kind: "ack" }): Execution =>
       ({ taskId: h.id, task: h.task, state, disposition });
+    const requeue = (delayMs: number): Execution => done(null, { kind: "requeue", delayMs });
     const task = this.app.tasks.get(h.task);
     if (!task) {
+      const reason = `unknown task ${h.task}`;
       effects.results.push(this.failure(msg, new NotRegisteredError(h.task)));
-      this.emit("task-rejected", msg, { reason: `unknown task ${h.task}` });
-      return done(FAILURE, { kind: "deadLetter", reason: `unknown task ${h.task}` });
+      this.emit("task-rejected", msg, { reason });
+      return done(FAILURE, { kind: "deadLetter", reason });
     }
     this.emit("task-received", msg, {
       ...(h.eta ? { eta: h.eta } : {}), args: h.argsrepr, kwargs: h.kwargsrepr, rootId: h.root_id, parentId: h.parent_id,
       expires: h.expires, queue: msg.properties.delivery_info.routing_key,
     });
-    if (await this.isRevoked(d, h.id)) return this.revoked(msg, "revoked", effects, done);
+    let revoked = await this.isRevoked(d, h.id) ? "revoked" : "";
     const now = this.app.clock.now();
-    if (h.expires && parseInstant(h.expires) <= now) return this.revoked(msg, "expired", effects, done);
+    if (!revoked && h.expires && parseInstant(h.expires) <= now) revoked = "expired";
+    if (revoked) {
+      const info = toExceptionInfo(new TaskRevokedError(revoked));
+      effects.results.push(this.write(msg, REVOKED, info, null));
+      this.emit("task-revoked", msg, { reason: revoked });
+      await onChordPart(this.app, msg, REVOKED, info);
+      return done(REVOKED);
+    }
     const eta = h.eta ? parseInstant(h.eta) : 0;
-    if (eta > now) return done(null, { kind: "requeue", delayMs: eta - now });
+    if (eta > now) return requeue(eta - now);
     const wait = this.bucket(task)?.take(now) ?? 0;
-    if (wait > 0) return done(null, { kind: "requeue", delayMs: wait });
+    if (wait > 0) return requeue(wait);
     try {
-      if (task.options.args) validateAgainst(h.task, "args", task.options.args, msg.args);
-      if (task.options.kwargs) validateAgainst(h.task, "kwargs", task.options.kwargs, msg.kwargs);
+      for (const part of ["args", "kwargs"] as const) if (task.options[part]) validateAgainst(h.task, part, task.options[part], msg[part]);
     } catch (err) {
-      effects.results.push(this.failure(msg, err));
-      this.emit("task-failed", msg, { exception: exceptionRepr(err), traceback: null });
-      await onFailure(this.app, msg, effects);
-      await onChordPart(this.app, msg, FAILURE, toExceptionInfo(err));
+      await this.fail(msg, err, effects, { traceback: null });
       return done(FAILURE, { kind: "deadLetter", reason: (err as Error).message.replace(/^\[celeriac\] /, "") });
     }
     return done(await this.run(task, msg, d.redelivered, effects, signal));
@@ -110,13 +115,13 @@ export class Executor {
     const { ctrl, release } = o.bind || limits.hard != null || limits.soft != null ? childController(signal) : NO_CONTROLLER;
     const softLimit = limits.soft != null ? watchSoftLimit(ctrl!.signal) : null;
     const store = async (state: string, meta: unknown): Promise<void> => {
-      await this.app.backend.set([resultWrite(this.app, h.id, state, meta, { parentId: h.parent_id, groupId: h.group, extended: extendedMeta(this.app, msg, this.hostname) })]);
+      await this.app.backend.set([this.write(msg, state, meta, null)]);
       if (state !== STARTED) this.emit("task-progress", msg, { state, meta });
     };
     const ctx = o.bind
       ? new TaskContext({
         request: requestOf(msg, this.hostname, redelivered), signal: ctrl!.signal, store, clock: this.app.clock,
-        defaults: { maxRetries: o.maxRetries === undefined ? 3 : o.maxRetries, defaultRetryDelay: o.defaultRetryDelay ?? 180 },
+        defaults: { maxRetries: maxRetriesOf(o), defaultRetryDelay: o.defaultRetryDelay ?? 180 },
       })
       : null;
     // Adapter failures outside the task call (STARTED, follow-ups, chord join) propagate to the
@@ -131,17 +136,18 @@ export class Executor {
     let retval: unknown;
     this.emit("task-started", msg);
     const t0 = this.app.clock.now();
+    const runtime = (): number => (this.app.clock.now() - t0) / 1000;
     try {
       const running = ctrl ? runWithLimits(call, limits, ctrl, (fn) => (effects.overrun = fn)) : call();
       retval = jsonSafe(await running);
     } catch (err) {
-      return await this.handleError(task, msg, err, ignore, effects, (this.app.clock.now() - t0) / 1000);
+      return await this.handleError(task, msg, err, ignore, effects, runtime());
     } finally {
       release();
     }
     // Returned normally past the soft limit without seeing it: Celery's FAILURE (src/worker/soft-limit.ts).
-    if (softLimit?.ignored()) return await this.handleError(task, msg, ctrl!.signal.reason, ignore, effects, (this.app.clock.now() - t0) / 1000);
-    this.emit("task-succeeded", msg, { runtime: (this.app.clock.now() - t0) / 1000, result: retval });
+    if (softLimit?.ignored()) return await this.handleError(task, msg, ctrl!.signal.reason, ignore, effects, runtime());
+    this.emit("task-succeeded", msg, { runtime: runtime(), result: retval });
     const children = await onSuccess(this.app, msg, retval, effects);
     if (!ignore) effects.results.push(this.write(msg, SUCCESS, retval, null, children));
     await onChordPart(this.app, msg, SUCCESS, retval);
@@ -165,11 +171,16 @@ export class Executor {
       if (!ignore) effects.results.push(this.write(msg, RETRY, toExceptionInfo(exc), tracebackOf(exc)));
       return RETRY;
     }
+    await this.fail(msg, err, effects, { runtime, traceback: tracebackOf(err) });
+    return FAILURE;
+  }
+
+  // FAILURE: the record, `task-failed` (with `event`), errbacks and the chord join.
+  private async fail(msg: TaskMessage, err: unknown, effects: Effects, event: Partial<TaskEvent>): Promise<void> {
     effects.results.push(this.failure(msg, err));
-    this.emit("task-failed", msg, { runtime, exception: exceptionRepr(err), traceback: tracebackOf(err) });
+    this.emit("task-failed", msg, { exception: exceptionRepr(err), ...event });
     await onFailure(this.app, msg, effects);
     await onChordPart(this.app, msg, FAILURE, toExceptionInfo(err));
-    return FAILURE;
   }
 
   private autoretry(task: Task<any, any>, msg: TaskMessage, err: unknown): Retry | null {
@@ -177,7 +188,7 @@ export class Executor {
     if (err instanceof CeleriacError && NEVER_AUTORETRIED.has(err.code)) return null;
     if (!o.autoretryFor?.some((m) => matches(m, err)) || o.dontAutoretryFor?.some((m) => matches(m, err))) return null;
     const retries = msg.headers.retries;
-    const max = o.retryKwargs?.maxRetries !== undefined ? o.retryKwargs.maxRetries : o.maxRetries === undefined ? 3 : o.maxRetries;
+    const max = o.retryKwargs?.maxRetries !== undefined ? o.retryKwargs.maxRetries : maxRetriesOf(o);
     if (max != null && retries >= max) return null;
     const countdown = o.retryBackoff
       ? backoffCountdown({
@@ -186,14 +197,6 @@ export class Executor {
       })
       : o.retryKwargs?.countdown ?? o.defaultRetryDelay ?? 180;
     return new Retry(new Date(this.app.clock.now() + countdown * 1000), err);
-  }
-
-  private async revoked(msg: TaskMessage, reason: string, effects: Effects, done: (s: string) => Execution): Promise<Execution> {
-    const info = toExceptionInfo(new TaskRevokedError(reason));
-    effects.results.push(this.write(msg, REVOKED, info, null));
-    this.emit("task-revoked", msg, { reason });
-    await onChordPart(this.app, msg, REVOKED, info);
-    return done(REVOKED);
   }
 
   private async isRevoked(d: Incoming, id: string): Promise<boolean> {
@@ -228,6 +231,9 @@ const NO_CONTROLLER: { ctrl: AbortController | null; release: () => void } = { c
 function positive(s: number | null | undefined): number | null {
   return s != null && s > 0 ? s : null;
 }
+
+// A task's `maxRetries` (Celery's default 3; null = unlimited).
+const maxRetriesOf = (o: Task<any, any>["options"]): number | null => o.maxRetries === undefined ? 3 : o.maxRetries;
 
 const NEVER_AUTORETRIED = new Set(["validation", "time_limit", "max_retries"]);
 

@@ -14,25 +14,23 @@ import { isExceptionInfo, toExceptionInfo } from "../exceptions.ts";
 import type { TaskMessage } from "../message.ts";
 import { FAILURE, REVOKED, SUCCESS } from "../states.ts";
 import type { SignatureDict } from "../types.ts";
+import { reprOf } from "./events.ts";
 import { resultWrite, type Effects } from "./outcome.ts";
 
-/** Queue a signature (of any kind) in the batch's effects. Returns the id of its result. */
-export async function dispatch(app: AppHost, sig: SignatureDict, args: unknown[], opts: ApplyOptions, effects: Effects): Promise<string> {
+/**
+ * Queue a signature (of any kind) in the batch's effects; returns the id of its result. Without
+ * `effects` it is sent at once instead: for a chord body, whose join keys are already gone, so
+ * a worker dying before the batch flush must not take the body with it.
+ */
+export async function dispatch(app: AppHost, sig: SignatureDict, args: unknown[], opts: ApplyOptions, effects?: Effects): Promise<string> {
   const batch = new Plan();
   const result = plan(app, sig, args, opts, batch);
-  await storeChordSizes(app, batch);
-  effects.publish.push(...batch.messages);
+  if (!effects) await sendPlan(app, batch);
+  else {
+    await storeChordSizes(app, batch);
+    effects.publish.push(...batch.messages);
+  }
   return result.id;
-}
-
-/**
- * Send a signature at once instead of with the batch: for a chord body, whose join keys are
- * already gone, so a worker dying before the batch flush must not take the body with it.
- */
-async function dispatchNow(app: AppHost, sig: SignatureDict, args: unknown[], opts: ApplyOptions): Promise<void> {
-  const p = new Plan();
-  plan(app, sig, args, opts, p);
-  await sendPlan(app, p);
 }
 
 /** Apply callbacks and the next chain step with the return value. Returns the child ids. */
@@ -80,20 +78,12 @@ async function fireBody(app: AppHost, msg: TaskMessage, body: SignatureDict, ent
   const failed = parts.find(([, , s]) => s === FAILURE || s === REVOKED);
   if (!failed) {
     const values = parts.filter(([, , s]) => s === SUCCESS).map(([, , , v]) => v);
-    await dispatchNow(app, body, [values], base);
+    await dispatch(app, body, [values], base);
     return;
   }
-  const err = new ChordError(`Dependency ${failed[1]} raised ${describe(failed[3])}`);
+  const err = new ChordError(`Dependency ${failed[1]} raised ${isExceptionInfo(failed[3]) ? reprOf(failed[3], true) : String(failed[3])}`);
   const ids = resultIds(body);
   await app.backend.set(ids.map((id) => resultWrite(app, id, FAILURE, toExceptionInfo(err), { parentId: msg.headers.id })));
-  for (const eb of body.options.link_error ?? []) await dispatchNow(app, eb, [ids[0]], { ...base, parentId: ids[0] });
+  for (const eb of body.options.link_error ?? []) await dispatch(app, eb, [ids[0]], { ...base, parentId: ids[0] });
 }
 
-// Python's repr of the exception, as in Celery's "Dependency <id> raised ValueError('x')".
-function describe(exc: unknown): string {
-  if (!isExceptionInfo(exc)) return String(exc);
-  const args = (Array.isArray(exc.exc_message) ? exc.exc_message : [exc.exc_message]).map((m) =>
-    typeof m === "string" ? `'${m.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'` : JSON.stringify(m)
-  );
-  return `${exc.exc_type}(${args.join(", ")})`;
-}

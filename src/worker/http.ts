@@ -7,8 +7,7 @@
  */
 import { SignatureError } from "../errors.ts";
 import { decodeMessage, toOutbound } from "../message.ts";
-import { isPullBroker, type Broker, type ResultBackend } from "../ports.ts";
-import { READY_STATES, REVOKED } from "../states.ts";
+import { isPullBroker, type Broker } from "../ports.ts";
 import type { DrainOptions, DrainReport, Execution } from "./outcome.ts";
 
 /** What the handler needs from a worker. */
@@ -54,7 +53,7 @@ export async function readCapped(request: Request, max: number): Promise<Uint8Ar
     return declared > max ? null : new Uint8Array(0);
   }
   const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
@@ -66,10 +65,7 @@ export async function readCapped(request: Request, max: number): Promise<Uint8Ar
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) out.set(c, at), at += c.byteLength;
-  return out;
+  return new Uint8Array(await new Blob(chunks).arrayBuffer());
 }
 
 /** The task id and name of an envelope, without validating it (nulls when unreadable). */
@@ -81,18 +77,6 @@ export function peekIds(payload: string): { taskId: string | null; task: string 
     return { taskId: null, task: null };
   }
 }
-
-/**
- * The stored state of a pushed message's id, read before it runs, so a finished id (SUCCESS,
- * FAILURE) is not run again, whoever replays it. Null when unknown or not parseable.
- */
-export async function storedStatus(backend: ResultBackend, payload: string): Promise<string | null> {
-  const { taskId } = peekIds(payload);
-  return taskId ? (await backend.get(taskId))?.status ?? null : null;
-}
-
-/** True for a stored state after which a pushed copy is answered without running. */
-export const isFinished = (status: string | null): boolean => status != null && status !== REVOKED && READY_STATES.has(status);
 
 /**
  * Answer one request. Status codes: 200 ran (whatever the task's outcome: SUCCESS, FAILURE,
@@ -118,16 +102,15 @@ export async function handleRequest(w: HandlerHost, request: Request, opts: Hand
       ? await opts.verify(new Request(request.url, { method: "POST", headers: request.headers, body: bytes }))
       : new TextDecoder().decode(bytes);
   } catch (err) {
-    const reason = err instanceof SignatureError ? err.message : "request verification failed";
-    return json(401, { error: reason });
+    return json(401, { error: err instanceof SignatureError ? err.message : "request verification failed" });
   }
   if (!body.trim()) {
     if (!isPullBroker(w.app.broker)) return json(400, { error: "empty body: nothing to run" });
     const q = new URL(request.url).searchParams;
     const limit = (name: "maxTasks" | "budgetMs"): number | undefined => {
-      const v = q.get(name) != null ? Number(q.get(name)) : undefined;
+      const v = Number(q.get(name) ?? NaN);
       const base = opts.drain?.[name];
-      return v != null && Number.isFinite(v) ? Math.min(v, base ?? Infinity) : base;
+      return Number.isFinite(v) ? Math.min(v, base ?? Infinity) : base;
     };
     return json(200, await w.drain({ ...opts.drain, maxTasks: limit("maxTasks"), budgetMs: limit("budgetMs"), signal: request.signal }));
   }

@@ -1,7 +1,12 @@
-import { SoftTimeLimitExceeded, TimeLimitExceeded } from "../errors.ts";
+import { CeleriacError, SoftTimeLimitExceeded, TimeLimitExceeded } from "../errors.ts";
+import type { Execution } from "./outcome.ts";
+
+/** The error reported for a function still running past its hard time limit. */
+export const overran = (exec: Execution, more = ""): CeleriacError =>
+  new CeleriacError("time_limit", `${exec.task}[${exec.taskId}] passed its hard time limit and its function is still running${more}`);
 
 /**
- * Run `fn` under Celery's time limits (seconds). At the soft limit `ctrl` aborts with
+ * Run `fn` under Celery's time limits (seconds, positive or null). At the soft limit `ctrl` aborts with
  * SoftTimeLimitExceeded so the task can clean up; at the hard limit the promise rejects with
  * TimeLimitExceeded and its signal is aborted too. JS cannot kill the function: when it is
  * still running at the hard limit, `onOverrun` gets its promise, so the worker can keep its slot
@@ -15,42 +20,21 @@ export function runWithLimits<T>(
 ): Promise<T> {
   const timers: ReturnType<typeof setTimeout>[] = [];
   const clear = (): void => timers.forEach(clearTimeout);
-  if (limits.soft != null && limits.soft > 0) {
-    timers.push(setTimeout(() => ctrl.abort(new SoftTimeLimitExceeded(limits.soft!)), limits.soft * 1000));
-  }
+  const { hard, soft } = limits;
+  if (soft != null) timers.push(setTimeout(() => ctrl.abort(new SoftTimeLimitExceeded(soft)), soft * 1000));
   const run = fn();
-  if (!(limits.hard != null && limits.hard > 0)) return run.finally(clear);
+  if (hard == null) return run.finally(clear);
   let settled = false;
   run.then(() => (settled = true), () => (settled = true));
-  const hard = new Promise<never>((_, reject) => {
+  const timeout = new Promise<never>((_, reject) => {
     timers.push(setTimeout(() => {
-      const err = new TimeLimitExceeded(limits.hard!);
+      const err = new TimeLimitExceeded(hard);
       if (!ctrl.signal.aborted) ctrl.abort(err);
       if (!settled) onOverrun?.(run);
       reject(err);
-    }, limits.hard! * 1000));
+    }, hard * 1000));
   });
-  return Promise.race([run, hard]).finally(clear);
-}
-
-/** A wake-up call: `wait()` resolves at the next `notify()`. */
-export class Wakeup {
-  private next: { promise: Promise<void>; resolve: () => void } | undefined;
-
-  wait(): Promise<void> {
-    if (!this.next) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.next = { promise, resolve };
-    }
-    return this.next.promise;
-  }
-
-  notify(): void {
-    const n = this.next;
-    this.next = undefined;
-    n?.resolve();
-  }
+  return Promise.race([run, timeout]).finally(clear);
 }
 
 /**
@@ -123,11 +107,6 @@ export class Slots {
   private readonly waiting: ((ok: boolean) => void)[] = [];
 
   constructor(private readonly capacity: () => number) {}
-
-  /** Tasks holding a slot. */
-  get used(): number {
-    return this.busy;
-  }
 
   /** true once a slot is taken for the caller; false when closed first. */
   acquire(): Promise<boolean> | boolean {

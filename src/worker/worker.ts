@@ -8,14 +8,13 @@
 import type { AppHost } from "../host.ts";
 import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
 import { isPullBroker, type Delivery, type PullBroker } from "../ports.ts";
-import { FAILURE, RETRY, REVOKED, SUCCESS } from "../states.ts";
+import { FAILURE, READY_STATES, RETRY, REVOKED, SUCCESS } from "../states.ts";
 import { sleep } from "../util/time.ts";
 import { BatchRunner, type BatchContext } from "./batch.ts";
 import { Executor } from "./execute.ts";
-import type { TaskEvent } from "./events.ts";
-import { Overruns, Slots, Wakeup } from "./limits.ts";
+import { overran, Overruns, Slots } from "./limits.ts";
 import { Effects, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
-import { handleRequest, isFinished, peekIds, storedStatus } from "./http.ts";
+import { handleRequest, peekIds } from "./http.ts";
 import type { Monitor } from "./monitor.ts";
 import { DEFAULT_CONCURRENCY, defaultPrefetch, pollDelay, type RunOptions, type WorkerOptions } from "./worker-options.ts";
 
@@ -30,7 +29,7 @@ export class Worker {
   private readonly executor: Executor;
   private readonly overruns = new Overruns();
   private rotation = 0;
-  /** Task state, events and presence of this worker: built by the first `drain`/`run`/`handle` with `events` or `presence`. */
+  /** Task state, events and presence of this worker (with `events` or `presence`, built by `monitoring`). */
   monitor: Monitor | undefined;
 
   constructor(app: AppHost, opts: WorkerOptions = {}) {
@@ -38,20 +37,15 @@ export class Worker {
     this.opts = opts;
     this.hostname = opts.hostname ?? `celeriac@${app.name}`;
     // Task state is kept only when something reads it (events, presence): the default path stays as it was.
-    const onEvent = opts.onEvent;
-    if ((opts.events || opts.presence) && !opts.monitoring) {
-      throw new ConfigError('events and presence need the monitoring code: app.worker({ events: true, monitoring }) with import { monitoring } from "celeriac"');
+    if (opts.events || opts.presence) {
+      if (!opts.monitoring) {
+        throw new ConfigError('events and presence need the monitoring code: app.worker({ events: true, monitoring }) with import { monitoring } from "celeriac"');
+      }
+      this.monitor = opts.monitoring(app, { hostname: this.hostname, options: opts, queues: () => this.queues, onError: (e) => this.report(e) });
     }
-    const record = opts.events || opts.presence ? (e: TaskEvent): void => this.monitor?.record(e) : undefined;
-    this.executor = new Executor(app, this.hostname, record && onEvent ? (e) => (record(e), onEvent(e)) : record ?? onEvent,
-      record ? (id) => this.monitor?.state.revoked.has(id) === true : undefined);
-  }
-
-  // The monitor, built on first use (undefined without events and presence).
-  private monitorOn(): Monitor | undefined {
-    const o = this.opts;
-    if (this.monitor || !o.monitoring || (!o.events && !o.presence)) return this.monitor;
-    return (this.monitor = o.monitoring(this.app, { hostname: this.hostname, options: o, queues: () => this.queues, onError: (e) => this.report(e) }));
+    const m = this.monitor;
+    const onEvent = opts.onEvent;
+    this.executor = new Executor(app, this.hostname, m ? (e) => (m.record(e), onEvent?.(e)) : onEvent, m && ((id) => m.state.revoked.has(id)));
   }
 
   /** The queues this worker consumes. */
@@ -84,13 +78,12 @@ export class Worker {
     const report: DrainReport = { processed: 0, succeeded: 0, failed: 0, retried: 0, revoked: 0, deadLettered: 0, requeued: 0 };
     const deadline = opts.budgetMs != null ? this.app.clock.now() + opts.budgetMs : Infinity;
     const max = opts.maxTasks ?? Infinity;
-    const concurrency = Math.max(1, this.opts.concurrency ?? DEFAULT_CONCURRENCY);
-    const prefetch = this.opts.prefetch ?? defaultPrefetch(concurrency);
-    const monitor = this.monitorOn();
-    const runner = new BatchRunner(this.batchContext(monitor));
+    const [concurrency, prefetch] = this.sizes();
+    const runner = new BatchRunner(this.batchContext());
     const more = (taken: number): boolean => taken < max && this.app.clock.now() < deadline && !opts.signal?.aborted;
-    let asked = Math.min(prefetch, max);
-    let next: Promise<Delivery[]> | null = more(0) && concurrency > this.overruns.size ? this.claim(asked) : null;
+    const claimMore = (taken: number): Promise<Delivery[]> => this.claim(asked = Math.min(prefetch, max - taken));
+    let asked = 0;
+    let next: Promise<Delivery[]> | null = more(0) && concurrency > this.overruns.size ? claimMore(0) : null;
     // Messages claimed so far (run or being run); the next claim overlaps the batch before it.
     let taken = 0;
     try {
@@ -102,21 +95,20 @@ export class Worker {
         const full = deliveries.length === asked;
         const lanes = concurrency - this.overruns.size;
         // A full batch means more may wait: claim the next one while this one runs.
-        if (full && more(taken)) next = this.claim(asked = Math.min(prefetch, max - taken)).then((ds) => runner.hold(ds));
+        if (full && more(taken)) next = claimMore(taken).then((ds) => runner.hold(ds));
         const { executions, published } = await runner.run(deliveries, { lanes: Math.max(1, lanes), deadline: lanes > 0 ? deadline : -Infinity, signal: opts.signal });
-        tally(report, executions);
-        taken -= executions.filter((e) => e.disposition.kind === "requeue").length + deliveries.length - executions.length;
+        const requeued = tally(report, executions);
+        taken -= requeued + deliveries.length - executions.length;
         // Only messages that did not move (ETA not due, rate-limited) remain: stop to avoid spinning.
-        if (executions.every((e) => e.disposition.kind === "requeue")) break;
-        if (concurrency - this.overruns.size <= 0 || !more(report.processed)) break;
+        if (requeued === executions.length || concurrency - this.overruns.size <= 0 || !more(report.processed)) break;
         // A short batch emptied the queues; another claim only pays off if this batch sent follow-ups.
-        if (!next && published) next = this.claim(asked = Math.min(prefetch, max - taken));
+        if (!next && published) next = claimMore(taken);
       }
     } finally {
       // Claimed ahead but not run (stopped, no slot, spinning): handed back unstarted.
       if (next) await runner.run(await next.catch(() => []), { lanes: 1, deadline: -Infinity });
     }
-    if (monitor?.buffered) await monitor.flush().catch((err) => this.report(err));
+    if (this.monitor?.buffered) await this.flushMonitor();
     return report;
   }
 
@@ -130,74 +122,72 @@ export class Worker {
    * until it settles. Survives broker outages (reported to `onError`).
    */
   async run(opts: RunOptions = {}): Promise<void> {
+    let signal = opts.signal;
     // Events/presence: worker-online, heartbeats, the pidbox (whose `shutdown` stops this loop).
-    const monitor = this.monitorOn();
-    const shutdown = monitor ? new AbortController() : null;
-    if (shutdown) opts = { ...opts, signal: opts.signal ? AbortSignal.any([opts.signal, shutdown.signal]) : shutdown.signal };
-    const stopMonitor = shutdown ? await monitor!.start(() => shutdown.abort()).catch((err) => void this.report(err)) : undefined;
-    const concurrency = Math.max(1, opts.concurrency ?? this.opts.concurrency ?? DEFAULT_CONCURRENCY);
-    const limit = Math.max(concurrency, this.opts.prefetch ?? defaultPrefetch(concurrency));
+    let stopMonitor: (() => Promise<void>) | void = undefined;
+    if (this.monitor) {
+      const shutdown = new AbortController();
+      signal = signal ? AbortSignal.any([signal, shutdown.signal]) : shutdown.signal;
+      stopMonitor = await this.monitor.start(() => shutdown.abort()).catch((err) => void this.report(err));
+    }
+    const [concurrency, prefetch] = this.sizes(opts.concurrency);
+    const limit = Math.max(concurrency, prefetch);
     const ceiling = opts.pollIntervalMs ?? 1000;
-    const running = new Set<Promise<void>>();
+    const running = new Set<Promise<unknown>>();
     // Tasks get their own signal: stopping the loop must not cut short the tasks it is running.
     const tasks = new AbortController();
+    const slots = new Slots(() => concurrency - this.overruns.size);
+    const runner = new BatchRunner(this.batchContext());
+    // One wake-up for a settled task, a settled overrun or the stop signal.
+    let wakeUp = (): void => {};
+    const wake = (): void => wakeUp();
+    // Stopping does not wait for a claim in flight: what it took comes back by visibility timeout.
+    let unclaim = (_: Delivery[]): void => {};
+    const stopped = new Promise<Delivery[]>((resolve) => (unclaim = resolve));
     let grace: ReturnType<typeof setTimeout> | undefined;
     const onStop = (): void => {
       slots.close();
-      if (opts.shutdownTimeoutMs != null) grace = setTimeout(() => tasks.abort(opts.signal?.reason), opts.shutdownTimeoutMs);
+      if (opts.shutdownTimeoutMs != null) grace = setTimeout(() => tasks.abort(signal?.reason), opts.shutdownTimeoutMs);
+      wake();
+      unclaim([]);
     };
-    const slots = new Slots(() => concurrency - this.overruns.size);
-    opts.signal?.addEventListener("abort", onStop, { once: true });
-    const runner = new BatchRunner(this.batchContext(monitor));
-    // One wake-up for a settled task, a settled overrun or the stop signal.
-    const freed = new Wakeup();
-    const wake = (): void => freed.notify();
+    signal?.addEventListener("abort", onStop, { once: true });
     const unsubscribe = this.overruns.onSettled(() => (slots.pump(), wake()));
-    opts.signal?.addEventListener("abort", wake, { once: true });
     // Claimed and not settled yet: running, or waiting in this worker for a slot.
     let held = 0;
     let failures = 0;
     let empty = 0;
-    const acquire = (): Promise<boolean> | boolean => slots.acquire();
-    const release = (): void => slots.release();
-    while (!opts.signal?.aborted) {
+    while (!signal?.aborted) {
       const slotsLeft = concurrency - this.overruns.size;
       // Claim when a slot would otherwise idle, or once half of what may be held has run.
       if (slotsLeft <= 0 || held >= limit || (held >= slotsLeft && limit - held < limit / 2)) {
-        await freed.wait();
+        await new Promise<void>((resolve) => (wakeUp = resolve));
         continue;
       }
       // Tasks in flight settle in bursts: let this turn's finish first, for one larger claim.
       if (held > 0) await sleep(0);
       try {
-        // Stopping does not wait for a claim in flight: what it took comes back by visibility timeout.
-        const deliveries = await untilStopped(this.claim(limit - held), opts.signal);
+        const deliveries = await Promise.race([this.claim(limit - held), stopped]);
         failures = 0;
         if (!deliveries.length) {
-          if (!opts.signal?.aborted) await this.idle(pollDelay(++empty, ceiling), opts.signal).catch(() => {});
+          if (!signal?.aborted) await this.idle(pollDelay(++empty, ceiling), signal).catch(() => {});
           continue;
         }
         empty = 0;
         held += deliveries.length;
-        const onSettled = (): void => {
-          held--;
-          wake();
-        };
-        const batch: Promise<void> = runner.run(deliveries, {
-          lanes: deliveries.length, deadline: Infinity, signal: tasks.signal, onSettled, acquire, release,
-        }).then(() => {}, (err) => this.report(err)).finally(() => running.delete(batch));
+        const batch: Promise<unknown> = runner.run(deliveries, {
+          lanes: deliveries.length, deadline: Infinity, signal: tasks.signal, slots, onSettled: () => (held--, wake()),
+        }).catch((err) => this.report(err)).finally(() => running.delete(batch));
         running.add(batch);
       } catch (err) {
         this.report(err);
-        failures++;
-        await sleep(Math.min(30_000, ceiling * 2 ** Math.min(failures, 5)), opts.signal).catch(() => {});
+        await sleep(Math.min(30_000, ceiling * 2 ** Math.min(++failures, 5)), signal).catch(() => {});
       }
     }
     await Promise.all(running);
     clearTimeout(grace);
     unsubscribe();
-    opts.signal?.removeEventListener("abort", onStop);
-    opts.signal?.removeEventListener("abort", wake);
+    signal?.removeEventListener("abort", onStop);
     await stopMonitor?.();
   }
 
@@ -208,18 +198,14 @@ export class Worker {
    */
   async handle(payload: string, opts: { redelivered?: boolean; signal?: AbortSignal } = {}): Promise<Execution> {
     // A pushed id that already finished is never run again (replays, redeliveries after a lost answer).
-    const stored = await storedStatus(this.app.backend, payload);
-    if (isFinished(stored)) return { ...peekIds(payload), state: stored, disposition: { kind: "ack" } };
-    const monitor = this.monitorOn();
+    const ids = peekIds(payload);
+    const stored = ids.taskId ? (await this.app.backend.get(ids.taskId))?.status ?? null : null;
+    if (stored != null && stored !== REVOKED && READY_STATES.has(stored)) return { ...ids, state: stored, disposition: { kind: "ack" } };
     const effects = new Effects();
-    const incoming = { payload, redelivered: opts.redelivered ?? false, revoked: stored === REVOKED };
-    const exec = await this.executor.execute(incoming, effects, opts.signal);
-    if (effects.overrun) this.report(new CeleriacError("time_limit", `${exec.task}[${exec.taskId}] passed its hard time limit and its function is still running`));
+    const exec = await this.executor.execute({ payload, redelivered: opts.redelivered ?? false, revoked: stored === REVOKED }, effects, opts.signal);
+    if (effects.overrun) this.report(overran(exec));
     await this.app.publish(effects.publish);
-    await Promise.all([
-      effects.results.length ? this.app.backend.set(effects.results) : null,
-      monitor?.flush().catch((err) => this.report(err)),
-    ]);
+    await Promise.all([effects.results.length ? this.app.backend.set(effects.results) : null, this.flushMonitor()]);
     return exec;
   }
 
@@ -233,18 +219,31 @@ export class Worker {
     return handleRequest(this, request, this.opts.http);
   }
 
-  private batchContext(monitor?: Monitor): BatchContext {
+  private batchContext(): BatchContext {
     return {
-      app: this.app, broker: this.broker, executor: this.executor, overruns: this.overruns, report: (err) => this.report(err), monitor,
-      visibilityMs: (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000,
+      app: this.app, broker: this.broker, executor: this.executor, overruns: this.overruns, visibilityMs: this.visibilityMs,
+      report: (err) => this.report(err), flushMonitor: () => this.flushMonitor(),
     };
+  }
+
+  // Concurrency (at least 1) and prefetch.
+  private sizes(concurrency = this.opts.concurrency): [number, number] {
+    const c = Math.max(1, concurrency ?? DEFAULT_CONCURRENCY);
+    return [c, this.opts.prefetch ?? defaultPrefetch(c)];
+  }
+
+  private get visibilityMs(): number {
+    return (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000;
+  }
+
+  private flushMonitor(): Promise<unknown> | undefined {
+    return this.monitor?.flush().catch((err) => this.report(err));
   }
 
   /** After an empty claim: the broker's blocking wait when it has one, else sleep `poll` ms. */
   private idle(poll: number, signal?: AbortSignal): Promise<void> {
     const b = this.broker;
-    if (!b.waitForWork) return sleep(poll, signal);
-    return b.waitForWork(this.queues, { visibilityMs: (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000, signal });
+    return b.waitForWork ? b.waitForWork(this.queues, { visibilityMs: this.visibilityMs, signal }) : sleep(poll, signal);
   }
 
   private claimOrder(): string[] {
@@ -255,9 +254,8 @@ export class Worker {
   }
 
   private async claim(max: number): Promise<Delivery[]> {
-    const visibilityMs = (this.opts.visibilityTimeout ?? this.app.conf.visibilityTimeout) * 1000;
     try {
-      return await this.broker.claim(this.claimOrder(), { max, visibilityMs, now: this.app.clock.now() });
+      return await this.broker.claim(this.claimOrder(), { max, visibilityMs: this.visibilityMs, now: this.app.clock.now() });
     } catch (cause) {
       if (cause instanceof CeleriacError) throw cause;
       throw new AdapterError(this.app.broker.name, `claim failed: ${(cause as Error)?.message ?? cause}`, { cause });
@@ -270,28 +268,22 @@ export class Worker {
   }
 }
 
-function tally(r: DrainReport, execs: Execution[]): void {
+const COUNTED: Record<string, keyof DrainReport> = { [SUCCESS]: "succeeded", [FAILURE]: "failed", [RETRY]: "retried", [REVOKED]: "revoked" };
+
+// Count a batch's executions into the report; returns how many were requeued (did not run).
+function tally(r: DrainReport, execs: Execution[]): number {
+  let requeued = 0;
   for (const e of execs) {
-    if (e.disposition.kind === "requeue") {
-      r.requeued++;
+    const kind = e.disposition.kind;
+    if (kind === "requeue") {
+      requeued++;
       continue;
     }
     r.processed++;
-    if (e.disposition.kind === "deadLetter") r.deadLettered++;
-    if (e.state === SUCCESS) r.succeeded++;
-    else if (e.state === FAILURE) r.failed++;
-    else if (e.state === RETRY) r.retried++;
-    else if (e.state === REVOKED) r.revoked++;
+    if (kind === "deadLetter") r.deadLettered++;
+    const counter = COUNTED[e.state!];
+    if (counter) r[counter]++;
   }
-}
-
-// `claim`, or no deliveries as soon as `signal` aborts (a late reply is left to its visibility timeout).
-function untilStopped(claim: Promise<Delivery[]>, signal: AbortSignal | undefined): Promise<Delivery[]> {
-  if (!signal) return claim;
-  if (signal.aborted) return Promise.resolve([]);
-  return new Promise<Delivery[]>((resolve, reject) => {
-    const stop = (): void => resolve([]);
-    signal.addEventListener("abort", stop, { once: true });
-    claim.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
-  });
+  r.requeued += requeued;
+  return requeued;
 }

@@ -126,7 +126,7 @@ export async function handleRequest(w: HandlerHost, request: Request, opts: Hand
         return json(503, { taskId: exec.taskId, retryInMs: d.delayMs }, { "retry-after": String(Math.ceil(d.delayMs / 1000)) });
       }
       // Not due yet (an ETA beyond the platform's delay cap, a rate limit): send it again for later.
-      const out = toOutbound(decodeMessage(body));
+      const out = toOutbound(await (w.app.broker.decode ?? decodeMessage)(body));
       out.notBefore = (w.app.clock?.now() ?? Date.now()) + d.delayMs;
       await w.app.broker.publish([out]);
       return json(200, { taskId: exec.taskId, state: null, delayedUntil: out.notBefore });

@@ -26,6 +26,7 @@ export {
   DEFAULT_CONCURRENCY, Worker, type DrainOptions, type DrainReport, type RunOptions, type WorkerOptions,
 } from "./src/worker/worker.ts";
 export { TaskContext, type TaskRequest } from "./src/worker/context.ts";
+export { REVOKE_RECHECK_MS } from "./src/worker/batch.ts";
 export { handleRequest, type HandlerHost, type HandlerOptions } from "./src/worker/http.ts";
 export type { Disposition, Execution } from "./src/worker/outcome.ts";
 export { exceptionRepr, type TaskEvent, type TaskEventListener, type TaskEventType } from "./src/worker/events.ts";

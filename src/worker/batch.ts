@@ -10,6 +10,8 @@
 import type { AppHost } from "../host.ts";
 import type { Delivery, PullBroker, ResultWrite } from "../ports.ts";
 import type { Executor } from "./execute.ts";
+import { REVOKED } from "../states.ts";
+import { peekIds } from "./http.ts";
 import { overran, type Overruns } from "./limits.ts";
 import { Effects, type Execution } from "./outcome.ts";
 
@@ -46,6 +48,14 @@ export interface BatchOptions {
 /** A finished delivery waits this long for batch-mates before it is flushed without them. */
 const LINGER_MS = 100;
 
+/**
+ * A delivery that waited this long (app clock) between its claim and its start is checked
+ * against the stored revocations (`app.revoke` writes REVOKED records) before it starts: the
+ * claim saw only what was revoked before it. One read covers every delivery held that long, and
+ * is reused for this long.
+ */
+export const REVOKE_RECHECK_MS = 1000;
+
 interface Batch {
   executions: Execution[];
   published: boolean;
@@ -69,6 +79,9 @@ export class BatchRunner {
   private flushing = 0;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private linger: ReturnType<typeof setTimeout> | undefined;
+  /** When each held delivery was claimed, and its task id once read (revocation re-checks). */
+  private readonly held = new WeakMap<Delivery, { at: number; id?: string | null }>();
+  private recheck: { at: number; revoked: Promise<Set<string>>; ids: Set<string> } | undefined;
 
   constructor(private readonly ctx: BatchContext) {}
 
@@ -87,9 +100,12 @@ export class BatchRunner {
         const d = deliveries[next++];
         const slots = opts.slots;
         const go = !slots || await slots.acquire();
-        const overrun = !go || this.ctx.app.clock.now() >= opts.deadline || opts.signal?.aborted
-          ? this.leave(d, batch)
-          : await this.execute(d, batch, opts.signal);
+        let overrun: boolean;
+        if (!go || this.ctx.app.clock.now() >= opts.deadline || opts.signal?.aborted) overrun = this.leave(d, batch);
+        else {
+          const recheck = this.revokedSinceClaim(d);
+          overrun = await this.execute(d, batch, opts.signal, recheck ? await recheck : false);
+        }
         if (go) slots?.release();
         opts.onSettled?.();
         if (overrun) return;
@@ -110,17 +126,53 @@ export class BatchRunner {
    * back by a later `run`: for a batch claimed while the one before it still runs.
    */
   hold(deliveries: Delivery[]): Delivery[] {
-    for (const d of deliveries) this.owned.add(d);
+    const at = this.ctx.app.clock.now();
+    for (const d of deliveries) {
+      this.owned.add(d);
+      if (!this.held.has(d)) this.held.set(d, { at });
+    }
     if (deliveries.length) this.ticker ??= setInterval(() => this.tick(), Math.max(50, this.ctx.visibilityMs / 3));
     return deliveries;
   }
 
+  /**
+   * Resolves true when `d` waited at least REVOKE_RECHECK_MS since its claim and its task was revoked in
+   * the store since. Only for brokers whose claim marks revocations (`capabilities.revocation`);
+   * without it the executor reads the record of every delivery anyway. A failed read is reported
+   * and counts as not revoked (the claim's answer stands). Null when no read is due.
+   */
+  private revokedSinceClaim(d: Delivery): Promise<boolean> | null {
+    const { app, broker } = this.ctx;
+    const mine = this.held.get(d);
+    const now = app.clock.now();
+    if (d.revoked || !broker.capabilities.revocation || !mine || now - mine.at < REVOKE_RECHECK_MS) return null;
+    const id = taskIdOf(d, mine);
+    if (!id) return null;
+    let check = this.recheck;
+    if (!check || now - check.at >= REVOKE_RECHECK_MS || !check.ids.has(id)) {
+      // Every delivery held this long, in one read.
+      const ids = new Set<string>([id]);
+      for (const o of this.owned) {
+        const h = this.held.get(o);
+        const oid = h && !o.revoked && now - h.at >= REVOKE_RECHECK_MS ? taskIdOf(o, h) : null;
+        if (oid) ids.add(oid);
+      }
+      const list = [...ids];
+      const revoked = app.backend.mget(list).then(
+        (metas) => new Set(list.filter((_, i) => metas[i]?.status === REVOKED)),
+        (err) => (this.ctx.report(err), new Set<string>()),
+      );
+      this.recheck = check = { at: now, revoked, ids };
+    }
+    return check.revoked.then((ids) => ids.has(id));
+  }
+
   // True when the function is still running past its hard time limit.
-  private async execute(d: Delivery, batch: Batch, signal?: AbortSignal): Promise<boolean> {
+  private async execute(d: Delivery, batch: Batch, signal?: AbortSignal, revoked = false): Promise<boolean> {
     const effects = new Effects();
     let exec: Execution;
     try {
-      exec = await this.ctx.executor.execute(d, effects, signal);
+      exec = await this.ctx.executor.execute(revoked ? { ...d, revoked } : d, effects, signal);
     } catch (err) {
       this.ctx.report(err);
       this.owned.delete(d);
@@ -199,6 +251,11 @@ export class BatchRunner {
     clearInterval(this.ticker);
     this.ticker = undefined;
   }
+}
+
+// The task id in a delivery's headers (read once), or null when they do not name one.
+function taskIdOf(d: Delivery, mine: { id?: string | null }): string | null {
+  return mine.id !== undefined ? mine.id : (mine.id = peekIds(d.payload).taskId);
 }
 
 async function settle(app: AppHost, broker: PullBroker, acks: Delivery[], results: ResultWrite[]): Promise<void> {

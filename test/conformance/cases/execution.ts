@@ -1,5 +1,5 @@
 import {
-  FAILURE, MaxRetriesExceededError, RETRY, REVOKED, STARTED, SUCCESS, TaskError, type TaskContext,
+  FAILURE, MaxRetriesExceededError, RETRY, REVOKE_RECHECK_MS, REVOKED, STARTED, SUCCESS, TaskError, type TaskContext,
 } from "../../../mod.ts";
 import type { TaskEvent } from "../../../mod.ts";
 import { deepEqual, equal, ok, rejects } from "../assert.ts";
@@ -185,6 +185,34 @@ export function executionCases(f: Fixture): Case[] {
         await app.worker().drain();
         equal(ran, 0);
         equal((await rejects(() => r.get())).name, "TaskRevokedError");
+      },
+    },
+    {
+      name: "a message the worker already holds and then revoked is REVOKED at start and never runs",
+      fn: async () => {
+        // Claimed with the blocker, it waits for the one lane; app.revoke comes after that claim.
+        const clock = manualClock();
+        const app = makeApp(f, {}, undefined, clock);
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        let blockerStarted!: () => void;
+        const started = new Promise<void>((r) => (blockerStarted = r));
+        const ran: string[] = [];
+        const blocker = app.task("tasks.block", async () => (blockerStarted(), await gate, ran.push("block")));
+        const note = app.task("tasks.note", (label: string) => void ran.push(label));
+        await blocker.delay();
+        const b = await note.delay("b");
+        const c = await note.delay("c");
+        const draining = app.worker({ concurrency: 1, prefetch: 10 }).drain();
+        await started;
+        await app.revoke([b.id]);
+        clock.advance(REVOKE_RECHECK_MS);
+        release();
+        const report = await draining;
+        deepEqual(ran, ["block", "c"]);
+        equal(report.revoked, 1);
+        equal(await b.state, REVOKED);
+        equal(await c.state, SUCCESS);
       },
     },
     {

@@ -73,14 +73,13 @@ interface Leaving {
 
 /** Runs claimed batches and settles their deliveries with the broker. */
 export class BatchRunner {
-  private readonly owned = new Set<Delivery>();
+  /** Held deliveries, with the app-clock instant of their claim (revocation re-checks). */
+  private readonly owned = new Map<Delivery, number>();
   private leaving: Leaving[] = [];
   private chain: Promise<void> = Promise.resolve();
   private flushing = 0;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private linger: ReturnType<typeof setTimeout> | undefined;
-  /** When each held delivery was claimed, and its task id once read (revocation re-checks). */
-  private readonly held = new WeakMap<Delivery, { at: number; id?: string | null }>();
   private recheck: { at: number; revoked: Promise<Set<string>>; ids: Set<string> } | undefined;
 
   constructor(private readonly ctx: BatchContext) {}
@@ -127,10 +126,7 @@ export class BatchRunner {
    */
   hold(deliveries: Delivery[]): Delivery[] {
     const at = this.ctx.app.clock.now();
-    for (const d of deliveries) {
-      this.owned.add(d);
-      if (!this.held.has(d)) this.held.set(d, { at });
-    }
+    for (const d of deliveries) if (!this.owned.has(d)) this.owned.set(d, at);
     if (deliveries.length) this.ticker ??= setInterval(() => this.tick(), Math.max(50, this.ctx.visibilityMs / 3));
     return deliveries;
   }
@@ -142,23 +138,18 @@ export class BatchRunner {
    * and counts as not revoked (the claim's answer stands). Null when no read is due.
    */
   private revokedSinceClaim(d: Delivery): Promise<boolean> | null {
-    const { app, broker } = this.ctx;
-    const mine = this.held.get(d);
-    const now = app.clock.now();
-    if (d.revoked || !broker.capabilities.revocation || !mine || now - mine.at < REVOKE_RECHECK_MS) return null;
-    const id = taskIdOf(d, mine);
+    const now = this.ctx.app.clock.now();
+    const stale = (o: Delivery): string | null =>
+      !o.revoked && now - (this.owned.get(o) ?? now) >= REVOKE_RECHECK_MS ? peekIds(o.payload).taskId : null;
+    const id = this.ctx.broker.capabilities.revocation ? stale(d) : null;
     if (!id) return null;
     let check = this.recheck;
     if (!check || now - check.at >= REVOKE_RECHECK_MS || !check.ids.has(id)) {
       // Every delivery held this long, in one read.
-      const ids = new Set<string>([id]);
-      for (const o of this.owned) {
-        const h = this.held.get(o);
-        const oid = h && !o.revoked && now - h.at >= REVOKE_RECHECK_MS ? taskIdOf(o, h) : null;
-        if (oid) ids.add(oid);
-      }
+      const ids = new Set([id]);
+      for (const o of this.owned.keys()) ids.add(stale(o) ?? id);
       const list = [...ids];
-      const revoked = app.backend.mget(list).then(
+      const revoked = this.ctx.app.backend.mget(list).then(
         (metas) => new Set(list.filter((_, i) => metas[i]?.status === REVOKED)),
         (err) => (this.ctx.report(err), new Set<string>()),
       );
@@ -208,7 +199,7 @@ export class BatchRunner {
     this.linger = undefined;
     const out = this.leaving.splice(0);
     const gone = new Set(out.map((l) => l.d));
-    const keep = extend && this.ctx.broker.extend ? [...this.owned].filter((d) => !gone.has(d)) : [];
+    const keep = extend && this.ctx.broker.extend ? [...this.owned.keys()].filter((d) => !gone.has(d)) : [];
     if (!out.length && !keep.length) return;
     const { app, broker } = this.ctx;
     try {
@@ -237,7 +228,7 @@ export class BatchRunner {
   // in the same request as a flush of what finished when none is in flight (never behind one).
   private tick(): void {
     if (this.leaving.length && !this.flushing) return void this.flush(true);
-    if (this.owned.size && this.ctx.broker.extend) void this.extend([...this.owned]);
+    if (this.owned.size && this.ctx.broker.extend) void this.extend([...this.owned.keys()]);
   }
 
   // Push back the visibility deadline of `deliveries` (a failure is reported, never thrown).
@@ -251,11 +242,6 @@ export class BatchRunner {
     clearInterval(this.ticker);
     this.ticker = undefined;
   }
-}
-
-// The task id in a delivery's headers (read once), or null when they do not name one.
-function taskIdOf(d: Delivery, mine: { id?: string | null }): string | null {
-  return mine.id !== undefined ? mine.id : (mine.id = peekIds(d.payload).taskId);
 }
 
 async function settle(app: AppHost, broker: PullBroker, acks: Delivery[], results: ResultWrite[]): Promise<void> {

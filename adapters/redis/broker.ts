@@ -4,6 +4,7 @@ import type { TaskMessage } from "../../src/types.ts";
 import { deadLetterLimits, type BrokerStats, type ClaimOptions, type DeadLetter, type DeadLetterLimits, type Delivery, type ExtendOptions, type OutboundMessage, type PullBroker, type RedriveOptions, type ResultBackend, type ResultWrite, type WaitForWorkOptions } from "../../src/ports.ts";
 import { brokerKeys, PRIORITY_STEPS, stepOf, type BrokerKeys, type RedisLayoutOptions } from "../upstash-redis/keys.ts";
 import { listEntry, wrapEnvelope } from "../upstash-redis/lua/_shared.ts";
+import { piecesOf } from "../upstash-redis/pieces.ts";
 import { claim, deadLetter, redrive, requeue } from "../upstash-redis/lua/mod.ts";
 import { RedisBackend, settleOn } from "./backend.ts";
 import { connect, runScript, type RedisConnectionOptions, type RedisLike } from "./client.ts";
@@ -57,10 +58,10 @@ export class RedisBroker implements PullBroker {
     if (!messages.length) return Promise.resolve();
     const now = this.now();
     const lists = new Map<string, string[]>();
-    const delayed: (string | number)[] = [];
+    const delayed: [number, string][] = [];
     for (const m of messages) {
       const entry = listEntry(m.payload, m.id, m.priority);
-      if (!this.etaOnQueue && m.notBefore != null && m.notBefore > now) delayed.push(m.notBefore, wrapEnvelope(entry, m.queue));
+      if (!this.etaOnQueue && m.notBefore != null && m.notBefore > now) delayed.push([m.notBefore, wrapEnvelope(entry, m.queue)]);
       else {
         const key = this.keys.queue(m.queue, stepOf(m.priority));
         (lists.get(key) ?? lists.set(key, []).get(key)!).push(entry);
@@ -71,14 +72,13 @@ export class RedisBroker implements PullBroker {
     return guard("publish", async () => {
       const tx = this.redis.multi();
       for (const q of bind) tx.sadd(`${this.keys.prefix}_kombu.binding.${q}`, `${q}\x06\x16\x06\x16${q}`);
-      for (const [key, payloads] of lists) tx.lpush(key, ...payloads);
-      if (delayed.length) tx.zadd(this.keys.delayed, ...delayed);
+      // In pieces (pieces.ts); LPUSH pieces in order keep the FIFO order.
+      for (const [key, payloads] of lists) for (const part of piecesOf(payloads)) tx.lpush(key, ...part);
+      for (const part of piecesOf(delayed)) tx.zadd(this.keys.delayed, ...part.flat());
       // Wake-up for idle workers (Upstash ones hold no blocking watcher): `[dueMs, ...queues]`, 0 = now.
-      const due = lists.size ? 0 : Math.min(...delayed.filter((_, i) => i % 2 === 0).map(Number));
+      const due = lists.size ? 0 : delayed.reduce((min, [at]) => Math.min(min, at), Infinity);
       tx.publish(`${this.keys.prefix}_celeriac.wake`, JSON.stringify([due, ...new Set(messages.map((m) => m.queue))]));
-      const replies = await tx.exec();
-      const failed = replies?.find(([err]) => err);
-      if (!replies || failed) throw failed?.[0] ?? new Error("transaction aborted");
+      throwFailed(await tx.exec());
       for (const q of bind) this.bound.add(q);
     });
   }
@@ -141,15 +141,21 @@ export class RedisBroker implements PullBroker {
   extend(deliveries: Delivery[], _visibilityMs?: number, opts: ExtendOptions = {}): Promise<void> {
     if (!deliveries.length) return Promise.resolve();
     const score = ((opts.now ?? this.now()) / 1000).toFixed(3);
-    return guard("extend", async () => void await this.redis.zadd(this.keys.unackedIndex, "XX", ...deliveries.flatMap((d) => [score, d.tag])));
+    return guard("extend", async () => {
+      const p = this.redis.pipeline();
+      for (const part of piecesOf(deliveries)) p.zadd(this.keys.unackedIndex, "XX", ...part.flatMap((d) => [score, d.tag]));
+      throwFailed(await p.exec());
+    });
   }
 
   revoke(ids: string[], ttlMs: number): Promise<void> {
     if (!ids.length) return Promise.resolve();
     const now = this.now();
-    return guard("revoke", async () =>
-      void await this.redis.multi().zadd(this.keys.revoked, ...ids.flatMap((id) => [now + ttlMs, id])).zremrangebyscore(this.keys.revoked, "-inf", now).exec()
-    );
+    return guard("revoke", async () => {
+      const tx = this.redis.multi();
+      for (const part of piecesOf(ids)) tx.zadd(this.keys.revoked, ...part.flatMap((id) => [now + ttlMs, id]));
+      throwFailed(await tx.zremrangebyscore(this.keys.revoked, "-inf", now).exec());
+    });
   }
 
   /** True for a `RedisBackend` on the same client and prefix: `ack` then stores results too. */
@@ -207,4 +213,10 @@ export class RedisBroker implements PullBroker {
 /** Create a TCP Redis broker from a `redis://` URL or an ioredis client. */
 export function redisBroker(target: RedisLike, opts: RedisBrokerOptions = {}): RedisBroker {
   return new RedisBroker(target, opts);
+}
+
+// A pipeline's or MULTI's replies carry each command's error instead of rejecting: throw the first.
+function throwFailed(replies: [Error | null, unknown][] | null): void {
+  const failed = replies?.find(([err]) => err);
+  if (!replies || failed) throw failed?.[0] ?? new Error("transaction aborted");
 }

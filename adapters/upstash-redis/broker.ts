@@ -14,6 +14,7 @@ import { purgeOn, UpstashEvents } from "./events.ts";
 import { IdleWaiter } from "./idle.ts";
 import { idleOptions, type UpstashIdleOptions } from "./idle-options.ts";
 import { publishMessages, wakeChannel, type PublishSite } from "./publish.ts";
+import { piecesOf } from "./pieces.ts";
 import type { UpstashSse } from "./sse-waits.ts";
 
 /** Options of `upstashRedisBroker` (the layout options are shared with `redisBroker`). */
@@ -154,16 +155,23 @@ export class UpstashRedisBroker implements PullBroker {
   extend(deliveries: Delivery[], _visibilityMs?: number, opts: ExtendOptions = {}): Promise<void> {
     if (!deliveries.length) return Promise.resolve();
     const score = Number(((opts.now ?? this.now()) / 1000).toFixed(3));
-    const [first, ...rest] = deliveries.map((d) => ({ score, member: d.tag }));
-    return guard("extend", async () => void await this.redis.zadd(this.keys.unackedIndex, { xx: true }, first, ...rest), this.site);
+    const pieces = piecesOf(deliveries.map((d) => ({ score, member: d.tag })));
+    return guard("extend", async () => {
+      if (pieces.length === 1) return void await this.redis.zadd(this.keys.unackedIndex, { xx: true }, pieces[0][0], ...pieces[0].slice(1));
+      const p = this.redis.pipeline();
+      for (const [first, ...rest] of pieces) p.zadd(this.keys.unackedIndex, { xx: true }, first, ...rest);
+      await p.exec();
+    }, this.site);
   }
 
   revoke(ids: string[], ttlMs: number): Promise<void> {
     if (!ids.length) return Promise.resolve();
     const now = this.now();
-    const [first, ...rest] = ids.map((id) => ({ score: now + ttlMs, member: id }));
-    return guard("revoke", async () =>
-      void await this.redis.multi().zadd(this.keys.revoked, first, ...rest).zremrangebyscore(this.keys.revoked, "-inf", now).exec(), this.site);
+    return guard("revoke", async () => {
+      const tx = this.redis.multi();
+      for (const [first, ...rest] of piecesOf(ids.map((id) => ({ score: now + ttlMs, member: id })))) tx.zadd(this.keys.revoked, first, ...rest);
+      await tx.zremrangebyscore(this.keys.revoked, "-inf", now).exec();
+    }, this.site);
   }
 
   /** True for an `UpstashRedisBackend` on the same client and prefix: `ack` then stores results too. */

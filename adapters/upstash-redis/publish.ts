@@ -9,6 +9,7 @@ import type { OutboundMessage } from "../../src/ports.ts";
 import { guard, type CallSite } from "./errors.ts";
 import { stepOf, type BrokerKeys } from "./keys.ts";
 import { listEntry, wrapEnvelope } from "./lua/_shared.ts";
+import { piecesOf } from "./pieces.ts";
 
 /** The wake channel of a prefix; the TCP adapter (`adapters/redis`) uses the same one. */
 export function wakeChannel(keys: BrokerKeys): string {
@@ -50,16 +51,16 @@ export function publishMessages(p: PublishSite, messages: OutboundMessage[], now
   const bind = queues.filter((q) => !p.bound.has(q));
   return guard("publish", async () => {
     // One command goes alone; several go in one MULTI/EXEC (atomic: all or none are sent).
-    const commands = lists.size + (delayed.length ? 1 : 0) + bind.length + (p.wake ? 1 : 0);
-    if (commands === 1 && lists.size === 1) {
-      const [[key, payloads]] = [...lists];
-      return void await p.redis.lpush(key, ...payloads);
-    }
-    if (commands === 1) return void await p.redis.zadd(p.keys.delayed, delayed[0], ...delayed.slice(1));
+    // LPUSH pieces in order keep the FIFO order (the consumer pops from the tail).
+    const pushes = [...lists].flatMap(([key, payloads]) => piecesOf(payloads).map((part) => ({ key, part })));
+    const adds = piecesOf(delayed);
+    const commands = pushes.length + adds.length + bind.length + (p.wake ? 1 : 0);
+    if (commands === 1 && pushes.length === 1) return void await p.redis.lpush(pushes[0].key, ...pushes[0].part);
+    if (commands === 1) return void await p.redis.zadd(p.keys.delayed, adds[0][0], ...adds[0].slice(1));
     const tx = p.redis.multi();
     for (const q of bind) tx.sadd(`${p.keys.prefix}_kombu.binding.${q}`, `${q}\x06\x16\x06\x16${q}`);
-    for (const [key, payloads] of lists) tx.lpush(key, ...payloads);
-    if (delayed.length) tx.zadd(p.keys.delayed, delayed[0], ...delayed.slice(1));
+    for (const { key, part } of pushes) tx.lpush(key, ...part);
+    for (const part of adds) tx.zadd(p.keys.delayed, part[0], ...part.slice(1));
     if (p.wake) tx.publish(wakeChannel(p.keys), JSON.stringify([due, ...queues]));
     await tx.exec();
     for (const q of bind) p.bound.add(q);

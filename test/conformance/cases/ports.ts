@@ -125,6 +125,23 @@ export function portCases(f: Fixture): Case[] {
       },
     },
     {
+      name: "broker: revoke 60,000 ids in one call (a large group), and 3,000 delayed messages in one publish",
+      needs: ["revocation"],
+      fn: async () => {
+        // The clients pass members as call arguments; ~50,000 in one call overflowed the stack.
+        const b = f.broker();
+        const ids = Array.from({ length: 60_000 }, (_, i) => `big-${i}`);
+        await b.revoke!(ids, 60_000);
+        const later = Date.now() + 3_600_000;
+        await b.publish(Array.from({ length: 3000 }, (_, i) => ({ id: `d${i}`, queue: "big", priority: 0, payload: `d${i}`, notBefore: later })));
+        await b.publish([{ id: "big-59999", queue: "big", priority: 0, payload: "last" }, { id: "x", queue: "big", priority: 0, payload: "x" }]);
+        const got = await b.claim(["big"], { max: 5, visibilityMs: 60_000 });
+        deepEqual(got.map((d) => [d.payload, d.revoked === true]), [["last", true], ["x", false]]);
+        await b.ack(got);
+        await b.purge?.("big");
+      },
+    },
+    {
       name: "backend: set, get, mget in order, delete",
       fn: async () => {
         const be = f.backend();

@@ -1,6 +1,7 @@
 // A message a worker already holds (claimed ahead, waiting for a slot) and then revoked with
 // `app.revoke` must not run: the claim saw only what was revoked before it. Time is a manual
-// clock; waits are on task events, not sleeps.
+// clock; waits are on task events, not sleeps. drain() on every adapter: the conformance case
+// "a message the worker already holds and then revoked ..." (test/conformance/cases/execution.ts).
 import { describe, expect, it } from "vitest";
 import { Celeriac, REVOKE_RECHECK_MS, REVOKED, SUCCESS } from "../../mod.ts";
 import { memoryBackend, memoryBroker } from "../../adapters/memory/mod.ts";
@@ -56,21 +57,6 @@ describe("revoking a message the worker already holds", () => {
     expect(await c.state).toBe(SUCCESS);
     // One read for both held messages (b and c), not one per message.
     expect(mgets() - readsBefore).toBe(1);
-  });
-
-  it("drain(): the same for a batch-mate waiting for the one lane", async () => {
-    const { app, clock, blocker, note, ran, release, blockerStarted } = heldApp();
-    await blocker.delay();
-    const b = await note.delay("b");
-    const draining = app.worker({ concurrency: 1, prefetch: 10 }).drain();
-    await blockerStarted;
-    await app.revoke([b.id]);
-    clock.advance(REVOKE_RECHECK_MS);
-    release();
-    const report = await draining;
-    expect(ran).toEqual(["block"]);
-    expect(report).toMatchObject({ processed: 2, succeeded: 1, revoked: 1 });
-    expect(await b.state).toBe(REVOKED);
   });
 
   it("a message started soon after its claim costs no read", async () => {

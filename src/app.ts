@@ -45,17 +45,17 @@ export type { CeleriacConf, Clock, Route, TaskRoutes } from "./host.ts";
  * await r.get(); // 4
  */
 export class Celeriac implements AppHost {
-  readonly name: string;
-  readonly broker: Broker;
-  readonly backend: ResultBackend;
-  readonly conf: CeleriacConf;
+  declare readonly name: string;
+  declare readonly broker: Broker;
+  declare readonly backend: ResultBackend;
+  declare readonly conf: CeleriacConf;
   /** The app's clock: `app.clock.now()` is epoch ms. */
-  readonly clock: Clock;
+  declare readonly clock: Clock;
   /** Registered tasks by name. */
   readonly tasks: Map<string, Task<any, any>> = new Map();
   /** The tracer given as `tracing` (src/tracing.ts), if any. */
-  readonly tracing?: Tracing;
-  private beatInstance?: Beat;
+  declare readonly tracing?: Tracing;
+  private declare beatInstance?: Beat;
 
   constructor(name: string, opts: CeleriacOptions = {}) {
     this.name = name;

@@ -19,7 +19,7 @@ import type { ResultMeta } from "./types.ts";
  */
 export class GroupResult<T = unknown> extends AsyncResult<T[]> {
   /** The members' results, in order (nested groups are flattened, as Celery does). */
-  readonly results: AsyncResult<T>[];
+  declare readonly results: AsyncResult<T>[];
 
   constructor(id: string, results: AsyncResult<T>[], host: ResultHost, parent: AsyncResult | null = null) {
     super(id, host, parent);

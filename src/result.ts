@@ -41,13 +41,13 @@ export interface GetOptions {
  */
 export class AsyncResult<T = unknown> {
   /** The task id. */
-  readonly id: string;
+  declare readonly id: string;
   /**
    * The result this one follows: the previous step of a chain, or the header's `GroupResult`
    * of a chord body; null for a plain task.
    */
-  parent: AsyncResult | null;
-  protected readonly host: ResultHost;
+  declare parent: AsyncResult | null;
+  protected declare readonly host: ResultHost;
 
   constructor(id: string, host: ResultHost, parent: AsyncResult | null = null) {
     this.id = id;

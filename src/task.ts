@@ -73,11 +73,11 @@ export interface TaskHost extends SignatureHost {
  * with `s`/`si`.
  */
 export class Task<A extends unknown[] = unknown[], R = unknown> {
-  readonly name: string;
-  readonly options: Readonly<TaskOptions>;
+  declare readonly name: string;
+  declare readonly options: Readonly<TaskOptions>;
   /** The function as registered (bound functions take the context first). */
-  readonly fn: (...args: never[]) => unknown;
-  protected readonly host: TaskHost;
+  declare readonly fn: (...args: never[]) => unknown;
+  protected declare readonly host: TaskHost;
 
   constructor(host: TaskHost, name: string, options: TaskOptions, fn: (...args: never[]) => unknown) {
     this.host = host;

@@ -16,7 +16,7 @@ type ChordEntries = Map<number, string>;
  */
 export class MemoryBackend implements ResultBackend {
   readonly name = "memory";
-  private readonly now: () => number;
+  private declare readonly now: () => number;
   /** Every key (records, groups, chord keys, claims, worker presences) with its expiry. */
   private readonly kv = new Map<string, { value: string | ChordEntries; until: number }>();
   private writes = 0;

@@ -47,10 +47,10 @@ export class MemoryBroker implements PullBroker {
   readonly name = "memory";
   readonly capabilities = { revocation: true };
   /** Celery's events and pidbox, in process: the `events` option (`memoryEvents()`), if given. */
-  readonly events?: EventChannel;
+  declare readonly events?: EventChannel;
   /** `opts.decode`, when given. */
-  readonly decode?: (payload: string) => Promise<TaskMessage> | TaskMessage;
-  private readonly now: () => number;
+  declare readonly decode?: (payload: string) => Promise<TaskMessage> | TaskMessage;
+  private declare readonly now: () => number;
   /** Waiting messages by queue, ordered by priority step (the heap's due time), then FIFO. */
   private readonly waiting = new Map<string, Timeline<Stored>>();
   private readonly delayed = new Timeline<Stored>();
@@ -58,7 +58,7 @@ export class MemoryBroker implements PullBroker {
   private readonly revoked = new Map<string, number>();
   /** Dead letters, oldest first, each with its message (so a redrive restores id and priority). */
   private dead: { entry: DeadLetter; msg: Stored; at: number }[] = [];
-  private readonly deadLimits: Required<DeadLetterLimits>;
+  private declare readonly deadLimits: Required<DeadLetterLimits>;
   private seq = 0;
 
   constructor(opts: MemoryBrokerOptions = {}) {

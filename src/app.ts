@@ -7,7 +7,8 @@ import { Beat } from "./beat/beat.ts";
 import { registerBuiltins } from "./canvas/builtins.ts";
 import { Plan, plan, sendPlan } from "./canvas/plan.ts";
 import { mergeArgs, optionsToApply, Signature, type ApplyOptions } from "./canvas/signature.ts";
-import { AdapterError, CeleriacError, ConfigError } from "./errors.ts";
+import { AdapterError, CeleriacError, ConfigError, TaskRevokedError } from "./errors.ts";
+import { toExceptionInfo } from "./exceptions.ts";
 import { systemClock, type AppHost, type CeleriacConf, type Clock } from "./host.ts";
 import { toOutbound, type TaskMessage } from "./message.ts";
 import type { Broker, ResultBackend } from "./ports.ts";
@@ -136,7 +137,7 @@ export class Celeriac implements AppHost {
   async revoke(ids: string[]): Promise<void> {
     await this.broker.revoke?.(ids, this.conf.revokedExpires * 1000);
     const metas = await this.backend.mget(ids);
-    const result = { exc_type: "TaskRevokedError", exc_message: ["revoked"], exc_module: "celery.exceptions" };
+    const result = toExceptionInfo(new TaskRevokedError("revoked"));
     const writes = ids.flatMap((id, i) => metas[i] && READY_STATES.has(metas[i]!.status) ? [] : [
       resultWrite(this, id, REVOKED, result, { extended: keptOnRevoke(metas[i]) }),
     ]);

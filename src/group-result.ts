@@ -7,7 +7,7 @@
 import { ConfigError } from "./errors.ts";
 import { AsyncResult, type GetOptions, type Outcome, type ResultHost } from "./result.ts";
 import { waitForRecords } from "./result-wait.ts";
-import { FAILURE, PENDING, READY_STATES, SUCCESS, type TaskState } from "./states.ts";
+import { FAILURE, PENDING, SUCCESS, type TaskState } from "./states.ts";
 import type { ResultMeta } from "./types.ts";
 
 /**
@@ -40,11 +40,7 @@ export class GroupResult<T = unknown> extends AsyncResult<T[]> {
   }
 
   /** @internal */
-  override evaluate(snap: ReadonlyMap<string, ResultMeta | null>, followParents: boolean): Outcome {
-    if (followParents && this.parent) {
-      const p = this.parent.evaluate(snap, true);
-      if (p.failure) return { ready: false, failure: p.failure, value: null };
-    }
+  override outcome(snap: ReadonlyMap<string, ResultMeta | null>, followParents: boolean): Outcome {
     const outs = this.results.map((r) => r.evaluate(snap, followParents));
     const failure = outs.find((o) => o.failure)?.failure ?? null;
     return { ready: outs.every((o) => o.ready), failure, value: outs.map((o) => o.value) };
@@ -72,24 +68,10 @@ export class GroupResult<T = unknown> extends AsyncResult<T[]> {
     return this.results.flatMap((r) => r instanceof GroupResult ? r.leaves() : [r]);
   }
 
-  private async states(): Promise<TaskState[]> {
+  /** @internal the members' states (members that are groups are unrolled) */
+  override async states(): Promise<TaskState[]> {
     const snap = await this.snapshot();
     return this.leaves().map((r) => snap.get(r.id)?.status ?? PENDING);
-  }
-
-  /** True when every member is ready (SUCCESS, FAILURE or REVOKED). */
-  override async ready(): Promise<boolean> {
-    return (await this.states()).every((s) => READY_STATES.has(s));
-  }
-
-  /** True when every member succeeded. */
-  override async successful(): Promise<boolean> {
-    return (await this.states()).every((s) => s === SUCCESS);
-  }
-
-  /** True when any member failed. */
-  override async failed(): Promise<boolean> {
-    return (await this.states()).some((s) => s === FAILURE);
   }
 
   /** True while any member is not ready. */

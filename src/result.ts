@@ -83,19 +83,24 @@ export class AsyncResult<T = unknown> {
     }));
   }
 
-  /** True once the task reached SUCCESS, FAILURE or REVOKED. */
+  /** True once the task reached SUCCESS, FAILURE or REVOKED (a group: once every member did). */
   async ready(): Promise<boolean> {
-    return READY_STATES.has(await this.state);
+    return (await this.states()).every((s) => READY_STATES.has(s));
   }
 
-  /** True when the task succeeded. */
+  /** True when the task succeeded (a group: every member). */
   async successful(): Promise<boolean> {
-    return (await this.state) === SUCCESS;
+    return (await this.states()).every((s) => s === SUCCESS);
   }
 
-  /** True when the task failed. */
+  /** True when the task failed (a group: any member). */
   async failed(): Promise<boolean> {
-    return (await this.state) === FAILURE;
+    return (await this.states()).some((s) => s === FAILURE);
+  }
+
+  /** @internal the states `ready`, `successful` and `failed` judge: the task's (a group's members') */
+  states(): Promise<TaskState[]> {
+    return this.state.then((s) => [s]);
   }
 
   /**
@@ -127,10 +132,12 @@ export class AsyncResult<T = unknown> {
 
   /** @internal this handle's outcome in a snapshot of records: ready, first failure, value */
   evaluate(snap: ReadonlyMap<string, ResultMeta | null>, followParents: boolean): Outcome {
-    if (followParents && this.parent) {
-      const p = this.parent.evaluate(snap, true);
-      if (p.failure) return { ready: false, failure: p.failure, value: null };
-    }
+    const failure = followParents && this.parent?.evaluate(snap, true).failure;
+    return failure ? { ready: false, failure, value: null } : this.outcome(snap, followParents);
+  }
+
+  /** @internal `evaluate` without the parents: this record's outcome (a group's: its members') */
+  outcome(snap: ReadonlyMap<string, ResultMeta | null>, _followParents: boolean): Outcome {
     const m = snap.get(this.id);
     if (!m || !READY_STATES.has(m.status)) return { ready: false, failure: null, value: null };
     return { ready: true, failure: PROPAGATE_STATES.has(m.status) ? m : null, value: m.result };

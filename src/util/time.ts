@@ -8,7 +8,7 @@ export function isoWithOffset(ms: number): string {
 
 /** Celery 5.2's `date_done`: naive UTC with microseconds. */
 export function naiveUtc(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000");
+  return isoWithOffset(ms).slice(0, -6);
 }
 
 /** Parse an ISO instant; a naive value is UTC (protocol v2 says so). Returns epoch ms or NaN. */

@@ -173,12 +173,8 @@ export interface Outcome {
 
 /** Extract the id from a stored child (`[[id, parent], children]` or `[id, parent]`). */
 export function childId(c: unknown): string | null {
-  if (typeof c === "string") return c;
-  if (Array.isArray(c)) {
-    if (typeof c[0] === "string") return c[0];
-    if (Array.isArray(c[0]) && typeof c[0][0] === "string") return c[0][0];
-  }
-  return null;
+  if (Array.isArray(c)) c = Array.isArray(c[0]) ? c[0][0] : c[0];
+  return typeof c === "string" ? c : null;
 }
 
 export { pollDelays, settleBy, stateHint } from "./result-wait.ts";

@@ -38,7 +38,7 @@ export function taskMessage(host: SendHost, name: string, args: unknown[], opts:
     ...opts, task: name, id: opts.taskId, args, kwargs, queue: opts.queue ?? o.queue ?? route.queue ?? host.conf.defaultQueue,
     priority, eta, expires,
     timeLimit: [opts.timeLimit ?? o.timeLimit ?? null, opts.softTimeLimit ?? o.softTimeLimit ?? null],
-    ignoreResult: opts.ignoreResult ?? o.ignoreResult ?? false, origin: host.conf.origin, now,
+    ignoreResult: opts.ignoreResult ?? o.ignoreResult, origin: host.conf.origin, now,
     embed: {
       callbacks: opts.link ? toDicts(opts.link) : null, errbacks: opts.linkError ? toDicts(opts.linkError) : null,
       chain: opts.chain?.length ? opts.chain : null, chord: opts.chord ?? null,
@@ -56,14 +56,14 @@ function matchRoute(routes: Record<string, Route>, name: string): Route | undefi
   if (name in routes) return routes[name];
   for (const [pattern, route] of Object.entries(routes)) {
     if (!pattern.includes("*")) continue;
-    const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*")}$`);
     if (re.test(name)) return route;
   }
   return undefined;
 }
 
 function toMs(v: Date | string | number): number {
-  const ms = v instanceof Date ? v.getTime() : typeof v === "number" ? v : Date.parse(v);
+  const ms = typeof v === "number" ? v : new Date(v).getTime();
   if (Number.isNaN(ms)) throw new ConfigError(`invalid instant ${String(v)}`);
   return ms;
 }

@@ -101,16 +101,6 @@ export class GroupResult<T = unknown> extends AsyncResult<T[]> {
     return Promise.resolve([...this.results]);
   }
 
-  /** Delete every member's stored result. */
-  override forget(): Promise<void> {
-    return this.host.backend.delete(this.results.flatMap((r) => r.watchIds(false)));
-  }
-
-  /** Revoke every member. */
-  override revoke(): Promise<void> {
-    return this.host.revoke(this.results.flatMap((r) => r.watchIds(false)));
-  }
-
   /**
    * Store this group's member ids as Celery's `celery-taskset-meta-<gid>` record, so
    * `app.GroupResult.restore(id)` (or Python's `GroupResult.restore`) can rebuild it.

@@ -143,14 +143,14 @@ export class AsyncResult<T = unknown> {
     return { ready: true, failure: PROPAGATE_STATES.has(m.status) ? m : null, value: m.result };
   }
 
-  /** Delete the stored result. */
+  /** Delete the stored result (a group: every member's). */
   forget(): Promise<void> {
-    return this.host.backend.delete([this.id]);
+    return this.host.backend.delete(this.watchIds(false));
   }
 
-  /** Revoke the task: a worker will never run it (state REVOKED). */
+  /** Revoke the task (a group: every member): a worker will never run it (state REVOKED). */
   revoke(): Promise<void> {
-    return this.host.revoke([this.id]);
+    return this.host.revoke(this.watchIds(false));
   }
 
   /** Celery's `as_tuple()` shape: `[[id, parent tuple], children]`. */

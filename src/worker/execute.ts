@@ -112,8 +112,8 @@ export class Executor {
     const [hard, soft] = h.timelimit;
     const limits = { hard: positive(hard ?? o.timeLimit), soft: positive(soft ?? o.softTimeLimit) };
     // Only a bound task sees its signal and only limits abort it: the rest runs without a controller.
-    const { ctrl, release } = o.bind || limits.hard != null || limits.soft != null ? childController(signal) : NO_CONTROLLER;
-    const softLimit = limits.soft != null ? watchSoftLimit(ctrl!.signal) : null;
+    const { ctrl, release } = o.bind || limits.hard || limits.soft ? childController(signal) : NO_CONTROLLER;
+    const softLimit = limits.soft ? watchSoftLimit(ctrl!.signal) : null;
     const store = async (state: string, meta: unknown): Promise<void> => {
       await this.app.backend.set([this.write(msg, state, meta, null)]);
       if (state !== STARTED) this.emit("task-progress", msg, { state, meta });
@@ -229,7 +229,7 @@ const NO_CONTROLLER: { ctrl: AbortController | null; release: () => void } = { c
 
 // A time limit in seconds, or null when absent or not positive (0 means none, as in Celery).
 function positive(s: number | null | undefined): number | null {
-  return s != null && s > 0 ? s : null;
+  return (s as number) > 0 ? s! : null;
 }
 
 // A task's `maxRetries` (Celery's default 3; null = unlimited).

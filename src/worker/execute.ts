@@ -112,7 +112,7 @@ export class Executor {
     const [hard, soft] = h.timelimit;
     const limits = { hard: positive(hard ?? o.timeLimit), soft: positive(soft ?? o.softTimeLimit) };
     // Only a bound task sees its signal and only limits abort it: the rest runs without a controller.
-    const { ctrl, release } = o.bind || limits.hard || limits.soft ? childController(signal) : NO_CONTROLLER;
+    const { ctrl, release } = o.bind || limits.hard || limits.soft ? childController(signal) : { ctrl: null, release: () => {} };
     const softLimit = limits.soft ? watchSoftLimit(ctrl!.signal) : null;
     const store = async (state: string, meta: unknown): Promise<void> => {
       await this.app.backend.set([this.write(msg, state, meta, null)]);
@@ -225,7 +225,7 @@ export class Executor {
   }
 }
 
-const NO_CONTROLLER: { ctrl: AbortController | null; release: () => void } = { ctrl: null, release: () => {} };
+
 
 // A time limit in seconds, or null when absent or not positive (0 means none, as in Celery).
 function positive(s: number | null | undefined): number | null {

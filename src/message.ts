@@ -103,7 +103,7 @@ export function buildMessage(input: MessageInput): TaskMessage {
   const id = input.id ?? uuid();
   const args = input.args ?? [];
   const kwargs = input.kwargs ?? {};
-  const priority = input.priority ?? 0;
+
   const headers: TaskHeaders = {
     lang: "js",
     task: input.task,
@@ -128,13 +128,12 @@ export function buildMessage(input: MessageInput): TaskMessage {
     reply_to: "",
     delivery_mode: 2,
     delivery_info: { exchange: "", routing_key: input.queue },
-    priority,
+    priority: input.priority ?? 0,
     body_encoding: "base64",
     delivery_tag: uuid(),
   };
   if (input.expires != null) properties.expiration = String(Math.max(0, Math.round(input.expires - (input.now ?? Date.now()))));
-  const embed: Embed = { callbacks: null, errbacks: null, chain: null, chord: null, ...input.embed };
-  return { headers, properties, args, kwargs, embed };
+  return { headers, properties, args, kwargs, embed: { callbacks: null, errbacks: null, chain: null, chord: null, ...input.embed } };
 }
 
 function repr(s: string): string {
@@ -202,11 +201,9 @@ export function decodeWith(raw: string, parse: (text: string) => unknown): TaskM
   }
   const body = parseJson(bodyText, "body", parse);
   if (!Array.isArray(body) || body.length !== 3) throw new MessageError("body is not [args, kwargs, embed]: expected an array of 3");
-  const [args, kwargs] = body as [unknown[], Obj];
   read({ ...body }, BODY, "", issues);
   const embed = readEmbed(body[2], issues);
   if (issues.length) throw new MessageError(`body is not [args, kwargs, embed]: ${issues.join("; ")}`);
-  const headers = { ...h, timelimit: h.timelimit ?? [null, null], root_id: h.root_id ?? h.id } as TaskHeaders;
   const deliveryInfo = (p.delivery_info ?? {}) as MessageProperties["delivery_info"];
   const properties = {
     ...p,
@@ -217,5 +214,6 @@ export function decodeWith(raw: string, parse: (text: string) => unknown): TaskM
     body_encoding: "base64",
     delivery_tag: p.delivery_tag ?? uuid(),
   } as MessageProperties;
-  return { headers, properties, args, kwargs, embed };
+  const headers = { ...h, timelimit: h.timelimit ?? [null, null], root_id: h.root_id ?? h.id } as TaskHeaders;
+  return { headers, properties, args: body[0] as unknown[], kwargs: body[1] as Obj, embed };
 }

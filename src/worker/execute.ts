@@ -82,7 +82,11 @@ export class Executor {
       ...(h.eta ? { eta: h.eta } : {}), args: h.argsrepr, kwargs: h.kwargsrepr, rootId: h.root_id, parentId: h.parent_id,
       expires: h.expires, queue: msg.properties.delivery_info.routing_key,
     });
-    let revoked = await this.isRevoked(d, h.id) ? "revoked" : "";
+    // Revoked here (a pidbox `revoke`), by the broker's flag when it has revocation, else by the backend.
+    let revoked = await (this.revokedHere?.(h.id) ||
+        (this.app.broker.capabilities.revocation ? d.revoked === true : (await this.app.backend.get(h.id))?.status === REVOKED))
+      ? "revoked"
+      : "";
     const now = this.app.clock.now();
     if (!revoked && h.expires && parseInstant(h.expires) <= now) revoked = "expired";
     if (revoked) {
@@ -94,8 +98,13 @@ export class Executor {
     }
     const eta = h.eta ? parseInstant(h.eta) : 0;
     if (eta > now) return requeue(eta - now);
-    const wait = this.bucket(task)?.take(now) ?? 0;
-    if (wait > 0) return requeue(wait);
+    const rate = task.options.rateLimit;
+    if (rate != null) {
+      let b = this.buckets.get(task.name);
+      if (!b) this.buckets.set(task.name, b = new TokenBucket(parseRate(rate)));
+      const wait = b.take(now);
+      if (wait > 0) return requeue(wait);
+    }
     try {
       for (const part of ["args", "kwargs"] as const) if (task.options[part]) validateAgainst(h.task, part, task.options[part], msg[part]);
     } catch (err) {
@@ -199,19 +208,9 @@ export class Executor {
     return new Retry(new Date(this.app.clock.now() + countdown * 1000), err);
   }
 
-  private async isRevoked(d: Incoming, id: string): Promise<boolean> {
-    if (this.revokedHere?.(id)) return true;
-    if (this.app.broker.capabilities.revocation) return d.revoked === true;
-    return (await this.app.backend.get(id))?.status === REVOKED;
-  }
 
-  private bucket(task: Task<any, any>): TokenBucket | null {
-    const rate = task.options.rateLimit;
-    if (rate == null) return null;
-    let b = this.buckets.get(task.name);
-    if (!b) this.buckets.set(task.name, b = new TokenBucket(parseRate(rate)));
-    return b;
-  }
+
+
 
   private failure(msg: TaskMessage, err: unknown): ReturnType<typeof resultWrite> {
     return this.write(msg, FAILURE, toExceptionInfo(err), tracebackOf(err));

@@ -149,13 +149,24 @@ export class Executor {
     try {
       const running = ctrl ? runWithLimits(call, limits, ctrl, (fn) => (effects.overrun = fn)) : call();
       retval = jsonSafe(await running);
+      // Returned normally past the soft limit without seeing it: Celery's FAILURE (src/worker/soft-limit.ts).
+      if (softLimit?.ignored()) throw ctrl!.signal.reason;
     } catch (err) {
-      return await this.handleError(task, msg, err, ignore, effects, runtime());
+      if (err instanceof Ignore) return null;
+      const took = runtime();
+      const retry = err instanceof Retry ? err : this.autoretry(task, msg, err);
+      if (retry) {
+        effects.publish.push(retried(msg, retry.when.getTime(), this.app.clock.now()));
+        const exc = retry.exc ?? retry;
+        this.emit("task-retried", msg, { runtime: took, exception: exceptionRepr(exc), eta: retry.when.toISOString() });
+        if (!ignore) effects.results.push(this.write(msg, RETRY, toExceptionInfo(exc), tracebackOf(exc)));
+        return RETRY;
+      }
+      await this.fail(msg, err, effects, { runtime: took, traceback: tracebackOf(err) });
+      return FAILURE;
     } finally {
       release();
     }
-    // Returned normally past the soft limit without seeing it: Celery's FAILURE (src/worker/soft-limit.ts).
-    if (softLimit?.ignored()) return await this.handleError(task, msg, ctrl!.signal.reason, ignore, effects, runtime());
     this.emit("task-succeeded", msg, { runtime: runtime(), result: retval });
     const children = await onSuccess(this.app, msg, retval, effects);
     if (!ignore) effects.results.push(this.write(msg, SUCCESS, retval, null, children));
@@ -163,26 +174,7 @@ export class Executor {
     return SUCCESS;
   }
 
-  private async handleError(
-    task: Task<any, any>,
-    msg: TaskMessage,
-    err: unknown,
-    ignore: boolean,
-    effects: Effects,
-    runtime: number,
-  ): Promise<string | null> {
-    if (err instanceof Ignore) return null;
-    const retry = err instanceof Retry ? err : this.autoretry(task, msg, err);
-    if (retry) {
-      effects.publish.push(retried(msg, retry.when.getTime(), this.app.clock.now()));
-      const exc = retry.exc ?? retry;
-      this.emit("task-retried", msg, { runtime, exception: exceptionRepr(exc), eta: retry.when.toISOString() });
-      if (!ignore) effects.results.push(this.write(msg, RETRY, toExceptionInfo(exc), tracebackOf(exc)));
-      return RETRY;
-    }
-    await this.fail(msg, err, effects, { runtime, traceback: tracebackOf(err) });
-    return FAILURE;
-  }
+
 
   // FAILURE: the record, `task-failed` (with `event`), errbacks and the chord join.
   private async fail(msg: TaskMessage, err: unknown, effects: Effects, event: Partial<TaskEvent>): Promise<void> {

@@ -70,7 +70,7 @@ export class Executor {
     const h = msg.headers;
     const done = (state: string | null, disposition: Execution["disposition"] = { kind: "ack" }): Execution =>
       ({ taskId: h.id, task: h.task, state, disposition });
-    const requeue = (delayMs: number): Execution => done(null, { kind: "requeue", delayMs });
+
     const task = this.app.tasks.get(h.task);
     if (!task) {
       const reason = `unknown task ${h.task}`;
@@ -96,15 +96,15 @@ export class Executor {
       await onChordPart(this.app, msg, REVOKED, info);
       return done(REVOKED);
     }
-    const eta = h.eta ? parseInstant(h.eta) : 0;
-    if (eta > now) return requeue(eta - now);
+    // Not before the ETA; then not faster than the rate limit (a token is taken only once due).
+    let wait = (h.eta ? parseInstant(h.eta) : 0) - now;
     const rate = task.options.rateLimit;
-    if (rate != null) {
+    if (!(wait > 0) && rate != null) {
       let b = this.buckets.get(task.name);
       if (!b) this.buckets.set(task.name, b = new TokenBucket(parseRate(rate)));
-      const wait = b.take(now);
-      if (wait > 0) return requeue(wait);
+      wait = b.take(now);
     }
+    if (wait > 0) return done(null, { kind: "requeue", delayMs: wait });
     try {
       for (const part of ["args", "kwargs"] as const) if (task.options[part]) validateAgainst(h.task, part, task.options[part], msg[part]);
     } catch (err) {
@@ -136,10 +136,9 @@ export class Executor {
     // Adapter failures outside the task call (STARTED, follow-ups, chord join) propagate to the
     // worker, which leaves the message unacked for redelivery instead of failing a good task.
     if (o.trackStarted && !ignore) await store(STARTED, { pid: null, hostname: this.hostname });
-    const args = Object.keys(msg.kwargs).length ? [...msg.args, msg.kwargs] : [...msg.args];
-    const direct = (): Promise<unknown> => Promise.resolve().then(() =>
-      (task.fn as (...a: unknown[]) => unknown)(...(ctx ? [ctx, ...args] : args))
-    );
+    // The context first (bound), then args, then kwargs when there are any.
+    const args: unknown[] = [...(ctx ? [ctx] : []), ...msg.args, ...(Object.keys(msg.kwargs).length ? [msg.kwargs] : [])];
+    const direct = (): Promise<unknown> => Promise.resolve().then(() => (task.fn as (...a: unknown[]) => unknown)(...args));
     const tracing = this.app.tracing; // a consumer span around the call (src/tracing.ts)
     const call = tracing ? (): Promise<unknown> => tracing.execute(msg, direct) : direct;
     let retval: unknown;

@@ -74,7 +74,8 @@ export class Executor {
     const task = this.app.tasks.get(h.task);
     if (!task) {
       const reason = `unknown task ${h.task}`;
-      effects.results.push(this.failure(msg, new NotRegisteredError(h.task)));
+      const err = new NotRegisteredError(h.task);
+      effects.results.push(this.write(msg, FAILURE, toExceptionInfo(err), tracebackOf(err)));
       this.emit("task-rejected", msg, { reason });
       return done(FAILURE, { kind: "deadLetter", reason });
     }
@@ -177,7 +178,7 @@ export class Executor {
 
   // FAILURE: the record, `task-failed` (with `event`), errbacks and the chord join.
   private async fail(msg: TaskMessage, err: unknown, effects: Effects, event: Partial<TaskEvent>): Promise<void> {
-    effects.results.push(this.failure(msg, err));
+    effects.results.push(this.write(msg, FAILURE, toExceptionInfo(err), tracebackOf(err)));
     this.emit("task-failed", msg, { exception: exceptionRepr(err), ...event });
     await onFailure(this.app, msg, effects);
     await onChordPart(this.app, msg, FAILURE, toExceptionInfo(err));
@@ -185,7 +186,8 @@ export class Executor {
 
   private autoretry(task: Task<any, any>, msg: TaskMessage, err: unknown): Retry | null {
     const o = task.options;
-    if (err instanceof CeleriacError && NEVER_AUTORETRIED.has(err.code)) return null;
+    // Never autoretried: invalid arguments, a hard time limit, retries used up.
+    if (err instanceof CeleriacError && ["validation", "time_limit", "max_retries"].includes(err.code)) return null;
     if (!o.autoretryFor?.some((m) => matches(m, err)) || o.dontAutoretryFor?.some((m) => matches(m, err))) return null;
     const retries = msg.headers.retries;
     const max = o.retryKwargs?.maxRetries !== undefined ? o.retryKwargs.maxRetries : maxRetriesOf(o);
@@ -203,9 +205,7 @@ export class Executor {
 
 
 
-  private failure(msg: TaskMessage, err: unknown): ReturnType<typeof resultWrite> {
-    return this.write(msg, FAILURE, toExceptionInfo(err), tracebackOf(err));
-  }
+
 
   private write(msg: TaskMessage, state: string, result: unknown, traceback: string | null, children: string[] = []): ReturnType<typeof resultWrite> {
     return resultWrite(this.app, msg.headers.id, state, result, {
@@ -225,7 +225,7 @@ function positive(s: number | null | undefined): number | null {
 // A task's `maxRetries` (Celery's default 3; null = unlimited).
 const maxRetriesOf = (o: Task<any, any>["options"]): number | null => o.maxRetries === undefined ? 3 : o.maxRetries;
 
-const NEVER_AUTORETRIED = new Set(["validation", "time_limit", "max_retries"]);
+
 
 function matches(m: ErrorMatcher, err: unknown): boolean {
   try {
@@ -235,9 +235,8 @@ function matches(m: ErrorMatcher, err: unknown): boolean {
   }
 }
 
-// Results must survive JSON; undefined becomes null like Python's None.
+// Results must survive JSON; undefined (which JSON.stringify leaves out) becomes null like Python's None.
 function jsonSafe(v: unknown): unknown {
-  if (v === undefined) return null;
   try {
     return JSON.parse(JSON.stringify(v) ?? "null");
   } catch (cause) {

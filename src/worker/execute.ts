@@ -70,7 +70,6 @@ export class Executor {
     const h = msg.headers;
     const done = (state: string | null, disposition: Execution["disposition"] = { kind: "ack" }): Execution =>
       ({ taskId: h.id, task: h.task, state, disposition });
-
     const task = this.app.tasks.get(h.task);
     if (!task) {
       const reason = `unknown task ${h.task}`;
@@ -173,8 +172,6 @@ export class Executor {
     await onChordPart(this.app, msg, SUCCESS, retval);
     return SUCCESS;
   }
-
-
 
   // FAILURE: the record, `task-failed` (with `event`), errbacks and the chord join.
   private async fail(msg: TaskMessage, err: unknown, effects: Effects, event: Partial<TaskEvent>): Promise<void> {

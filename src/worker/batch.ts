@@ -24,7 +24,8 @@ export interface BatchContext {
   visibilityMs: number;
   /** The worker's functions running past their hard time limit (each holds a slot). */
   overruns: Overruns;
-  report(err: unknown): void;
+  /** Bound: may be passed on as a callback. */
+  report: (err: unknown) => void;
   /** Buffered events and presence, flushed with every settle (src/worker/monitor.ts); never rejects. */
   flushMonitor(): unknown;
 }
@@ -225,7 +226,7 @@ export class BatchRunner {
   // Push back the visibility deadline of `deliveries` (a failure is reported, never thrown).
   private extend(deliveries: Delivery[]): Promise<void> {
     const { app, broker, visibilityMs } = this.ctx;
-    return broker.extend!(deliveries, visibilityMs, { now: app.clock.now() }).catch((err) => this.ctx.report(err));
+    return broker.extend!(deliveries, visibilityMs, { now: app.clock.now() }).catch(this.ctx.report);
   }
 
   private idle(): void {

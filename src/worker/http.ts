@@ -39,8 +39,8 @@ export interface HandlerOptions {
 /** Default `maxBodyBytes`: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
 
-const CLOSED = "worker.fetch refuses unverified requests: pass app.worker({ http: { verify } }) " +
-  "(e.g. qstashVerifier(env)), or http: { insecureNoVerify: true } if the route is protected otherwise";
+const CLOSED = "worker.fetch refuses unverified requests: set http: { verify } (e.g. qstashVerifier(env)), " +
+  "or http: { insecureNoVerify: true } if the route is protected otherwise";
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });

@@ -29,6 +29,11 @@ export class Worker {
   private readonly executor: Executor;
   private readonly overruns = new Overruns();
   private rotation = 0;
+  /** Errors the worker survived go to `onError` (else the console). */
+  private readonly report = (err: unknown): void => {
+    if (this.opts.onError) this.opts.onError(err);
+    else console.error("[celeriac] worker:", err);
+  };
   /** Task state, events and presence of this worker (with `events` or `presence`, built by `monitoring`). */
   monitor: Monitor | undefined;
 
@@ -39,9 +44,9 @@ export class Worker {
     // Task state is kept only when something reads it (events, presence): the default path stays as it was.
     if (opts.events || opts.presence) {
       if (!opts.monitoring) {
-        throw new ConfigError('events and presence need the monitoring code: app.worker({ events: true, monitoring }) with import { monitoring } from "celeriac"');
+        throw new ConfigError('events and presence need app.worker({ monitoring }), with import { monitoring } from "celeriac"');
       }
-      this.monitor = opts.monitoring(app, { hostname: this.hostname, options: opts, queues: () => this.queues, onError: (e) => this.report(e) });
+      this.monitor = opts.monitoring(app, { hostname: this.hostname, options: opts, queues: () => this.queues, onError: this.report });
     }
     const m = this.monitor;
     const onEvent = opts.onEvent;
@@ -128,7 +133,7 @@ export class Worker {
     if (this.monitor) {
       const shutdown = new AbortController();
       signal = signal ? AbortSignal.any([signal, shutdown.signal]) : shutdown.signal;
-      stopMonitor = await this.monitor.start(() => shutdown.abort()).catch((err) => void this.report(err));
+      stopMonitor = await this.monitor.start(() => shutdown.abort()).catch(this.report);
     }
     const [concurrency, prefetch] = this.sizes(opts.concurrency);
     const limit = Math.max(concurrency, prefetch);
@@ -177,7 +182,7 @@ export class Worker {
         held += deliveries.length;
         const batch: Promise<unknown> = runner.run(deliveries, {
           lanes: deliveries.length, deadline: Infinity, signal: tasks.signal, slots, onSettled: () => (held--, wake()),
-        }).catch((err) => this.report(err)).finally(() => running.delete(batch));
+        }).catch(this.report).finally(() => running.delete(batch));
         running.add(batch);
       } catch (err) {
         this.report(err);
@@ -222,7 +227,7 @@ export class Worker {
   private batchContext(): BatchContext {
     return {
       app: this.app, broker: this.broker, executor: this.executor, overruns: this.overruns, visibilityMs: this.visibilityMs,
-      report: (err) => this.report(err), flushMonitor: () => this.flushMonitor(),
+      report: this.report, flushMonitor: () => this.flushMonitor(),
     };
   }
 
@@ -237,7 +242,7 @@ export class Worker {
   }
 
   private flushMonitor(): Promise<unknown> | undefined {
-    return this.monitor?.flush().catch((err) => this.report(err));
+    return this.monitor?.flush().catch(this.report);
   }
 
   /** After an empty claim: the broker's blocking wait when it has one, else sleep `poll` ms. */
@@ -260,11 +265,6 @@ export class Worker {
       if (cause instanceof CeleriacError) throw cause;
       throw new AdapterError(this.app.broker.name, `claim failed: ${(cause as Error)?.message ?? cause}`, { cause });
     }
-  }
-
-  private report(err: unknown): void {
-    if (this.opts.onError) this.opts.onError(err);
-    else console.error("[celeriac] worker:", err);
   }
 }
 

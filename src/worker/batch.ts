@@ -230,7 +230,7 @@ export class BatchRunner {
   }
 
   private idle(): void {
-    if (this.owned.size || !this.ticker) return;
+    if (this.owned.size) return;
     clearInterval(this.ticker);
     this.ticker = undefined;
   }

@@ -104,7 +104,7 @@ export async function handleRequest(w: HandlerHost, request: Request, opts: Hand
     };
     return json(200, await w.drain({ ...opts.drain, maxTasks: limit("maxTasks"), budgetMs: limit("budgetMs"), signal: request.signal }));
   }
-  const redelivered = Number(request.headers.get("upstash-retried") ?? 0) > 0;
+  const redelivered = Number(request.headers.get("upstash-retried")) > 0;
   try {
     const exec = await w.handle(body, { redelivered, signal: request.signal });
     const d = exec.disposition;

@@ -204,8 +204,8 @@ export class Worker {
   async handle(payload: string, opts: { redelivered?: boolean; signal?: AbortSignal } = {}): Promise<Execution> {
     // A pushed id that already finished is never run again (replays, redeliveries after a lost answer).
     const ids = peekIds(payload);
-    const stored = ids.taskId ? (await this.app.backend.get(ids.taskId))?.status ?? null : null;
-    if (stored != null && stored !== REVOKED && READY_STATES.has(stored)) return { ...ids, state: stored, disposition: { kind: "ack" } };
+    const stored = ids.taskId ? (await this.app.backend.get(ids.taskId))?.status : null;
+    if (stored && stored !== REVOKED && READY_STATES.has(stored)) return { ...ids, state: stored, disposition: { kind: "ack" } };
     const effects = new Effects();
     const exec = await this.executor.execute({ payload, redelivered: opts.redelivered ?? false, revoked: stored === REVOKED }, effects, opts.signal);
     if (effects.overrun) this.report(overran(exec));

@@ -251,16 +251,15 @@ export class Worker {
     return b.waitForWork ? b.waitForWork(this.queues, { visibilityMs: this.visibilityMs, signal }) : sleep(poll, signal);
   }
 
-  private claimOrder(): string[] {
-    const qs = this.queues;
-    if (this.opts.queueOrder === "sorted" || qs.length < 2) return qs;
-    const start = this.rotation++ % qs.length;
-    return [...qs.slice(start), ...qs.slice(0, start)];
-  }
-
   private async claim(max: number): Promise<Delivery[]> {
+    let qs = this.queues;
+    // Round robin: each claim starts at the next queue.
+    if (this.opts.queueOrder !== "sorted" && qs.length > 1) {
+      const start = this.rotation++ % qs.length;
+      qs = [...qs.slice(start), ...qs.slice(0, start)];
+    }
     try {
-      return await this.broker.claim(this.claimOrder(), { max, visibilityMs: this.visibilityMs, now: this.app.clock.now() });
+      return await this.broker.claim(qs, { max, visibilityMs: this.visibilityMs, now: this.app.clock.now() });
     } catch (cause) {
       if (cause instanceof CeleriacError) throw cause;
       throw new AdapterError(this.app.broker.name, `claim failed: ${(cause as Error)?.message ?? cause}`, { cause });

@@ -82,9 +82,10 @@ export class BatchRunner {
   private leaving: Leaving[] = [];
   private chain: Promise<void> = Promise.resolve();
   private flushing = 0;
-  private ticker: ReturnType<typeof setInterval> | undefined;
-  private linger: ReturnType<typeof setTimeout> | undefined;
-  private recheck: { at: number; ids: string[]; metas: Promise<(ResultMeta | null)[]> } | undefined;
+  // Set when needed (undefined until then).
+  private declare ticker: ReturnType<typeof setInterval> | undefined;
+  private declare linger: ReturnType<typeof setTimeout> | undefined;
+  private declare recheck: { at: number; ids: string[]; metas: Promise<(ResultMeta | null)[]> } | undefined;
 
   constructor(private readonly ctx: BatchContext) {}
 

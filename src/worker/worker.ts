@@ -23,10 +23,10 @@ export { DEFAULT_CONCURRENCY, defaultPrefetch, type RunOptions, type WorkerOptio
 
 /** A celeriac worker. Create with `app.worker(opts)`. */
 export class Worker {
-  readonly app: AppHost;
-  readonly hostname: string;
-  private readonly opts: WorkerOptions;
-  private readonly executor: Executor;
+  declare readonly app: AppHost;
+  declare readonly hostname: string;
+  private declare readonly opts: WorkerOptions;
+  private declare readonly executor: Executor;
   private readonly overruns = new Overruns();
   private rotation = 0;
   /** Errors the worker survived go to `onError` (else the console). */

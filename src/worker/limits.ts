@@ -107,9 +107,7 @@ export class Slots {
 
   /** true once a slot is taken for the caller; false when closed first. */
   acquire(): Promise<boolean> | boolean {
-    if (this.closed) return false;
-    if (!this.waiting.length && this.busy < this.capacity()) return (this.busy++, true);
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return !this.closed && new Promise((resolve) => (this.waiting.push(resolve), this.pump()));
   }
 
   /** A task gave its slot back. */

@@ -10,7 +10,7 @@ import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
 import { isPullBroker, type Delivery, type PullBroker } from "../ports.ts";
 import { FAILURE, READY_STATES, RETRY, REVOKED, SUCCESS } from "../states.ts";
 import { sleep } from "../util/time.ts";
-import { BatchRunner, type BatchContext } from "./batch.ts";
+import { BatchRunner } from "./batch.ts";
 import { Executor } from "./execute.ts";
 import { overran, Overruns, Slots } from "./limits.ts";
 import { Effects, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
@@ -84,30 +84,29 @@ export class Worker {
     const deadline = opts.budgetMs != null ? this.app.clock.now() + opts.budgetMs : Infinity;
     const max = opts.maxTasks ?? Infinity;
     const [concurrency, prefetch] = this.sizes();
-    const runner = new BatchRunner(this.batchContext());
+    const runner = this.runner();
     const more = (taken: number): boolean => taken < max && this.app.clock.now() < deadline && !opts.signal?.aborted;
-    const claimMore = (taken: number): Promise<Delivery[]> => this.claim(asked = Math.min(prefetch, max - taken));
+    const claimMore = (): Promise<Delivery[]> => this.claim(asked = Math.min(prefetch, max - taken));
     let asked = 0;
-    let next: Promise<Delivery[]> | null = more(0) && concurrency > this.overruns.size ? claimMore(0) : null;
     // Messages claimed so far (run or being run); the next claim overlaps the batch before it.
     let taken = 0;
+    let next: Promise<Delivery[]> | null = more(0) && concurrency > this.overruns.size ? claimMore() : null;
     try {
       while (next) {
         const deliveries = await next;
         next = null;
         if (!deliveries.length) break;
         taken += deliveries.length;
-        const full = deliveries.length === asked;
         const lanes = concurrency - this.overruns.size;
         // A full batch means more may wait: claim the next one while this one runs.
-        if (full && more(taken)) next = claimMore(taken).then((ds) => runner.hold(ds));
+        if (deliveries.length === asked && more(taken)) next = claimMore().then((ds) => runner.hold(ds));
         const { executions, published } = await runner.run(deliveries, { lanes: Math.max(1, lanes), deadline: lanes > 0 ? deadline : -Infinity, signal: opts.signal });
         const requeued = tally(report, executions);
         taken -= requeued + deliveries.length - executions.length;
         // Only messages that did not move (ETA not due, rate-limited) remain: stop to avoid spinning.
         if (requeued === executions.length || concurrency - this.overruns.size <= 0 || !more(report.processed)) break;
         // A short batch emptied the queues; another claim only pays off if this batch sent follow-ups.
-        if (!next && published) next = claimMore(taken);
+        if (!next && published) next = claimMore();
       }
     } finally {
       // Claimed ahead but not run (stopped, no slot, spinning): handed back unstarted.
@@ -142,7 +141,7 @@ export class Worker {
     // Tasks get their own signal: stopping the loop must not cut short the tasks it is running.
     const tasks = new AbortController();
     const slots = new Slots(() => concurrency - this.overruns.size);
-    const runner = new BatchRunner(this.batchContext());
+    const runner = this.runner();
     // One wake-up for a settled task, a settled overrun or the stop signal.
     let wakeUp = (): void => {};
     const wake = (): void => wakeUp();
@@ -224,11 +223,11 @@ export class Worker {
     return handleRequest(this, request, this.opts.http);
   }
 
-  private batchContext(): BatchContext {
-    return {
+  private runner(): BatchRunner {
+    return new BatchRunner({
       app: this.app, broker: this.broker, executor: this.executor, overruns: this.overruns, visibilityMs: this.visibilityMs,
       report: this.report, flushMonitor: () => this.flushMonitor(),
-    };
+    });
   }
 
   // Concurrency (at least 1) and prefetch.

@@ -126,7 +126,7 @@ export class BatchRunner {
    */
   hold(deliveries: Delivery[]): Delivery[] {
     const at = this.ctx.app.clock.now();
-    for (const d of deliveries) if (!this.owned.has(d)) this.owned.set(d, at);
+    for (const d of deliveries) this.owned.set(d, this.owned.get(d) ?? at);
     if (deliveries.length) this.ticker ??= setInterval(() => this.tick(), Math.max(50, this.ctx.visibilityMs / 3));
     return deliveries;
   }

@@ -41,7 +41,7 @@ export async function onSuccess(app: AppHost, msg: TaskMessage, retval: unknown,
   const base = childOf(msg);
   const children: string[] = [];
   for (const cb of msg.embed.callbacks ?? []) children.push(await dispatch(app, cb, [retval], base, effects));
-  const chain = msg.embed.chain ? [...msg.embed.chain] : [];
+  const chain = [...msg.embed.chain ?? []];
   const next = chain.pop();
   if (next) children.push(await dispatch(app, next, [retval], { ...base, chain }, effects));
   return children;

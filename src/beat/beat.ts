@@ -13,7 +13,7 @@ import type { AppHost } from "../host.ts";
 import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
 import type { TaskMessage } from "../message.ts";
 import { sleep } from "../util/time.ts";
-import { readBeatConfig, type ResolvedEntry } from "./entries.ts";
+import { readBeatConfig } from "./entries.ts";
 import { beatKey, uuid5 } from "./slot-id.ts";
 
 /** A task a tick sent. */
@@ -58,15 +58,15 @@ export interface BeatStartOptions {
 }
 
 const HOUR_MS = 3_600_000;
-const MAX_TTL_MS = 10 * 366 * 24 * HOUR_MS;
+/** Ten years of 366 days: the TTL of a claim whose slot stays visible forever. */
+const MAX_TTL_MS = 316_224_000_000;
 
-/** A slot to claim, with its claim key, its task id and the message that sends it. */
+/** A slot to claim: what the report says once it is sent, its claim key and TTL, its message. */
 interface Due {
-  entry: ResolvedEntry;
+  sent: BeatSent;
   at: number;
-  ttlMs: number;
   key: string;
-  taskId: string;
+  ttlMs: number;
   message: TaskMessage;
 }
 
@@ -90,55 +90,62 @@ export class Beat {
    * Spends one claim per due entry (in parallel) and one publish for all winners.
    */
   async tick(now: Date | number = this.app.clock.now()): Promise<TickReport> {
+    const { app, seen } = this;
     const nowMs = Number(now);
     this.nextSlot = Infinity;
-    if (!Number.isFinite(nowMs)) throw new ConfigError(`beat.tick: invalid instant ${String(now)}`);
-    const { entries, timezone } = readBeatConfig(this.app.conf);
+    if (!Number.isFinite(nowMs)) throw new ConfigError(`beat.tick: invalid instant ${now}`);
+    const { entries, timezone } = readBeatConfig(app.conf);
     const report: TickReport = { now: new Date(nowMs), sent: [], skipped: [] };
-    const skip = (entry: string, at: number | null, reason: BeatSkipReason): void => {
-      report.skipped.push({ entry, slot: at === null ? null : new Date(at), reason });
+    const skip = (entry: string, slot: Date | null, reason: BeatSkipReason): void => {
+      report.skipped.push({ entry, slot, reason });
     };
     const due: Due[] = [];
-    for (const entry of entries) {
-      const slot = entry.schedule.slotAt(nowMs, timezone);
-      if (!slot) {
-        skip(entry.name, null, "none");
+    for (const { name, task, schedule, args, kwargs, options, deadlineMs } of entries) {
+      const found = schedule.slotAt(nowMs, timezone);
+      if (!found) {
+        skip(name, null, "none");
         continue;
       }
-      const { at, next } = slot;
-      if (next !== null) this.nextSlot = Math.min(this.nextSlot, next);
-      const gap = next === null ? Infinity : next - at;
-      const deadlineMs = entry.deadlineMs ?? Math.min(gap, HOUR_MS);
-      if (nowMs - at > deadlineMs) skip(entry.name, at, "late");
-      else if (this.seen.get(entry.name) === at) skip(entry.name, at, "claimed");
+      const { at, next } = found;
+      const slot = new Date(at);
+      this.nextSlot = Math.min(this.nextSlot, next ?? Infinity);
+      const gap = (next ?? Infinity) - at;
+      const deadline = deadlineMs ?? Math.min(gap, HOUR_MS);
+      if (nowMs - at > deadline) skip(name, slot, "late");
+      else if (seen.get(name) === at) skip(name, slot, "claimed");
       else {
         // Build before claiming: a message that cannot be built must not burn its slot.
-        const key = beatKey(entry.name, at);
+        const key = beatKey(name, at);
         const taskId = await uuid5(key);
-        const headers = { ...entry.options.headers, beat_entry: entry.name, beat_slot: new Date(at).toISOString() };
-        const message = this.app.buildMessage(entry.task, entry.args, { ...entry.options, kwargs: entry.kwargs, taskId, headers });
-        due.push({ entry, at, ttlMs: ttlFor(Math.min(gap, deadlineMs)), key, taskId, message });
+        const headers = { ...options.headers, beat_entry: name, beat_slot: slot.toISOString() };
+        const message = app.buildMessage(task, args, { ...options, kwargs, taskId, headers });
+        due.push({ sent: { entry: name, task, taskId, slot }, at, key, ttlMs: ttlFor(Math.min(gap, deadline)), message });
       }
     }
-    const claims = await Promise.allSettled(due.map((d) => this.app.backend.setIfAbsent(d.key, d.taskId, d.ttlMs)));
+    const claims = await Promise.allSettled(due.map((d) => app.backend.setIfAbsent(d.key, d.sent.taskId, d.ttlMs)));
+    let failed: PromiseRejectedResult | undefined;
     const won = due.filter((d, i) => {
       const c = claims[i]!;
-      if (c.status === "rejected") return false;
-      this.seen.set(d.entry.name, d.at);
-      if (!c.value) skip(d.entry.name, d.at, "claimed");
+      if (c.status === "rejected") {
+        failed ??= c;
+        return false;
+      }
+      seen.set(d.sent.entry, d.at);
+      if (!c.value) skip(d.sent.entry, d.sent.slot, "claimed");
       return c.value;
     });
     try {
-      if (won.length) await this.app.publish(won.map((d) => d.message));
+      if (won.length) await app.publish(won.map((d) => d.message));
     } catch (err) {
       // Nothing was sent: give the slots back so the next tick (here or elsewhere) sends them.
-      await Promise.allSettled(won.map((d) => this.app.backend.release(d.key)));
-      for (const d of won) this.seen.delete(d.entry.name);
+      await Promise.allSettled(won.map((d) => (seen.delete(d.sent.entry), app.backend.release(d.key))));
       throw err;
     }
-    report.sent = won.map(({ entry, taskId, at }) => ({ entry: entry.name, task: entry.task, taskId, slot: new Date(at) }));
-    const failed = claims.find((c): c is PromiseRejectedResult => c.status === "rejected");
-    if (failed) throw claimError(this.app.backend.name, failed.reason);
+    report.sent = won.map((d) => d.sent);
+    if (failed) {
+      const cause = failed.reason;
+      throw cause instanceof CeleriacError ? cause : new AdapterError(app.backend.name, `beat claim failed: ${cause?.message ?? cause}`, { cause });
+    }
     return report;
   }
 
@@ -171,10 +178,5 @@ export class Beat {
 /** Keep a claim for the window in which ticks can see its slot, plus a margin for clock skew. */
 function ttlFor(windowMs: number): number {
   const ttl = windowMs + Math.min(Math.max(windowMs, 60_000), HOUR_MS);
-  return Number.isFinite(ttl) ? Math.min(Math.ceil(ttl), MAX_TTL_MS) : MAX_TTL_MS;
-}
-
-function claimError(adapter: string, cause: unknown): CeleriacError {
-  if (cause instanceof CeleriacError) return cause;
-  return new AdapterError(adapter, `beat claim failed: ${(cause as Error)?.message ?? cause}`, { cause });
+  return ttl < MAX_TTL_MS ? Math.ceil(ttl) : MAX_TTL_MS;
 }

@@ -33,14 +33,14 @@ const knownZones = new Set<string>(["UTC"]);
 
 /** Throws `ConfigError` unless `tz` is an IANA zone this runtime knows. */
 export function assertTimezone(tz: unknown, what = "timezone"): asserts tz is string {
-  if (typeof tz === "string" && knownZones.has(tz)) return;
-  try {
-    if (typeof tz === "string" && tz) {
-      new Intl.DateTimeFormat("en-US", { timeZone: tz });
+  if (typeof tz === "string") {
+    try {
+      // Throws a RangeError for "" and for zones this runtime does not know.
+      if (!knownZones.has(tz)) new Intl.DateTimeFormat("en-US", { timeZone: tz });
       knownZones.add(tz);
       return;
-    }
-  } catch { /* not a zone this runtime knows */ }
+    } catch { /* not a zone this runtime knows */ }
+  }
   throw new ConfigError(`${what}: unknown IANA timezone ${JSON.stringify(tz)}`);
 }
 

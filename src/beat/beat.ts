@@ -62,13 +62,7 @@ const HOUR_MS = 3_600_000;
 const MAX_TTL_MS = 316_224_000_000;
 
 /** A slot to claim: what the report says once it is sent, its claim key and TTL, its message. */
-interface Due {
-  sent: BeatSent;
-  at: number;
-  key: string;
-  ttlMs: number;
-  message: TaskMessage;
-}
+type Due = [sent: BeatSent, key: string, ttlMs: number, message: TaskMessage];
 
 /**
  * The scheduler bound to an app (`app.beat`).
@@ -96,14 +90,12 @@ export class Beat {
     if (!Number.isFinite(nowMs)) throw new ConfigError(`beat.tick: invalid instant ${now}`);
     const { entries, timezone } = readBeatConfig(app.conf);
     const report: TickReport = { now: new Date(nowMs), sent: [], skipped: [] };
-    const skip = (entry: string, slot: Date | null, reason: BeatSkipReason): void => {
-      report.skipped.push({ entry, slot, reason });
-    };
+    const { skipped } = report;
     const due: Due[] = [];
     for (const { name, task, schedule, args, kwargs, options, deadlineMs } of entries) {
       const found = schedule.slotAt(nowMs, timezone);
       if (!found) {
-        skip(name, null, "none");
+        skipped.push({ entry: name, slot: null, reason: "none" });
         continue;
       }
       const { at, next } = found;
@@ -111,37 +103,37 @@ export class Beat {
       this.nextSlot = Math.min(this.nextSlot, next ?? Infinity);
       const gap = (next ?? Infinity) - at;
       const deadline = deadlineMs ?? Math.min(gap, HOUR_MS);
-      if (nowMs - at > deadline) skip(name, slot, "late");
-      else if (seen.get(name) === at) skip(name, slot, "claimed");
+      if (nowMs - at > deadline) skipped.push({ entry: name, slot, reason: "late" });
+      else if (seen.get(name) === at) skipped.push({ entry: name, slot, reason: "claimed" });
       else {
         // Build before claiming: a message that cannot be built must not burn its slot.
         const key = beatKey(name, at);
         const taskId = await uuid5(key);
         const headers = { ...options.headers, beat_entry: name, beat_slot: slot.toISOString() };
         const message = app.buildMessage(task, args, { ...options, kwargs, taskId, headers });
-        due.push({ sent: { entry: name, task, taskId, slot }, at, key, ttlMs: ttlFor(Math.min(gap, deadline)), message });
+        due.push([{ entry: name, task, taskId, slot }, key, ttlFor(Math.min(gap, deadline)), message]);
       }
     }
-    const claims = await Promise.allSettled(due.map((d) => app.backend.setIfAbsent(d.key, d.sent.taskId, d.ttlMs)));
+    const claims = await Promise.allSettled(due.map(([sent, key, ttlMs]) => app.backend.setIfAbsent(key, sent.taskId, ttlMs)));
     let failed: PromiseRejectedResult | undefined;
-    const won = due.filter((d, i) => {
+    const won = due.filter(([sent], i) => {
       const c = claims[i]!;
       if (c.status === "rejected") {
         failed ??= c;
         return false;
       }
-      seen.set(d.sent.entry, d.at);
-      if (!c.value) skip(d.sent.entry, d.sent.slot, "claimed");
+      seen.set(sent.entry, +sent.slot);
+      if (!c.value) skipped.push({ entry: sent.entry, slot: sent.slot, reason: "claimed" });
       return c.value;
     });
     try {
-      if (won.length) await app.publish(won.map((d) => d.message));
+      if (won.length) await app.publish(won.map((d) => d[3]));
     } catch (err) {
       // Nothing was sent: give the slots back so the next tick (here or elsewhere) sends them.
-      await Promise.allSettled(won.map((d) => (seen.delete(d.sent.entry), app.backend.release(d.key))));
+      await Promise.allSettled(won.map(([sent, key]) => (seen.delete(sent.entry), app.backend.release(key))));
       throw err;
     }
-    report.sent = won.map((d) => d.sent);
+    report.sent = won.map((d) => d[0]);
     if (failed) {
       const cause = failed.reason;
       throw cause instanceof CeleriacError ? cause : new AdapterError(app.backend.name, `beat claim failed: ${cause?.message ?? cause}`, { cause });

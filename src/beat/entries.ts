@@ -53,10 +53,10 @@ export interface BeatConfig {
   timezone: string;
 }
 
-const ENTRY_KEYS = new Set(["task", "schedule", "args", "kwargs", "options", "startingDeadline"]);
-const OPTION_KEYS = new Set([
+const ENTRY_KEYS = ["task", "schedule", "args", "kwargs", "options", "startingDeadline"];
+const OPTION_KEYS = [
   "queue", "priority", "expires", "countdown", "headers", "ignoreResult", "timeLimit", "softTimeLimit", "shadow", "link", "linkError",
-]);
+];
 
 /** Read and validate the beat settings of an app's conf. */
 export function readBeatConfig(conf: Record<string, unknown>): BeatConfig {
@@ -76,7 +76,7 @@ function resolveEntry(name: string, e: unknown, globalDeadline: number | undefin
   };
   if (!name) fail("an entry needs a name");
   if (!isPlainObject(e)) return fail("must be an object { task, schedule, args?, kwargs?, options? }");
-  for (const k of Object.keys(e)) if (!ENTRY_KEYS.has(k)) fail(`unknown key ${JSON.stringify(k)}`);
+  for (const k of Object.keys(e)) if (!ENTRY_KEYS.includes(k)) fail(`unknown key ${JSON.stringify(k)}`);
   if (typeof e.task !== "string" || !e.task) fail("task must be a non-empty task name");
   if (!isSchedule(e.schedule)) fail(`schedule must be crontab(...), every(...) or a Schedule, got ${JSON.stringify(e.schedule)}`);
   if (e.args !== undefined && !Array.isArray(e.args)) fail("args must be an array");
@@ -85,7 +85,7 @@ function resolveEntry(name: string, e: unknown, globalDeadline: number | undefin
   if (!isPlainObject(options)) return fail("options must be an object");
   for (const k of Object.keys(options)) {
     if (k === "taskId") fail("options.taskId is not allowed: beat derives the id from the entry and the slot");
-    if (!OPTION_KEYS.has(k)) fail(`unknown option ${JSON.stringify(k)} (allowed: ${[...OPTION_KEYS].join(", ")})`);
+    if (!OPTION_KEYS.includes(k)) fail(`unknown option ${JSON.stringify(k)} (allowed: ${OPTION_KEYS.join(", ")})`);
   }
   const p = options.priority;
   if (p !== undefined && (!Number.isInteger(p) || (p as number) < 0 || (p as number) > 9)) fail(`options.priority must be an integer 0–9, got ${p}`);
@@ -96,7 +96,7 @@ function resolveEntry(name: string, e: unknown, globalDeadline: number | undefin
     if (v !== undefined && (typeof v !== "number" || !(v >= 0))) fail(`options.${k} must be seconds ≥ 0`);
   }
   return {
-    name, task: e.task as string, schedule: e.schedule as Schedule, args: (e.args as unknown[]) ?? [],
+    ...(e as Pick<ResolvedEntry, "task" | "schedule">), name, args: (e.args as unknown[]) ?? [],
     kwargs: (e.kwargs as Record<string, unknown>) ?? {}, options: options as BeatEntryOptions,
     deadlineMs: deadline(e.startingDeadline, `${what}.startingDeadline`) ?? globalDeadline,
   };

@@ -93,7 +93,7 @@ function resolveEntry(name: string, e: unknown, globalDeadline: number | undefin
   if (options.headers !== undefined && !isPlainObject(options.headers)) fail("options.headers must be an object");
   for (const k of ["countdown", "timeLimit", "softTimeLimit"] as const) {
     const v = options[k];
-    if (v !== undefined && (typeof v !== "number" || !(v >= 0))) fail(`options.${k} must be seconds ≥ 0`);
+    if (v !== undefined && !isSeconds(v)) fail(`options.${k} must be seconds ≥ 0`);
   }
   return {
     ...(e as Pick<ResolvedEntry, "task" | "schedule">), name, args: (e.args as unknown[]) ?? [],
@@ -104,8 +104,12 @@ function resolveEntry(name: string, e: unknown, globalDeadline: number | undefin
 
 function deadline(v: unknown, what: string): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || Number.isNaN(v) || v < 0) throw new ConfigError(`${what} must be seconds ≥ 0 (or Infinity), got ${String(v)}`);
+  if (!isSeconds(v)) throw new ConfigError(`${what} must be seconds ≥ 0 (or Infinity), got ${String(v)}`);
   return v * 1000;
+}
+
+function isSeconds(v: unknown): v is number {
+  return typeof v === "number" && v >= 0;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -80,7 +80,7 @@ export function parseDuration(input: number | string, what = "duration"): number
  */
 export class Every implements Schedule {
   /** The interval in ms. */
-  readonly intervalMs: number;
+  declare readonly intervalMs: number;
 
   constructor(interval: number | string) {
     const ms = parseDuration(interval, "every()");

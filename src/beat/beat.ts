@@ -89,8 +89,7 @@ export class Beat {
     this.nextSlot = Infinity;
     if (!Number.isFinite(nowMs)) throw new ConfigError(`beat.tick: invalid instant ${now}`);
     const { entries, timezone } = readBeatConfig(app.conf);
-    const report: TickReport = { now: new Date(nowMs), sent: [], skipped: [] };
-    const { skipped } = report;
+    const skipped: BeatSkipped[] = [];
     const due: Due[] = [];
     for (const { name, task, schedule, args, kwargs, options, deadlineMs } of entries) {
       const found = schedule.slotAt(nowMs, timezone);
@@ -133,12 +132,11 @@ export class Beat {
       await Promise.allSettled(won.map(([sent, key]) => (seen.delete(sent.entry), app.backend.release(key))));
       throw err;
     }
-    report.sent = won.map((d) => d[0]);
     if (failed) {
       const cause = failed.reason;
       throw cause instanceof CeleriacError ? cause : new AdapterError(app.backend.name, `beat claim failed: ${cause?.message ?? cause}`, { cause });
     }
-    return report;
+    return { now: new Date(nowMs), sent: won.map((d) => d[0]), skipped };
   }
 
   /**

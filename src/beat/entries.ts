@@ -54,8 +54,9 @@ export interface BeatConfig {
 }
 
 const ENTRY_KEYS = ["task", "schedule", "args", "kwargs", "options", "startingDeadline"];
+// In the order of src/canvas/options.ts (gzip shares the runs).
 const OPTION_KEYS = [
-  "queue", "priority", "expires", "countdown", "headers", "ignoreResult", "timeLimit", "softTimeLimit", "shadow", "link", "linkError",
+  "priority", "countdown", "expires", "timeLimit", "softTimeLimit", "ignoreResult", "queue", "shadow", "link", "linkError", "headers",
 ];
 
 /** Read and validate the beat settings of an app's conf. */

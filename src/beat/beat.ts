@@ -84,11 +84,10 @@ export class Beat {
    * Spends one claim per due entry (in parallel) and one publish for all winners.
    */
   async tick(now: Date | number = this.app.clock.now()): Promise<TickReport> {
-    const { app, seen } = this;
     const nowMs = Number(now);
     this.nextSlot = Infinity;
     if (!Number.isFinite(nowMs)) throw new ConfigError(`beat.tick: invalid instant ${now}`);
-    const { entries, timezone } = readBeatConfig(app.conf);
+    const { entries, timezone } = readBeatConfig(this.app.conf);
     const skipped: BeatSkipped[] = [];
     const due: Due[] = [];
     for (const { name, task, schedule, args, kwargs, options, deadlineMs } of entries) {
@@ -103,17 +102,17 @@ export class Beat {
       const gap = (next ?? Infinity) - at;
       const deadline = deadlineMs ?? Math.min(gap, HOUR_MS);
       if (nowMs - at > deadline) skipped.push({ entry: name, slot, reason: "late" });
-      else if (seen.get(name) === at) skipped.push({ entry: name, slot, reason: "claimed" });
+      else if (this.seen.get(name) === at) skipped.push({ entry: name, slot, reason: "claimed" });
       else {
         // Build before claiming: a message that cannot be built must not burn its slot.
         const key = beatKey(name, at);
         const taskId = await uuid5(key);
         const headers = { ...options.headers, beat_entry: name, beat_slot: slot.toISOString() };
-        const message = app.buildMessage(task, args, { ...options, kwargs, taskId, headers });
+        const message = this.app.buildMessage(task, args, { ...options, kwargs, taskId, headers });
         due.push([{ entry: name, task, taskId, slot }, key, ttlFor(Math.min(gap, deadline)), message]);
       }
     }
-    const claims = await Promise.allSettled(due.map(([sent, key, ttlMs]) => app.backend.setIfAbsent(key, sent.taskId, ttlMs)));
+    const claims = await Promise.allSettled(due.map(([sent, key, ttlMs]) => this.app.backend.setIfAbsent(key, sent.taskId, ttlMs)));
     let failed: PromiseRejectedResult | undefined;
     const won = due.filter(([sent], i) => {
       const c = claims[i]!;
@@ -121,20 +120,20 @@ export class Beat {
         failed ??= c;
         return false;
       }
-      seen.set(sent.entry, +sent.slot);
+      this.seen.set(sent.entry, +sent.slot);
       if (!c.value) skipped.push({ entry: sent.entry, slot: sent.slot, reason: "claimed" });
       return c.value;
     });
     try {
-      if (won.length) await app.publish(won.map((d) => d[3]));
+      if (won.length) await this.app.publish(won.map((d) => d[3]));
     } catch (err) {
       // Nothing was sent: give the slots back so the next tick (here or elsewhere) sends them.
-      await Promise.allSettled(won.map(([sent, key]) => (seen.delete(sent.entry), app.backend.release(key))));
+      await Promise.allSettled(won.map(([sent, key]) => (this.seen.delete(sent.entry), this.app.backend.release(key))));
       throw err;
     }
     if (failed) {
       const cause = failed.reason;
-      throw cause instanceof CeleriacError ? cause : new AdapterError(app.backend.name, `beat claim failed: ${cause?.message ?? cause}`, { cause });
+      throw cause instanceof CeleriacError ? cause : new AdapterError(this.app.backend.name, `beat claim failed: ${cause?.message ?? cause}`, { cause });
     }
     return { now: new Date(nowMs), sent: won.map((d) => d[0]), skipped };
   }

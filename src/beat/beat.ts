@@ -90,26 +90,26 @@ export class Beat {
     const { entries, timezone } = readBeatConfig(this.app.conf);
     const skipped: BeatSkipped[] = [];
     const due: Due[] = [];
-    for (const { name, task, schedule, args, kwargs, options, deadlineMs } of entries) {
-      const found = schedule.slotAt(nowMs, timezone);
+    for (const entry of entries) {
+      const found = entry.schedule.slotAt(nowMs, timezone);
       if (!found) {
-        skipped.push({ entry: name, slot: null, reason: "none" });
+        skipped.push({ entry: entry.name, slot: null, reason: "none" });
         continue;
       }
       const { at, next } = found;
       const slot = new Date(at);
       this.nextSlot = Math.min(this.nextSlot, next ?? Infinity);
       const gap = (next ?? Infinity) - at;
-      const deadline = deadlineMs ?? Math.min(gap, HOUR_MS);
-      if (nowMs - at > deadline) skipped.push({ entry: name, slot, reason: "late" });
-      else if (this.seen.get(name) === at) skipped.push({ entry: name, slot, reason: "claimed" });
+      const deadline = entry.deadlineMs ?? Math.min(gap, HOUR_MS);
+      if (nowMs - at > deadline) skipped.push({ entry: entry.name, slot, reason: "late" });
+      else if (this.seen.get(entry.name) === at) skipped.push({ entry: entry.name, slot, reason: "claimed" });
       else {
         // Build before claiming: a message that cannot be built must not burn its slot.
-        const key = beatKey(name, at);
+        const key = beatKey(entry.name, at);
         const taskId = await uuid5(key);
-        const headers = { ...options.headers, beat_entry: name, beat_slot: slot.toISOString() };
-        const message = this.app.buildMessage(task, args, { ...options, kwargs, taskId, headers });
-        due.push([{ entry: name, task, taskId, slot }, key, ttlFor(Math.min(gap, deadline)), message]);
+        const headers = { ...entry.options.headers, beat_entry: entry.name, beat_slot: slot.toISOString() };
+        const message = this.app.buildMessage(entry.task, entry.args, { ...entry.options, kwargs: entry.kwargs, taskId, headers });
+        due.push([{ entry: entry.name, task: entry.task, taskId, slot }, key, ttlFor(Math.min(gap, deadline)), message]);
       }
     }
     const claims = await Promise.allSettled(due.map(([sent, key, ttlMs]) => this.app.backend.setIfAbsent(key, sent.taskId, ttlMs)));

@@ -93,8 +93,7 @@ function resolveEntry(name: string, e: unknown, globalDeadline: number | undefin
   if (options.queue !== undefined && (typeof options.queue !== "string" || !options.queue)) fail("options.queue must be a non-empty string");
   if (options.headers !== undefined && !isPlainObject(options.headers)) fail("options.headers must be an object");
   for (const k of ["countdown", "timeLimit", "softTimeLimit"] as const) {
-    const v = options[k];
-    if (v !== undefined && !isSeconds(v)) fail(`options.${k} must be seconds ≥ 0`);
+    if (options[k] !== undefined && !isSeconds(options[k])) fail(`options.${k} must be seconds ≥ 0`);
   }
   return {
     ...(e as Pick<ResolvedEntry, "task" | "schedule">), name, args: (e.args as unknown[]) ?? [],

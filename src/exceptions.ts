@@ -27,16 +27,15 @@ export function toExceptionInfo(err: unknown): ExceptionInfo {
   if (err instanceof TaskError) {
     return { exc_type: err.excType, exc_message: err.excMessage, exc_module: err.excModule };
   }
-  if (err instanceof Error) {
-    // Our MessageError (a message that does not decode) is kombu's DecodeError.
-    const type = err.name === "MessageError" ? "DecodeError" : err.name || "Error";
-    return { exc_type: type, exc_message: argsOf(err), exc_module: PY_MODULE_OF.get(type) ?? "celeriac" };
-  }
-  return { exc_type: "Error", exc_message: [typeof err === "string" ? err : safeJson(err)], exc_module: "celeriac" };
+  // Our MessageError (a message that does not decode) is kombu's DecodeError; what is not an Error is an "Error".
+  const type = !(err instanceof Error) ? "Error" : err.name === "MessageError" ? "DecodeError" : err.name || "Error";
+  return { exc_type: type, exc_message: argsOf(err), exc_module: PY_MODULE_OF.get(type) ?? "celeriac" };
 }
 
-// Python's `exc.args` for our errors: NotRegistered(name), TimeLimitExceeded(seconds), SoftTimeLimitExceeded().
-function argsOf(err: Error): unknown[] {
+// Python's `exc.args`: NotRegistered(name), TimeLimitExceeded(seconds), SoftTimeLimitExceeded(), a thrown
+// non-Error as its text or JSON.
+function argsOf(err: unknown): unknown[] {
+  if (!(err instanceof Error)) return [typeof err === "string" ? err : safeJson(err)];
   if (err instanceof NotRegisteredError) return [err.task];
   if (err instanceof TimeLimitExceeded) return [err.seconds];
   if (err instanceof SoftTimeLimitExceeded) return [];
@@ -46,7 +45,7 @@ function argsOf(err: Error): unknown[] {
 
 /** The traceback text stored next to a failure (the JS stack). */
 export function tracebackOf(err: unknown): string | null {
-  return err instanceof Error && err.stack ? err.stack : null;
+  return (err instanceof Error && err.stack) || null;
 }
 
 /** True when `value` looks like a serialized exception. */
@@ -56,11 +55,10 @@ export function isExceptionInfo(value: unknown): value is ExceptionInfo {
 
 /** Rebuild a throwable error from a stored record. */
 export function fromExceptionInfo(taskId: string, value: unknown, traceback: string | null): TaskError {
-  if (isExceptionInfo(value)) {
-    const msg = Array.isArray(value.exc_message) ? value.exc_message : [value.exc_message];
-    return new TaskError(taskId, { ...value, exc_message: msg }, traceback);
-  }
-  return new TaskError(taskId, { exc_type: "Error", exc_message: [safeJson(value)], exc_module: null }, traceback);
+  const exc = isExceptionInfo(value)
+    ? { ...value, exc_message: Array.isArray(value.exc_message) ? value.exc_message : [value.exc_message] }
+    : { exc_type: "Error", exc_message: [safeJson(value)], exc_module: null };
+  return new TaskError(taskId, exc, traceback);
 }
 
 function safeJson(v: unknown): string {

@@ -43,7 +43,7 @@ export interface MessageInput {
 // as Python's `or` does) and collects "path: problem" issues.
 type Obj = Record<string, unknown>;
 type Check = [ok: (v: unknown) => boolean, what: string];
-type Spec = Record<string, [Check, unknown]>;
+type Spec = Record<string, [Check, unknown?]>; // no default: required
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 const isStr = (v: unknown): v is string => typeof v === "string";
 const orNull = ([ok, what]: Check): Check => [(v) => v === null || ok(v), `${what} or null`];
@@ -55,20 +55,19 @@ const ARR: Check = [Array.isArray, "an array"];
 const OBJ: Check = [isObj, "an object"];
 const INSTANT: Check = [(v) => isStr(v) && !Number.isNaN(parseInstant(v)), "an ISO 8601 instant"];
 const LIMITS: Check = [(v) => Array.isArray(v) && v.length === 2 && v.every((x) => x === null || Number.isFinite(x)), "[hard, soft]"];
-const REQUIRED = Symbol("required");
 
 const HEADERS: Spec = {
-  lang: [STR, "py"], task: [NAME, REQUIRED], id: [NAME, REQUIRED], shadow: [orNull(STR), null], eta: [orNull(INSTANT), null],
+  lang: [STR, "py"], task: [NAME], id: [NAME], shadow: [orNull(STR), null], eta: [orNull(INSTANT), null],
   expires: [orNull(INSTANT), null], group: [orNull(STR), null], group_index: [orNull(INT), null],
   retries: [orNull([(v) => Number.isInteger(v) && (v as number) >= 0, "an integer ≥ 0"]), 0], timelimit: [orNull(LIMITS), null],
   root_id: [orNull(STR), null], parent_id: [orNull(STR), null], argsrepr: [orNull(STR), ""], kwargsrepr: [orNull(STR), ""],
   origin: [orNull(STR), ""], ignore_result: [orNull(BOOL), false],
 };
-const ENVELOPE: Spec = { body: [STR, REQUIRED], "content-type": [STR, "application/json"], "content-encoding": [STR, "utf-8"], headers: [OBJ, REQUIRED], properties: [OBJ, {}] };
+const ENVELOPE: Spec = { body: [STR], "content-type": [STR, "application/json"], "content-encoding": [STR, "utf-8"], headers: [OBJ], properties: [OBJ, {}] };
 const PROPERTIES: Spec = { body_encoding: [STR, undefined], delivery_tag: [STR, undefined], priority: [orNull(INT), 0] };
-const BODY: Spec = { 0: [ARR, REQUIRED], 1: [OBJ, REQUIRED] };
+const BODY: Spec = { 0: [ARR], 1: [OBJ] };
 const SIGNATURE: Spec = {
-  task: [NAME, REQUIRED], args: [ARR, []], kwargs: [OBJ, {}], options: [OBJ, {}], subtask_type: [orNull(STR), null], immutable: [BOOL, false],
+  task: [NAME], args: [ARR, []], kwargs: [OBJ, {}], options: [OBJ, {}], subtask_type: [orNull(STR), null], immutable: [BOOL, false],
 };
 
 /** A copy of `v` with defaults for absent and null fields; problems go to `issues`. */
@@ -76,10 +75,10 @@ function read(v: unknown, spec: Spec, path: string, issues: string[]): Obj {
   if (!isObj(v)) return (issues.push(`${path || "(root)"}: expected an object`), {});
   const out: Obj = { ...v };
   const at = path ? `${path}.` : "";
-  for (const [key, [[ok, what], dflt]] of Object.entries(spec)) {
+  for (const [key, [[ok, what], ...dflt]] of Object.entries(spec)) {
     const x = v[key];
-    if (x === undefined ? dflt === REQUIRED : !ok(x)) issues.push(`${at}${key}: expected ${what}`);
-    else if (x == null) out[key] = dflt;
+    if (x === undefined ? !dflt.length : !ok(x)) issues.push(`${at}${key}: expected ${what}`);
+    else if (x == null) out[key] = dflt[0];
   }
   return out;
 }
@@ -103,7 +102,7 @@ export function buildMessage(input: MessageInput): TaskMessage {
   const id = input.id ?? uuid();
   const args = input.args ?? [];
   const kwargs = input.kwargs ?? {};
-  const priority = input.priority ?? 0;
+
   const headers: TaskHeaders = {
     lang: "js",
     task: input.task,
@@ -128,13 +127,12 @@ export function buildMessage(input: MessageInput): TaskMessage {
     reply_to: "",
     delivery_mode: 2,
     delivery_info: { exchange: "", routing_key: input.queue },
-    priority,
+    priority: input.priority ?? 0,
     body_encoding: "base64",
     delivery_tag: uuid(),
   };
   if (input.expires != null) properties.expiration = String(Math.max(0, Math.round(input.expires - (input.now ?? Date.now()))));
-  const embed: Embed = { callbacks: null, errbacks: null, chain: null, chord: null, ...input.embed };
-  return { headers, properties, args, kwargs, embed };
+  return { headers, properties, args, kwargs, embed: { callbacks: null, errbacks: null, chain: null, chord: null, ...input.embed } };
 }
 
 function repr(s: string): string {
@@ -202,11 +200,9 @@ export function decodeWith(raw: string, parse: (text: string) => unknown): TaskM
   }
   const body = parseJson(bodyText, "body", parse);
   if (!Array.isArray(body) || body.length !== 3) throw new MessageError("body is not [args, kwargs, embed]: expected an array of 3");
-  const [args, kwargs] = body as [unknown[], Obj];
   read({ ...body }, BODY, "", issues);
   const embed = readEmbed(body[2], issues);
   if (issues.length) throw new MessageError(`body is not [args, kwargs, embed]: ${issues.join("; ")}`);
-  const headers = { ...h, timelimit: h.timelimit ?? [null, null], root_id: h.root_id ?? h.id } as TaskHeaders;
   const deliveryInfo = (p.delivery_info ?? {}) as MessageProperties["delivery_info"];
   const properties = {
     ...p,
@@ -217,5 +213,6 @@ export function decodeWith(raw: string, parse: (text: string) => unknown): TaskM
     body_encoding: "base64",
     delivery_tag: p.delivery_tag ?? uuid(),
   } as MessageProperties;
-  return { headers, properties, args, kwargs, embed };
+  const headers = { ...h, timelimit: h.timelimit ?? [null, null], root_id: h.root_id ?? h.id } as TaskHeaders;
+  return { headers, properties, args: body[0] as unknown[], kwargs: body[1] as Obj, embed };
 }

@@ -13,7 +13,7 @@ import type { AppHost } from "../host.ts";
 import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
 import type { TaskMessage } from "../message.ts";
 import { sleep } from "../util/time.ts";
-import { readBeatConfig, type ResolvedEntry } from "./entries.ts";
+import { readBeatConfig } from "./entries.ts";
 import { beatKey, uuid5 } from "./slot-id.ts";
 
 /** A task a tick sent. */
@@ -58,17 +58,11 @@ export interface BeatStartOptions {
 }
 
 const HOUR_MS = 3_600_000;
-const MAX_TTL_MS = 10 * 366 * 24 * HOUR_MS;
+/** Ten years of 366 days: the TTL of a claim whose slot stays visible forever. */
+const MAX_TTL_MS = 316_224_000_000;
 
-/** A slot to claim, with its claim key, its task id and the message that sends it. */
-interface Due {
-  entry: ResolvedEntry;
-  at: number;
-  ttlMs: number;
-  key: string;
-  taskId: string;
-  message: TaskMessage;
-}
+/** A slot to claim: what the report says once it is sent, its claim key and TTL, its message. */
+type Due = [sent: BeatSent, key: string, ttlMs: number, message: TaskMessage];
 
 /**
  * The scheduler bound to an app (`app.beat`).
@@ -92,54 +86,56 @@ export class Beat {
   async tick(now: Date | number = this.app.clock.now()): Promise<TickReport> {
     const nowMs = Number(now);
     this.nextSlot = Infinity;
-    if (!Number.isFinite(nowMs)) throw new ConfigError(`beat.tick: invalid instant ${String(now)}`);
+    if (!Number.isFinite(nowMs)) throw new ConfigError(`beat.tick: invalid instant ${now}`);
     const { entries, timezone } = readBeatConfig(this.app.conf);
-    const report: TickReport = { now: new Date(nowMs), sent: [], skipped: [] };
-    const skip = (entry: string, at: number | null, reason: BeatSkipReason): void => {
-      report.skipped.push({ entry, slot: at === null ? null : new Date(at), reason });
-    };
+    const skipped: BeatSkipped[] = [];
     const due: Due[] = [];
     for (const entry of entries) {
-      const slot = entry.schedule.slotAt(nowMs, timezone);
-      if (!slot) {
-        skip(entry.name, null, "none");
+      const found = entry.schedule.slotAt(nowMs, timezone);
+      if (!found) {
+        skipped.push({ entry: entry.name, slot: null, reason: "none" });
         continue;
       }
-      const { at, next } = slot;
-      if (next !== null) this.nextSlot = Math.min(this.nextSlot, next);
-      const gap = next === null ? Infinity : next - at;
-      const deadlineMs = entry.deadlineMs ?? Math.min(gap, HOUR_MS);
-      if (nowMs - at > deadlineMs) skip(entry.name, at, "late");
-      else if (this.seen.get(entry.name) === at) skip(entry.name, at, "claimed");
+      const { at, next } = found;
+      const slot = new Date(at);
+      this.nextSlot = Math.min(this.nextSlot, next ?? Infinity);
+      const gap = (next ?? Infinity) - at;
+      const deadline = entry.deadlineMs ?? Math.min(gap, HOUR_MS);
+      if (nowMs - at > deadline) skipped.push({ entry: entry.name, slot, reason: "late" });
+      else if (this.seen.get(entry.name) === at) skipped.push({ entry: entry.name, slot, reason: "claimed" });
       else {
         // Build before claiming: a message that cannot be built must not burn its slot.
         const key = beatKey(entry.name, at);
         const taskId = await uuid5(key);
-        const headers = { ...entry.options.headers, beat_entry: entry.name, beat_slot: new Date(at).toISOString() };
+        const headers = { ...entry.options.headers, beat_entry: entry.name, beat_slot: slot.toISOString() };
         const message = this.app.buildMessage(entry.task, entry.args, { ...entry.options, kwargs: entry.kwargs, taskId, headers });
-        due.push({ entry, at, ttlMs: ttlFor(Math.min(gap, deadlineMs)), key, taskId, message });
+        due.push([{ entry: entry.name, task: entry.task, taskId, slot }, key, ttlFor(Math.min(gap, deadline)), message]);
       }
     }
-    const claims = await Promise.allSettled(due.map((d) => this.app.backend.setIfAbsent(d.key, d.taskId, d.ttlMs)));
-    const won = due.filter((d, i) => {
+    const claims = await Promise.allSettled(due.map(([sent, key, ttlMs]) => this.app.backend.setIfAbsent(key, sent.taskId, ttlMs)));
+    let failed: PromiseRejectedResult | undefined;
+    const won = due.filter(([sent], i) => {
       const c = claims[i]!;
-      if (c.status === "rejected") return false;
-      this.seen.set(d.entry.name, d.at);
-      if (!c.value) skip(d.entry.name, d.at, "claimed");
+      if (c.status === "rejected") {
+        failed ??= c;
+        return false;
+      }
+      this.seen.set(sent.entry, +sent.slot);
+      if (!c.value) skipped.push({ entry: sent.entry, slot: sent.slot, reason: "claimed" });
       return c.value;
     });
     try {
-      if (won.length) await this.app.publish(won.map((d) => d.message));
+      if (won.length) await this.app.publish(won.map((d) => d[3]));
     } catch (err) {
       // Nothing was sent: give the slots back so the next tick (here or elsewhere) sends them.
-      await Promise.allSettled(won.map((d) => this.app.backend.release(d.key)));
-      for (const d of won) this.seen.delete(d.entry.name);
+      await Promise.allSettled(won.map(([sent, key]) => (this.seen.delete(sent.entry), this.app.backend.release(key))));
       throw err;
     }
-    report.sent = won.map(({ entry, taskId, at }) => ({ entry: entry.name, task: entry.task, taskId, slot: new Date(at) }));
-    const failed = claims.find((c): c is PromiseRejectedResult => c.status === "rejected");
-    if (failed) throw claimError(this.app.backend.name, failed.reason);
-    return report;
+    if (failed) {
+      const cause = failed.reason;
+      throw cause instanceof CeleriacError ? cause : new AdapterError(this.app.backend.name, `beat claim failed: ${cause?.message ?? cause}`, { cause });
+    }
+    return { now: new Date(nowMs), sent: won.map((d) => d[0]), skipped };
   }
 
   /**
@@ -171,10 +167,5 @@ export class Beat {
 /** Keep a claim for the window in which ticks can see its slot, plus a margin for clock skew. */
 function ttlFor(windowMs: number): number {
   const ttl = windowMs + Math.min(Math.max(windowMs, 60_000), HOUR_MS);
-  return Number.isFinite(ttl) ? Math.min(Math.ceil(ttl), MAX_TTL_MS) : MAX_TTL_MS;
-}
-
-function claimError(adapter: string, cause: unknown): CeleriacError {
-  if (cause instanceof CeleriacError) return cause;
-  return new AdapterError(adapter, `beat claim failed: ${(cause as Error)?.message ?? cause}`, { cause });
+  return ttl < MAX_TTL_MS ? Math.ceil(ttl) : MAX_TTL_MS;
 }

@@ -53,10 +53,11 @@ export interface BeatConfig {
   timezone: string;
 }
 
-const ENTRY_KEYS = new Set(["task", "schedule", "args", "kwargs", "options", "startingDeadline"]);
-const OPTION_KEYS = new Set([
-  "queue", "priority", "expires", "countdown", "headers", "ignoreResult", "timeLimit", "softTimeLimit", "shadow", "link", "linkError",
-]);
+const ENTRY_KEYS = ["task", "schedule", "args", "kwargs", "options", "startingDeadline"];
+// In the order of src/canvas/options.ts (gzip shares the runs).
+const OPTION_KEYS = [
+  "priority", "countdown", "expires", "timeLimit", "softTimeLimit", "ignoreResult", "queue", "shadow", "link", "linkError", "headers",
+];
 
 /** Read and validate the beat settings of an app's conf. */
 export function readBeatConfig(conf: Record<string, unknown>): BeatConfig {
@@ -76,7 +77,7 @@ function resolveEntry(name: string, e: unknown, globalDeadline: number | undefin
   };
   if (!name) fail("an entry needs a name");
   if (!isPlainObject(e)) return fail("must be an object { task, schedule, args?, kwargs?, options? }");
-  for (const k of Object.keys(e)) if (!ENTRY_KEYS.has(k)) fail(`unknown key ${JSON.stringify(k)}`);
+  for (const k of Object.keys(e)) if (!ENTRY_KEYS.includes(k)) fail(`unknown key ${JSON.stringify(k)}`);
   if (typeof e.task !== "string" || !e.task) fail("task must be a non-empty task name");
   if (!isSchedule(e.schedule)) fail(`schedule must be crontab(...), every(...) or a Schedule, got ${JSON.stringify(e.schedule)}`);
   if (e.args !== undefined && !Array.isArray(e.args)) fail("args must be an array");
@@ -85,18 +86,17 @@ function resolveEntry(name: string, e: unknown, globalDeadline: number | undefin
   if (!isPlainObject(options)) return fail("options must be an object");
   for (const k of Object.keys(options)) {
     if (k === "taskId") fail("options.taskId is not allowed: beat derives the id from the entry and the slot");
-    if (!OPTION_KEYS.has(k)) fail(`unknown option ${JSON.stringify(k)} (allowed: ${[...OPTION_KEYS].join(", ")})`);
+    if (!OPTION_KEYS.includes(k)) fail(`unknown option ${JSON.stringify(k)} (allowed: ${OPTION_KEYS.join(", ")})`);
   }
   const p = options.priority;
   if (p !== undefined && (!Number.isInteger(p) || (p as number) < 0 || (p as number) > 9)) fail(`options.priority must be an integer 0–9, got ${p}`);
   if (options.queue !== undefined && (typeof options.queue !== "string" || !options.queue)) fail("options.queue must be a non-empty string");
   if (options.headers !== undefined && !isPlainObject(options.headers)) fail("options.headers must be an object");
   for (const k of ["countdown", "timeLimit", "softTimeLimit"] as const) {
-    const v = options[k];
-    if (v !== undefined && (typeof v !== "number" || !(v >= 0))) fail(`options.${k} must be seconds ≥ 0`);
+    if (options[k] !== undefined && !isSeconds(options[k])) fail(`options.${k} must be seconds ≥ 0`);
   }
   return {
-    name, task: e.task as string, schedule: e.schedule as Schedule, args: (e.args as unknown[]) ?? [],
+    ...(e as Pick<ResolvedEntry, "task" | "schedule">), name, args: (e.args as unknown[]) ?? [],
     kwargs: (e.kwargs as Record<string, unknown>) ?? {}, options: options as BeatEntryOptions,
     deadlineMs: deadline(e.startingDeadline, `${what}.startingDeadline`) ?? globalDeadline,
   };
@@ -104,8 +104,12 @@ function resolveEntry(name: string, e: unknown, globalDeadline: number | undefin
 
 function deadline(v: unknown, what: string): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || Number.isNaN(v) || v < 0) throw new ConfigError(`${what} must be seconds ≥ 0 (or Infinity), got ${String(v)}`);
+  if (!isSeconds(v)) throw new ConfigError(`${what} must be seconds ≥ 0 (or Infinity), got ${String(v)}`);
   return v * 1000;
+}
+
+function isSeconds(v: unknown): v is number {
+  return typeof v === "number" && v >= 0;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

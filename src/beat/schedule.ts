@@ -29,18 +29,15 @@ export interface Schedule {
   toString(): string;
 }
 
-const knownZones = new Set<string>(["UTC"]);
-
 /** Throws `ConfigError` unless `tz` is an IANA zone this runtime knows. */
 export function assertTimezone(tz: unknown, what = "timezone"): asserts tz is string {
-  if (typeof tz === "string" && knownZones.has(tz)) return;
-  try {
-    if (typeof tz === "string" && tz) {
+  if (typeof tz === "string") {
+    try {
+      // Throws a RangeError for "" and for zones this runtime does not know (~0.1 ms, once a tick).
       new Intl.DateTimeFormat("en-US", { timeZone: tz });
-      knownZones.add(tz);
       return;
-    }
-  } catch { /* not a zone this runtime knows */ }
+    } catch { /* not a zone this runtime knows */ }
+  }
   throw new ConfigError(`${what}: unknown IANA timezone ${JSON.stringify(tz)}`);
 }
 
@@ -80,7 +77,7 @@ export function parseDuration(input: number | string, what = "duration"): number
  */
 export class Every implements Schedule {
   /** The interval in ms. */
-  readonly intervalMs: number;
+  declare readonly intervalMs: number;
 
   constructor(interval: number | string) {
     const ms = parseDuration(interval, "every()");

@@ -28,6 +28,6 @@ export async function uuid5(name: string, namespace: string = NAMESPACE_URL): Pr
   const b = new Uint8Array(await crypto.subtle.digest("SHA-1", data), 0, 16);
   b[6] = (b[6]! & 0x0f) | 0x50;
   b[8] = (b[8]! & 0x3f) | 0x80;
-  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-  return hex.replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
+  // Two hex digits a byte, a dash before bytes 4, 6, 8 and 10.
+  return [...b].map((x, i) => ([4, 6, 8, 10].includes(i) ? "-" : "") + x.toString(16).padStart(2, "0")).join("");
 }

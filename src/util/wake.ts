@@ -18,12 +18,12 @@ export class Wake {
 
   /** Resolve on the next (or an already pending) `fire`, after `ms`, or reject when `signal` aborts. */
   next(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.fired) {
-      this.fired = false;
-      return Promise.resolve();
-    }
     return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      if (this.fired) {
+        this.fired = false;
+        return resolve();
+      }
       const done = (err?: unknown): void => {
         clearTimeout(t);
         signal?.removeEventListener("abort", onAbort);

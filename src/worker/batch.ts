@@ -9,11 +9,12 @@
  */
 import type { AppHost } from "../host.ts";
 import type { Delivery, PullBroker, ResultWrite } from "../ports.ts";
+import type { ResultMeta } from "../types.ts";
 import type { Executor } from "./execute.ts";
 import { REVOKED } from "../states.ts";
 import { peekIds } from "./http.ts";
 import { overran, type Overruns } from "./limits.ts";
-import { Effects, type Execution } from "./outcome.ts";
+import { Effects, type Disposition, type Execution } from "./outcome.ts";
 
 /** What a batch needs from its worker. */
 export interface BatchContext {
@@ -23,7 +24,8 @@ export interface BatchContext {
   visibilityMs: number;
   /** The worker's functions running past their hard time limit (each holds a slot). */
   overruns: Overruns;
-  report(err: unknown): void;
+  /** Bound: may be passed on as a callback. */
+  report: (err: unknown) => void;
   /** Buffered events and presence, flushed with every settle (src/worker/monitor.ts); never rejects. */
   flushMonitor(): unknown;
 }
@@ -66,10 +68,12 @@ interface Batch {
 interface Leaving {
   d: Delivery;
   batch: Batch;
+  to: Disposition;
   /** null: handed back unstarted. */
-  exec: Execution | null;
   effects: Effects | null;
 }
+
+const HAND_BACK: Disposition = { kind: "requeue", delayMs: 0 };
 
 /** Runs claimed batches and settles their deliveries with the broker. */
 export class BatchRunner {
@@ -78,9 +82,10 @@ export class BatchRunner {
   private leaving: Leaving[] = [];
   private chain: Promise<void> = Promise.resolve();
   private flushing = 0;
-  private ticker: ReturnType<typeof setInterval> | undefined;
-  private linger: ReturnType<typeof setTimeout> | undefined;
-  private recheck: { at: number; revoked: Promise<Set<string>>; ids: Set<string> } | undefined;
+  // Set when needed (undefined until then).
+  private declare ticker: ReturnType<typeof setInterval> | undefined;
+  private declare linger: ReturnType<typeof setTimeout> | undefined;
+  private declare recheck: { at: number; ids: string[]; metas: Promise<(ResultMeta | null)[]> } | undefined;
 
   constructor(private readonly ctx: BatchContext) {}
 
@@ -94,20 +99,15 @@ export class BatchRunner {
     if (!deliveries.length) return batch;
     this.hold(deliveries);
     let next = 0;
+    const { slots, signal } = opts;
     const lane = async (): Promise<void> => {
-      while (next < deliveries.length) {
+      for (let overrun = false; !overrun && next < deliveries.length;) {
         const d = deliveries[next++];
-        const slots = opts.slots;
         const go = !slots || await slots.acquire();
-        let overrun: boolean;
-        if (!go || this.ctx.app.clock.now() >= opts.deadline || opts.signal?.aborted) overrun = this.leave(d, batch);
-        else {
-          const recheck = this.revokedSinceClaim(d);
-          overrun = await this.execute(d, batch, opts.signal, recheck ? await recheck : false);
-        }
+        const recheck = go && this.ctx.app.clock.now() < opts.deadline && !signal?.aborted && this.revokedSinceClaim(d);
+        overrun = recheck === false ? this.leave(d, batch) : await this.execute(d, batch, signal, recheck && await recheck);
         if (go) slots?.release();
         opts.onSettled?.();
-        if (overrun) return;
       }
     };
     await Promise.all(Array.from({ length: Math.min(opts.lanes, deliveries.length) }, lane));
@@ -126,7 +126,7 @@ export class BatchRunner {
    */
   hold(deliveries: Delivery[]): Delivery[] {
     const at = this.ctx.app.clock.now();
-    for (const d of deliveries) if (!this.owned.has(d)) this.owned.set(d, at);
+    for (const d of deliveries) this.owned.set(d, this.owned.get(d) ?? at);
     if (deliveries.length) this.ticker ??= setInterval(() => this.tick(), Math.max(50, this.ctx.visibilityMs / 3));
     return deliveries;
   }
@@ -144,22 +144,17 @@ export class BatchRunner {
     const id = this.ctx.broker.capabilities.revocation ? stale(d) : null;
     if (!id) return null;
     let check = this.recheck;
-    if (!check || now - check.at >= REVOKE_RECHECK_MS || !check.ids.has(id)) {
-      // Every delivery held this long, in one read.
-      const ids = new Set([id]);
-      for (const o of this.owned.keys()) ids.add(stale(o) ?? id);
-      const list = [...ids];
-      const revoked = this.ctx.app.backend.mget(list).then(
-        (metas) => new Set(list.filter((_, i) => metas[i]?.status === REVOKED)),
-        (err) => (this.ctx.report(err), new Set<string>()),
-      );
-      this.recheck = check = { at: now, revoked, ids };
+    if (!check || now - check.at >= REVOKE_RECHECK_MS || !check.ids.includes(id)) {
+      // Every delivery held this long (`d` among them), in one read.
+      const ids = [...new Set([...this.owned.keys()].map(stale))].filter((x) => x) as string[];
+      this.recheck = check = { at: now, ids, metas: this.ctx.app.backend.mget(ids).catch((err) => (this.ctx.report(err), [])) };
     }
-    return check.revoked.then((ids) => ids.has(id));
+    const { ids, metas } = check;
+    return metas.then((m) => m[ids.indexOf(id)]?.status === REVOKED);
   }
 
   // True when the function is still running past its hard time limit.
-  private async execute(d: Delivery, batch: Batch, signal?: AbortSignal, revoked = false): Promise<boolean> {
+  private async execute(d: Delivery, batch: Batch, signal: AbortSignal | undefined, revoked: boolean | null): Promise<boolean> {
     const effects = new Effects();
     let exec: Execution;
     try {
@@ -173,16 +168,16 @@ export class BatchRunner {
     }
     batch.executions.push(exec);
     if (effects.publish.length) batch.published = true;
-    this.leave(d, batch, exec, effects);
+    this.leave(d, batch, exec.disposition, effects);
     if (!effects.overrun) return false;
     this.ctx.overruns.add(effects.overrun);
     this.ctx.report(overran(exec, "; it keeps its slot until it settles"));
     return true;
   }
 
-  // exec and effects null: handed back unstarted.
-  private leave(d: Delivery, batch: Batch, exec: Execution | null = null, effects: Effects | null = null): false {
-    this.leaving.push({ d, batch, exec, effects });
+  // Without effects: handed back unstarted.
+  private leave(d: Delivery, batch: Batch, to = HAND_BACK, effects: Effects | null = null): false {
+    this.leaving.push({ d, batch, to, effects });
     if (--batch.open > 0) this.linger ??= setTimeout(() => void this.flush(), Math.min(LINGER_MS, this.ctx.visibilityMs / 3));
     return false;
   }
@@ -204,15 +199,13 @@ export class BatchRunner {
     const { app, broker } = this.ctx;
     try {
       await app.publish(out.flatMap((l) => l.effects?.publish ?? []));
-      const done = out.filter((l) => l.exec);
-      const acks = done.filter((l) => l.exec!.disposition.kind === "ack").map((l) => l.d);
+      const acks = out.filter((l) => l.to.kind === "ack").map((l) => l.d);
       // Issued together so an auto-pipelining client (Upstash) sends them as one request.
       await Promise.all([
-        settle(app, broker, acks, done.flatMap((l) => l.effects!.results)),
-        ...out.map(({ d, exec }) => {
-          const x = exec?.disposition ?? { kind: "requeue", delayMs: 0 };
-          return x.kind === "requeue" ? broker.requeue(d, { delayMs: x.delayMs }) : x.kind === "deadLetter" ? broker.deadLetter(d, x.reason) : null;
-        }),
+        settle(app, broker, acks, out.flatMap((l) => l.effects?.results ?? [])),
+        ...out.map(({ d, to }) =>
+          to.kind === "requeue" ? broker.requeue(d, { delayMs: to.delayMs }) : to.kind === "deadLetter" ? broker.deadLetter(d, to.reason) : null
+        ),
         keep.length && this.extend(keep),
         this.ctx.flushMonitor(),
       ]);
@@ -234,11 +227,11 @@ export class BatchRunner {
   // Push back the visibility deadline of `deliveries` (a failure is reported, never thrown).
   private extend(deliveries: Delivery[]): Promise<void> {
     const { app, broker, visibilityMs } = this.ctx;
-    return broker.extend!(deliveries, visibilityMs, { now: app.clock.now() }).catch((err) => this.ctx.report(err));
+    return broker.extend!(deliveries, visibilityMs, { now: app.clock.now() }).catch(this.ctx.report);
   }
 
   private idle(): void {
-    if (this.owned.size || !this.ticker) return;
+    if (this.owned.size) return;
     clearInterval(this.ticker);
     this.ticker = undefined;
   }

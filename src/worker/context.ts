@@ -80,11 +80,11 @@ export interface RetryDefaults {
  */
 export class TaskContext {
   /** The request being run. */
-  readonly request: TaskRequest;
+  declare readonly request: TaskRequest;
   /** Aborted at the soft (or hard) time limit, or when the worker stops. */
-  readonly signal: AbortSignal;
+  declare readonly signal: AbortSignal;
   /** The task's name. */
-  readonly name: string;
+  declare readonly name: string;
   constructor(private readonly init: {
     request: TaskRequest;
     signal: AbortSignal;

@@ -60,7 +60,7 @@ export function exceptionRepr(err: unknown): string {
  * does (backslashes and single quotes escaped).
  */
 export function reprOf(info: ExceptionInfo, escape = false): string {
-  const args = (Array.isArray(info.exc_message) ? info.exc_message : [info.exc_message]).map((m) =>
+  const args = [info.exc_message].flat().map((m) =>
     typeof m === "string" ? `'${escape ? m.replace(/\\/g, "\\\\").replace(/'/g, "\\'") : m}'` : JSON.stringify(m)
   );
   return `${info.exc_type}(${args.join(", ")})`;

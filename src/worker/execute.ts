@@ -70,11 +70,11 @@ export class Executor {
     const h = msg.headers;
     const done = (state: string | null, disposition: Execution["disposition"] = { kind: "ack" }): Execution =>
       ({ taskId: h.id, task: h.task, state, disposition });
-    const requeue = (delayMs: number): Execution => done(null, { kind: "requeue", delayMs });
     const task = this.app.tasks.get(h.task);
     if (!task) {
       const reason = `unknown task ${h.task}`;
-      effects.results.push(this.failure(msg, new NotRegisteredError(h.task)));
+      const err = new NotRegisteredError(h.task);
+      effects.results.push(this.write(msg, FAILURE, toExceptionInfo(err), tracebackOf(err)));
       this.emit("task-rejected", msg, { reason });
       return done(FAILURE, { kind: "deadLetter", reason });
     }
@@ -82,7 +82,11 @@ export class Executor {
       ...(h.eta ? { eta: h.eta } : {}), args: h.argsrepr, kwargs: h.kwargsrepr, rootId: h.root_id, parentId: h.parent_id,
       expires: h.expires, queue: msg.properties.delivery_info.routing_key,
     });
-    let revoked = await this.isRevoked(d, h.id) ? "revoked" : "";
+    // Revoked here (a pidbox `revoke`), by the broker's flag when it has revocation, else by the backend.
+    let revoked = await (this.revokedHere?.(h.id) ||
+        (this.app.broker.capabilities.revocation ? d.revoked === true : (await this.app.backend.get(h.id))?.status === REVOKED))
+      ? "revoked"
+      : "";
     const now = this.app.clock.now();
     if (!revoked && h.expires && parseInstant(h.expires) <= now) revoked = "expired";
     if (revoked) {
@@ -92,10 +96,15 @@ export class Executor {
       await onChordPart(this.app, msg, REVOKED, info);
       return done(REVOKED);
     }
-    const eta = h.eta ? parseInstant(h.eta) : 0;
-    if (eta > now) return requeue(eta - now);
-    const wait = this.bucket(task)?.take(now) ?? 0;
-    if (wait > 0) return requeue(wait);
+    // Not before the ETA; then not faster than the rate limit (a token is taken only once due).
+    let wait = (h.eta ? parseInstant(h.eta) : 0) - now;
+    const rate = task.options.rateLimit;
+    if (!(wait > 0) && rate != null) {
+      let b = this.buckets.get(task.name);
+      if (!b) this.buckets.set(task.name, b = new TokenBucket(parseRate(rate)));
+      wait = b.take(now);
+    }
+    if (wait > 0) return done(null, { kind: "requeue", delayMs: wait });
     try {
       for (const part of ["args", "kwargs"] as const) if (task.options[part]) validateAgainst(h.task, part, task.options[part], msg[part]);
     } catch (err) {
@@ -112,8 +121,8 @@ export class Executor {
     const [hard, soft] = h.timelimit;
     const limits = { hard: positive(hard ?? o.timeLimit), soft: positive(soft ?? o.softTimeLimit) };
     // Only a bound task sees its signal and only limits abort it: the rest runs without a controller.
-    const { ctrl, release } = o.bind || limits.hard != null || limits.soft != null ? childController(signal) : NO_CONTROLLER;
-    const softLimit = limits.soft != null ? watchSoftLimit(ctrl!.signal) : null;
+    const { ctrl, release } = o.bind || limits.hard || limits.soft ? childController(signal) : { ctrl: null, release: () => {} };
+    const softLimit = limits.soft ? watchSoftLimit(ctrl!.signal) : null;
     const store = async (state: string, meta: unknown): Promise<void> => {
       await this.app.backend.set([this.write(msg, state, meta, null)]);
       if (state !== STARTED) this.emit("task-progress", msg, { state, meta });
@@ -127,10 +136,9 @@ export class Executor {
     // Adapter failures outside the task call (STARTED, follow-ups, chord join) propagate to the
     // worker, which leaves the message unacked for redelivery instead of failing a good task.
     if (o.trackStarted && !ignore) await store(STARTED, { pid: null, hostname: this.hostname });
-    const args = Object.keys(msg.kwargs).length ? [...msg.args, msg.kwargs] : [...msg.args];
-    const direct = (): Promise<unknown> => Promise.resolve().then(() =>
-      (task.fn as (...a: unknown[]) => unknown)(...(ctx ? [ctx, ...args] : args))
-    );
+    // The context first (bound), then args, then kwargs when there are any.
+    const args: unknown[] = [...(ctx ? [ctx] : []), ...msg.args, ...(Object.keys(msg.kwargs).length ? [msg.kwargs] : [])];
+    const direct = (): Promise<unknown> => Promise.resolve().then(() => (task.fn as (...a: unknown[]) => unknown)(...args));
     const tracing = this.app.tracing; // a consumer span around the call (src/tracing.ts)
     const call = tracing ? (): Promise<unknown> => tracing.execute(msg, direct) : direct;
     let retval: unknown;
@@ -140,13 +148,24 @@ export class Executor {
     try {
       const running = ctrl ? runWithLimits(call, limits, ctrl, (fn) => (effects.overrun = fn)) : call();
       retval = jsonSafe(await running);
+      // Returned normally past the soft limit without seeing it: Celery's FAILURE (src/worker/soft-limit.ts).
+      if (softLimit?.ignored()) throw ctrl!.signal.reason;
     } catch (err) {
-      return await this.handleError(task, msg, err, ignore, effects, runtime());
+      if (err instanceof Ignore) return null;
+      const took = runtime();
+      const retry = err instanceof Retry ? err : this.autoretry(task, msg, err);
+      if (retry) {
+        effects.publish.push(retried(msg, retry.when.getTime(), this.app.clock.now()));
+        const exc = retry.exc ?? retry;
+        this.emit("task-retried", msg, { runtime: took, exception: exceptionRepr(exc), eta: retry.when.toISOString() });
+        if (!ignore) effects.results.push(this.write(msg, RETRY, toExceptionInfo(exc), tracebackOf(exc)));
+        return RETRY;
+      }
+      await this.fail(msg, err, effects, { runtime: took, traceback: tracebackOf(err) });
+      return FAILURE;
     } finally {
       release();
     }
-    // Returned normally past the soft limit without seeing it: Celery's FAILURE (src/worker/soft-limit.ts).
-    if (softLimit?.ignored()) return await this.handleError(task, msg, ctrl!.signal.reason, ignore, effects, runtime());
     this.emit("task-succeeded", msg, { runtime: runtime(), result: retval });
     const children = await onSuccess(this.app, msg, retval, effects);
     if (!ignore) effects.results.push(this.write(msg, SUCCESS, retval, null, children));
@@ -154,30 +173,9 @@ export class Executor {
     return SUCCESS;
   }
 
-  private async handleError(
-    task: Task<any, any>,
-    msg: TaskMessage,
-    err: unknown,
-    ignore: boolean,
-    effects: Effects,
-    runtime: number,
-  ): Promise<string | null> {
-    if (err instanceof Ignore) return null;
-    const retry = err instanceof Retry ? err : this.autoretry(task, msg, err);
-    if (retry) {
-      effects.publish.push(retried(msg, retry.when.getTime(), this.app.clock.now()));
-      const exc = retry.exc ?? retry;
-      this.emit("task-retried", msg, { runtime, exception: exceptionRepr(exc), eta: retry.when.toISOString() });
-      if (!ignore) effects.results.push(this.write(msg, RETRY, toExceptionInfo(exc), tracebackOf(exc)));
-      return RETRY;
-    }
-    await this.fail(msg, err, effects, { runtime, traceback: tracebackOf(err) });
-    return FAILURE;
-  }
-
   // FAILURE: the record, `task-failed` (with `event`), errbacks and the chord join.
   private async fail(msg: TaskMessage, err: unknown, effects: Effects, event: Partial<TaskEvent>): Promise<void> {
-    effects.results.push(this.failure(msg, err));
+    effects.results.push(this.write(msg, FAILURE, toExceptionInfo(err), tracebackOf(err)));
     this.emit("task-failed", msg, { exception: exceptionRepr(err), ...event });
     await onFailure(this.app, msg, effects);
     await onChordPart(this.app, msg, FAILURE, toExceptionInfo(err));
@@ -185,7 +183,8 @@ export class Executor {
 
   private autoretry(task: Task<any, any>, msg: TaskMessage, err: unknown): Retry | null {
     const o = task.options;
-    if (err instanceof CeleriacError && NEVER_AUTORETRIED.has(err.code)) return null;
+    // Never autoretried: invalid arguments, a hard time limit, retries used up.
+    if (err instanceof CeleriacError && ["validation", "time_limit", "max_retries"].includes(err.code)) return null;
     if (!o.autoretryFor?.some((m) => matches(m, err)) || o.dontAutoretryFor?.some((m) => matches(m, err))) return null;
     const retries = msg.headers.retries;
     const max = o.retryKwargs?.maxRetries !== undefined ? o.retryKwargs.maxRetries : maxRetriesOf(o);
@@ -199,23 +198,11 @@ export class Executor {
     return new Retry(new Date(this.app.clock.now() + countdown * 1000), err);
   }
 
-  private async isRevoked(d: Incoming, id: string): Promise<boolean> {
-    if (this.revokedHere?.(id)) return true;
-    if (this.app.broker.capabilities.revocation) return d.revoked === true;
-    return (await this.app.backend.get(id))?.status === REVOKED;
-  }
 
-  private bucket(task: Task<any, any>): TokenBucket | null {
-    const rate = task.options.rateLimit;
-    if (rate == null) return null;
-    let b = this.buckets.get(task.name);
-    if (!b) this.buckets.set(task.name, b = new TokenBucket(parseRate(rate)));
-    return b;
-  }
 
-  private failure(msg: TaskMessage, err: unknown): ReturnType<typeof resultWrite> {
-    return this.write(msg, FAILURE, toExceptionInfo(err), tracebackOf(err));
-  }
+
+
+
 
   private write(msg: TaskMessage, state: string, result: unknown, traceback: string | null, children: string[] = []): ReturnType<typeof resultWrite> {
     return resultWrite(this.app, msg.headers.id, state, result, {
@@ -225,17 +212,17 @@ export class Executor {
   }
 }
 
-const NO_CONTROLLER: { ctrl: AbortController | null; release: () => void } = { ctrl: null, release: () => {} };
+
 
 // A time limit in seconds, or null when absent or not positive (0 means none, as in Celery).
 function positive(s: number | null | undefined): number | null {
-  return s != null && s > 0 ? s : null;
+  return (s as number) > 0 ? s! : null;
 }
 
 // A task's `maxRetries` (Celery's default 3; null = unlimited).
 const maxRetriesOf = (o: Task<any, any>["options"]): number | null => o.maxRetries === undefined ? 3 : o.maxRetries;
 
-const NEVER_AUTORETRIED = new Set(["validation", "time_limit", "max_retries"]);
+
 
 function matches(m: ErrorMatcher, err: unknown): boolean {
   try {
@@ -245,9 +232,8 @@ function matches(m: ErrorMatcher, err: unknown): boolean {
   }
 }
 
-// Results must survive JSON; undefined becomes null like Python's None.
+// Results must survive JSON; undefined (which JSON.stringify leaves out) becomes null like Python's None.
 function jsonSafe(v: unknown): unknown {
-  if (v === undefined) return null;
   try {
     return JSON.parse(JSON.stringify(v) ?? "null");
   } catch (cause) {

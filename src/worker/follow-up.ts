@@ -33,13 +33,15 @@ export async function dispatch(app: AppHost, sig: SignatureDict, args: unknown[]
   return result.id;
 }
 
+// Follow-ups of `msg` are its children, in its tree.
+const childOf = (msg: TaskMessage): ApplyOptions => ({ parentId: msg.headers.id, rootId: msg.headers.root_id });
+
 /** Apply callbacks and the next chain step with the return value. Returns the child ids. */
 export async function onSuccess(app: AppHost, msg: TaskMessage, retval: unknown, effects: Effects): Promise<string[]> {
-  const h = msg.headers;
-  const base: ApplyOptions = { parentId: h.id, rootId: h.root_id };
+  const base = childOf(msg);
   const children: string[] = [];
   for (const cb of msg.embed.callbacks ?? []) children.push(await dispatch(app, cb, [retval], base, effects));
-  const chain = msg.embed.chain ? [...msg.embed.chain] : [];
+  const chain = [...msg.embed.chain ?? []];
   const next = chain.pop();
   if (next) children.push(await dispatch(app, next, [retval], { ...base, chain }, effects));
   return children;
@@ -47,8 +49,7 @@ export async function onSuccess(app: AppHost, msg: TaskMessage, retval: unknown,
 
 /** Send errbacks with the failed task's id (Celery's old-style errback call). */
 export async function onFailure(app: AppHost, msg: TaskMessage, effects: Effects): Promise<void> {
-  const h = msg.headers;
-  for (const eb of msg.embed.errbacks ?? []) await dispatch(app, eb, [h.id], { parentId: h.id, rootId: h.root_id }, effects);
+  for (const eb of msg.embed.errbacks ?? []) await dispatch(app, eb, [msg.headers.id], childOf(msg), effects);
 }
 
 /**
@@ -67,23 +68,17 @@ export async function onChordPart(app: AppHost, msg: TaskMessage, state: string,
   const ttl = (app.conf.resultExpires || 86_400) * 1000;
   const entries = await app.backend.chordJoin(gid, index, JSON.stringify([1, msg.headers.id, state, result]), ttl);
   if (!entries) return;
-  await fireBody(app, msg, body, entries);
+  const parts = entries.map((e) => JSON.parse(e) as [number, string, string, unknown]);
+  const base = childOf(msg);
+  const failed = parts.find(([, , s]) => s === FAILURE || s === REVOKED);
+  if (!failed) await dispatch(app, body, [parts.filter(([, , s]) => s === SUCCESS).map(([, , , v]) => v)], base);
+  else {
+    const err = new ChordError(`Dependency ${failed[1]} raised ${isExceptionInfo(failed[3]) ? reprOf(failed[3], true) : String(failed[3])}`);
+    const ids = resultIds(body);
+    await app.backend.set(ids.map((id) => resultWrite(app, id, FAILURE, toExceptionInfo(err), { parentId: msg.headers.id })));
+    for (const eb of body.options.link_error ?? []) await dispatch(app, eb, [ids[0]], { ...base, parentId: ids[0] });
+  }
   // Only now may the join go: if sending failed, this member is redelivered, re-joins and fires.
   await app.backend.chordDone(gid);
-}
-
-async function fireBody(app: AppHost, msg: TaskMessage, body: SignatureDict, entries: string[]): Promise<void> {
-  const parts = entries.map((e) => JSON.parse(e) as [number, string, string, unknown]);
-  const base: ApplyOptions = { parentId: msg.headers.id, rootId: msg.headers.root_id };
-  const failed = parts.find(([, , s]) => s === FAILURE || s === REVOKED);
-  if (!failed) {
-    const values = parts.filter(([, , s]) => s === SUCCESS).map(([, , , v]) => v);
-    await dispatch(app, body, [values], base);
-    return;
-  }
-  const err = new ChordError(`Dependency ${failed[1]} raised ${isExceptionInfo(failed[3]) ? reprOf(failed[3], true) : String(failed[3])}`);
-  const ids = resultIds(body);
-  await app.backend.set(ids.map((id) => resultWrite(app, id, FAILURE, toExceptionInfo(err), { parentId: msg.headers.id })));
-  for (const eb of body.options.link_error ?? []) await dispatch(app, eb, [ids[0]], { ...base, parentId: ids[0] });
 }
 

@@ -8,7 +8,7 @@
 import { SignatureError } from "../errors.ts";
 import { decodeMessage, toOutbound } from "../message.ts";
 import { isPullBroker, type Broker } from "../ports.ts";
-import type { DrainOptions, DrainReport, Execution } from "./outcome.ts";
+import { headersOf, nonEmpty, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
 
 /** What the handler needs from a worker. */
 export interface HandlerHost {
@@ -39,43 +39,35 @@ export interface HandlerOptions {
 /** Default `maxBodyBytes`: 1 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
 
-const CLOSED = "worker.fetch refuses unverified requests: pass app.worker({ http: { verify } }) " +
-  "(e.g. qstashVerifier(env)), or http: { insecureNoVerify: true } if the route is protected otherwise";
+const CLOSED = "worker.fetch refuses unverified requests: set http: { verify } (e.g. qstashVerifier(env)), " +
+  "or http: { insecureNoVerify: true } if the route is protected otherwise";
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 
 /** Read a body as bytes, giving up (null) as soon as it exceeds `max`: never buffers more. */
 export async function readCapped(request: Request, max: number): Promise<Uint8Array<ArrayBuffer> | null> {
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > max || !request.body) {
-    await request.body?.cancel().catch(() => {});
-    return declared > max ? null : new Uint8Array(0);
-  }
-  const reader = request.body.getReader();
+  const reader = request.body?.getReader();
   const chunks: Uint8Array<ArrayBuffer>[] = [];
-  let total = 0;
-  for (;;) {
+  // A declared length over the cap is refused unread.
+  let total = Number(request.headers.get("content-length")) > max ? Infinity : 0;
+  while (reader && total <= max) {
     const { done, value } = await reader.read();
     if (done) break;
     total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
     chunks.push(value);
+  }
+  if (total > max) {
+    await reader?.cancel().catch(() => {});
+    return null;
   }
   return new Uint8Array(await new Blob(chunks).arrayBuffer());
 }
 
 /** The task id and name of an envelope, without validating it (nulls when unreadable). */
 export function peekIds(payload: string): { taskId: string | null; task: string | null } {
-  try {
-    const h = (JSON.parse(payload) as { headers?: { id?: unknown; task?: unknown } })?.headers;
-    return { taskId: typeof h?.id === "string" && h.id ? h.id : null, task: typeof h?.task === "string" ? h.task : null };
-  } catch {
-    return { taskId: null, task: null };
-  }
+  const h = headersOf(payload);
+  return { taskId: nonEmpty(h.id), task: typeof h.task === "string" ? h.task : null };
 }
 
 /**
@@ -89,10 +81,8 @@ export function peekIds(payload: string): { taskId: string | null; task: string 
  */
 export async function handleRequest(w: HandlerHost, request: Request, opts: HandlerOptions = {}): Promise<Response> {
   if (request.method !== "POST") return json(405, { error: "use POST" }, { allow: "POST" });
-  if (!opts.verify && opts.insecureNoVerify !== true) {
-    await request.body?.cancel().catch(() => {});
-    return json(401, { error: CLOSED });
-  }
+  // Refused: the body is dropped unread (no length is within a cap of -1).
+  if (!opts.verify && opts.insecureNoVerify !== true) return (await readCapped(request, -1), json(401, { error: CLOSED }));
   const max = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const bytes = await readCapped(request, max);
   if (!bytes) return json(413, { error: `body over ${max} bytes (http.maxBodyBytes)` });
@@ -114,7 +104,7 @@ export async function handleRequest(w: HandlerHost, request: Request, opts: Hand
     };
     return json(200, await w.drain({ ...opts.drain, maxTasks: limit("maxTasks"), budgetMs: limit("budgetMs"), signal: request.signal }));
   }
-  const redelivered = Number(request.headers.get("upstash-retried") ?? 0) > 0;
+  const redelivered = Number(request.headers.get("upstash-retried")) > 0;
   try {
     const exec = await w.handle(body, { redelivered, signal: request.signal });
     const d = exec.disposition;

@@ -19,22 +19,22 @@ export function runWithLimits<T>(
   onOverrun?: (running: Promise<unknown>) => void,
 ): Promise<T> {
   const timers: ReturnType<typeof setTimeout>[] = [];
-  const clear = (): void => timers.forEach(clearTimeout);
   const { hard, soft } = limits;
   if (soft != null) timers.push(setTimeout(() => ctrl.abort(new SoftTimeLimitExceeded(soft)), soft * 1000));
   const run = fn();
-  if (hard == null) return run.finally(clear);
   let settled = false;
   run.then(() => (settled = true), () => (settled = true));
   const timeout = new Promise<never>((_, reject) => {
-    timers.push(setTimeout(() => {
-      const err = new TimeLimitExceeded(hard);
-      if (!ctrl.signal.aborted) ctrl.abort(err);
-      if (!settled) onOverrun?.(run);
-      reject(err);
-    }, hard * 1000));
+    if (hard != null) {
+      timers.push(setTimeout(() => {
+        const err = new TimeLimitExceeded(hard);
+        if (!ctrl.signal.aborted) ctrl.abort(err);
+        if (!settled) onOverrun?.(run);
+        reject(err);
+      }, hard * 1000));
+    }
   });
-  return Promise.race([run, timeout]).finally(clear);
+  return (hard == null ? run : Promise.race([run, timeout])).finally(() => timers.forEach(clearTimeout));
 }
 
 /**
@@ -43,21 +43,18 @@ export function runWithLimits<T>(
  * `concurrency` functions at once.
  */
 export class Overruns {
-  private readonly live = new Set<Promise<void>>();
-  private readonly listeners = new Set<() => void>();
-
   /** How many are still running. */
-  get size(): number {
-    return this.live.size;
-  }
+  size = 0;
+  private readonly listeners = new Set<() => void>();
 
   /** Hold a slot for `running` until it settles (its outcome is ignored: the task already failed). */
   add(running: Promise<unknown>): void {
-    const held: Promise<void> = running.then(() => {}, () => {}).then(() => {
-      this.live.delete(held);
+    this.size++;
+    const settled = (): void => {
+      this.size--;
       for (const l of this.listeners) l();
-    });
-    this.live.add(held);
+    };
+    running.then(settled, settled);
   }
 
   /** Call `listener` whenever one settles; returns the unsubscribe function. */
@@ -110,9 +107,7 @@ export class Slots {
 
   /** true once a slot is taken for the caller; false when closed first. */
   acquire(): Promise<boolean> | boolean {
-    if (this.closed) return false;
-    if (!this.waiting.length && this.busy < this.capacity()) return (this.busy++, true);
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return !this.closed && new Promise((resolve) => (this.waiting.push(resolve), this.pump()));
   }
 
   /** A task gave its slot back. */

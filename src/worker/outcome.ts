@@ -58,19 +58,25 @@ export function resultWrite(
  * readable from the headers; else null. Stored so a caller's `.get()` ends (docs/celery-interop.md).
  */
 export function refusedResult(app: AppHost, raw: string, err: unknown): { write: ResultWrite; id: string; task: string | null } | null {
-  let h: Record<string, unknown> = {};
-  try {
-    const env = JSON.parse(raw) as { headers?: unknown } | null;
-    if (env && typeof env.headers === "object" && env.headers) h = env.headers as Record<string, unknown>;
-  } catch { /* not JSON: no id to store under */ }
-  const id = typeof h.id === "string" && h.id ? h.id : null;
+  const h = headersOf(raw);
+  const id = nonEmpty(h.id);
   if (!id) return null;
   const info = toExceptionInfo(err instanceof MessageError ? err : new MessageError(String(err)));
-  const write = resultWrite(app, id, FAILURE, info, {
-    parentId: typeof h.parent_id === "string" ? h.parent_id : null, groupId: typeof h.group === "string" ? h.group : null,
-  });
+  const write = resultWrite(app, id, FAILURE, info, { parentId: nonEmpty(h.parent_id), groupId: nonEmpty(h.group) });
   return { write, id, task: typeof h.task === "string" ? h.task : null };
 }
+
+/** The headers of an envelope, unvalidated ({} when it is not JSON or has none). */
+export function headersOf(raw: string): Record<string, unknown> {
+  try {
+    const h = (JSON.parse(raw) as { headers?: unknown } | null)?.headers;
+    if (h && typeof h === "object") return h as Record<string, unknown>;
+  } catch { /* not JSON */ }
+  return {};
+}
+
+/** `v` when it is a non-empty string, else null. */
+export const nonEmpty = (v: unknown): string | null => typeof v === "string" && v ? v : null;
 
 /** Celery's `result_extended` fields of a message's record (celery/backends/base.py `_get_result_meta`), when `conf.resultExtended`. */
 export function extendedMeta(app: AppHost, msg: TaskMessage, hostname: string): Record<string, unknown> | undefined {

@@ -13,13 +13,15 @@ import { SoftTimeLimitExceeded } from "../errors.ts";
 
 /** Watch `signal` (the one handed to the task); `ignored()` after the task returned. */
 export function watchSoftLimit(signal: AbortSignal): { ignored(): boolean } {
-  let listened = false;
-  let seenAfterAbort = false;
+  // An abort listener added before the abort, or the signal read after it.
+  let noticed = false;
   const proto = AbortSignal.prototype;
-  const getter = (key: "aborted" | "reason") => Object.getOwnPropertyDescriptor(proto, key)!.get!;
-  const aborted = getter("aborted");
-  const reason = getter("reason");
-  const look = (): void => void (aborted.call(signal) && (seenAfterAbort = true));
+  const desc = (on: object, key: string) => Object.getOwnPropertyDescriptor(on, key);
+  const aborted = desc(proto, "aborted")!.get!;
+  const reason = desc(proto, "reason")!.get!;
+  const look = (): void => void (aborted.call(signal) && (noticed = true));
+  let viaOnabort = false;
+  const onabort = desc(EventTarget.prototype, "onabort") ?? desc(proto, "onabort");
   Object.defineProperties(signal, {
     aborted: { configurable: true, get: () => (look(), aborted.call(signal)) },
     reason: { configurable: true, get: () => (look(), reason.call(signal)) },
@@ -27,21 +29,19 @@ export function watchSoftLimit(signal: AbortSignal): { ignored(): boolean } {
     addEventListener: {
       configurable: true,
       value: (type: string, ...rest: unknown[]) => {
-        if (type === "abort" && !aborted.call(signal)) listened = true;
+        if (type === "abort" && !aborted.call(signal)) noticed = true;
         return (proto.addEventListener as (...a: unknown[]) => void).call(signal, type, ...rest);
       },
     },
+    ...onabort?.set && {
+      onabort: {
+        configurable: true,
+        get: () => onabort.get!.call(signal),
+        set: (fn: unknown) => (viaOnabort = typeof fn === "function", onabort.set!.call(signal, fn)),
+      },
+    },
   });
-  let viaOnabort = false;
-  const onabort = Object.getOwnPropertyDescriptor(EventTarget.prototype, "onabort") ?? Object.getOwnPropertyDescriptor(proto, "onabort");
-  if (onabort?.set) {
-    Object.defineProperty(signal, "onabort", {
-      configurable: true,
-      get: () => onabort.get!.call(signal),
-      set: (fn: unknown) => (viaOnabort = typeof fn === "function", onabort.set!.call(signal, fn)),
-    });
-  }
   return {
-    ignored: () => aborted.call(signal) && reason.call(signal) instanceof SoftTimeLimitExceeded && !listened && !viaOnabort && !seenAfterAbort,
+    ignored: () => aborted.call(signal) && reason.call(signal) instanceof SoftTimeLimitExceeded && !noticed && !viaOnabort,
   };
 }

@@ -10,7 +10,7 @@ import { AdapterError, CeleriacError, ConfigError } from "../errors.ts";
 import { isPullBroker, type Delivery, type PullBroker } from "../ports.ts";
 import { FAILURE, READY_STATES, RETRY, REVOKED, SUCCESS } from "../states.ts";
 import { sleep } from "../util/time.ts";
-import { BatchRunner, type BatchContext } from "./batch.ts";
+import { BatchRunner } from "./batch.ts";
 import { Executor } from "./execute.ts";
 import { overran, Overruns, Slots } from "./limits.ts";
 import { Effects, type DrainOptions, type DrainReport, type Execution } from "./outcome.ts";
@@ -23,12 +23,17 @@ export { DEFAULT_CONCURRENCY, defaultPrefetch, type RunOptions, type WorkerOptio
 
 /** A celeriac worker. Create with `app.worker(opts)`. */
 export class Worker {
-  readonly app: AppHost;
-  readonly hostname: string;
-  private readonly opts: WorkerOptions;
-  private readonly executor: Executor;
+  declare readonly app: AppHost;
+  declare readonly hostname: string;
+  private declare readonly opts: WorkerOptions;
+  private declare readonly executor: Executor;
   private readonly overruns = new Overruns();
   private rotation = 0;
+  /** Errors the worker survived go to `onError` (else the console). */
+  private readonly report = (err: unknown): void => {
+    if (this.opts.onError) this.opts.onError(err);
+    else console.error("[celeriac] worker:", err);
+  };
   /** Task state, events and presence of this worker (with `events` or `presence`, built by `monitoring`). */
   monitor: Monitor | undefined;
 
@@ -39,9 +44,9 @@ export class Worker {
     // Task state is kept only when something reads it (events, presence): the default path stays as it was.
     if (opts.events || opts.presence) {
       if (!opts.monitoring) {
-        throw new ConfigError('events and presence need the monitoring code: app.worker({ events: true, monitoring }) with import { monitoring } from "celeriac"');
+        throw new ConfigError('events and presence need app.worker({ monitoring }), with import { monitoring } from "celeriac"');
       }
-      this.monitor = opts.monitoring(app, { hostname: this.hostname, options: opts, queues: () => this.queues, onError: (e) => this.report(e) });
+      this.monitor = opts.monitoring(app, { hostname: this.hostname, options: opts, queues: () => this.queues, onError: this.report });
     }
     const m = this.monitor;
     const onEvent = opts.onEvent;
@@ -79,30 +84,29 @@ export class Worker {
     const deadline = opts.budgetMs != null ? this.app.clock.now() + opts.budgetMs : Infinity;
     const max = opts.maxTasks ?? Infinity;
     const [concurrency, prefetch] = this.sizes();
-    const runner = new BatchRunner(this.batchContext());
+    const runner = this.runner();
     const more = (taken: number): boolean => taken < max && this.app.clock.now() < deadline && !opts.signal?.aborted;
-    const claimMore = (taken: number): Promise<Delivery[]> => this.claim(asked = Math.min(prefetch, max - taken));
+    const claimMore = (): Promise<Delivery[]> => this.claim(asked = Math.min(prefetch, max - taken));
     let asked = 0;
-    let next: Promise<Delivery[]> | null = more(0) && concurrency > this.overruns.size ? claimMore(0) : null;
     // Messages claimed so far (run or being run); the next claim overlaps the batch before it.
     let taken = 0;
+    let next: Promise<Delivery[]> | null = more(0) && concurrency > this.overruns.size ? claimMore() : null;
     try {
       while (next) {
         const deliveries = await next;
         next = null;
         if (!deliveries.length) break;
         taken += deliveries.length;
-        const full = deliveries.length === asked;
         const lanes = concurrency - this.overruns.size;
         // A full batch means more may wait: claim the next one while this one runs.
-        if (full && more(taken)) next = claimMore(taken).then((ds) => runner.hold(ds));
+        if (deliveries.length === asked && more(taken)) next = claimMore().then((ds) => runner.hold(ds));
         const { executions, published } = await runner.run(deliveries, { lanes: Math.max(1, lanes), deadline: lanes > 0 ? deadline : -Infinity, signal: opts.signal });
         const requeued = tally(report, executions);
         taken -= requeued + deliveries.length - executions.length;
         // Only messages that did not move (ETA not due, rate-limited) remain: stop to avoid spinning.
         if (requeued === executions.length || concurrency - this.overruns.size <= 0 || !more(report.processed)) break;
         // A short batch emptied the queues; another claim only pays off if this batch sent follow-ups.
-        if (!next && published) next = claimMore(taken);
+        if (!next && published) next = claimMore();
       }
     } finally {
       // Claimed ahead but not run (stopped, no slot, spinning): handed back unstarted.
@@ -128,7 +132,7 @@ export class Worker {
     if (this.monitor) {
       const shutdown = new AbortController();
       signal = signal ? AbortSignal.any([signal, shutdown.signal]) : shutdown.signal;
-      stopMonitor = await this.monitor.start(() => shutdown.abort()).catch((err) => void this.report(err));
+      stopMonitor = await this.monitor.start(() => shutdown.abort()).catch(this.report);
     }
     const [concurrency, prefetch] = this.sizes(opts.concurrency);
     const limit = Math.max(concurrency, prefetch);
@@ -137,7 +141,7 @@ export class Worker {
     // Tasks get their own signal: stopping the loop must not cut short the tasks it is running.
     const tasks = new AbortController();
     const slots = new Slots(() => concurrency - this.overruns.size);
-    const runner = new BatchRunner(this.batchContext());
+    const runner = this.runner();
     // One wake-up for a settled task, a settled overrun or the stop signal.
     let wakeUp = (): void => {};
     const wake = (): void => wakeUp();
@@ -177,7 +181,7 @@ export class Worker {
         held += deliveries.length;
         const batch: Promise<unknown> = runner.run(deliveries, {
           lanes: deliveries.length, deadline: Infinity, signal: tasks.signal, slots, onSettled: () => (held--, wake()),
-        }).catch((err) => this.report(err)).finally(() => running.delete(batch));
+        }).catch(this.report).finally(() => running.delete(batch));
         running.add(batch);
       } catch (err) {
         this.report(err);
@@ -199,8 +203,8 @@ export class Worker {
   async handle(payload: string, opts: { redelivered?: boolean; signal?: AbortSignal } = {}): Promise<Execution> {
     // A pushed id that already finished is never run again (replays, redeliveries after a lost answer).
     const ids = peekIds(payload);
-    const stored = ids.taskId ? (await this.app.backend.get(ids.taskId))?.status ?? null : null;
-    if (stored != null && stored !== REVOKED && READY_STATES.has(stored)) return { ...ids, state: stored, disposition: { kind: "ack" } };
+    const stored = ids.taskId ? (await this.app.backend.get(ids.taskId))?.status : null;
+    if (stored && stored !== REVOKED && READY_STATES.has(stored)) return { ...ids, state: stored, disposition: { kind: "ack" } };
     const effects = new Effects();
     const exec = await this.executor.execute({ payload, redelivered: opts.redelivered ?? false, revoked: stored === REVOKED }, effects, opts.signal);
     if (effects.overrun) this.report(overran(exec));
@@ -219,11 +223,11 @@ export class Worker {
     return handleRequest(this, request, this.opts.http);
   }
 
-  private batchContext(): BatchContext {
-    return {
+  private runner(): BatchRunner {
+    return new BatchRunner({
       app: this.app, broker: this.broker, executor: this.executor, overruns: this.overruns, visibilityMs: this.visibilityMs,
-      report: (err) => this.report(err), flushMonitor: () => this.flushMonitor(),
-    };
+      report: this.report, flushMonitor: () => this.flushMonitor(),
+    });
   }
 
   // Concurrency (at least 1) and prefetch.
@@ -237,7 +241,7 @@ export class Worker {
   }
 
   private flushMonitor(): Promise<unknown> | undefined {
-    return this.monitor?.flush().catch((err) => this.report(err));
+    return this.monitor?.flush().catch(this.report);
   }
 
   /** After an empty claim: the broker's blocking wait when it has one, else sleep `poll` ms. */
@@ -246,25 +250,19 @@ export class Worker {
     return b.waitForWork ? b.waitForWork(this.queues, { visibilityMs: this.visibilityMs, signal }) : sleep(poll, signal);
   }
 
-  private claimOrder(): string[] {
-    const qs = this.queues;
-    if (this.opts.queueOrder === "sorted" || qs.length < 2) return qs;
-    const start = this.rotation++ % qs.length;
-    return [...qs.slice(start), ...qs.slice(0, start)];
-  }
-
   private async claim(max: number): Promise<Delivery[]> {
+    let qs = this.queues;
+    // Round robin: each claim starts at the next queue.
+    if (this.opts.queueOrder !== "sorted" && qs.length > 1) {
+      const start = this.rotation++ % qs.length;
+      qs = [...qs.slice(start), ...qs.slice(0, start)];
+    }
     try {
-      return await this.broker.claim(this.claimOrder(), { max, visibilityMs: this.visibilityMs, now: this.app.clock.now() });
+      return await this.broker.claim(qs, { max, visibilityMs: this.visibilityMs, now: this.app.clock.now() });
     } catch (cause) {
       if (cause instanceof CeleriacError) throw cause;
       throw new AdapterError(this.app.broker.name, `claim failed: ${(cause as Error)?.message ?? cause}`, { cause });
     }
-  }
-
-  private report(err: unknown): void {
-    if (this.opts.onError) this.opts.onError(err);
-    else console.error("[celeriac] worker:", err);
   }
 }
 

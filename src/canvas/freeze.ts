@@ -16,8 +16,8 @@ import { chainTasks, chordDict, chordParts, chunksToGroup, groupTasks } from "./
 // Options that identify a node or its place in a workflow: never copied onto children.
 const PLACE_OPTIONS = ["task_id", "group_id", "group_index", "chord", "chain", "link", "link_error", "root_id", "parent_id"];
 
-
-function normalized(s: SignatureDict): SignatureDict {
+/** `s` with Celery's defaults for missing fields (empty args, kwargs and options, a plain immutable-false task) and its own options object. */
+export function normalized(s: SignatureDict): SignatureDict {
   return {
     ...s, args: s.args ?? [], kwargs: s.kwargs ?? {}, options: { ...s.options },
     subtask_type: s.subtask_type ?? null, immutable: s.immutable ?? false,

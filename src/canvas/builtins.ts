@@ -10,8 +10,7 @@ import type { AppHost } from "../host.ts";
 import type { BoundTaskFn } from "../task.ts";
 import type { SignatureDict } from "../types.ts";
 import type { TaskContext } from "../worker/context.ts";
-import { chunksDict } from "./dicts.ts";
-import { normalized } from "./freeze.ts";
+import { chunksDict, signatureFields } from "./dicts.ts";
 
 interface MapArgs {
   task: SignatureDict | string;
@@ -48,7 +47,7 @@ export function registerBuiltins(app: AppHost, register: (name: string, fn: Boun
   }
   register("celery.chunks", async (self: TaskContext, ...a: unknown[]) => {
     const { task, it, n } = mapArgs(a);
-    const sig = typeof task === "string" ? normalized({ task } as SignatureDict) : task;
+    const sig = typeof task === "string" ? signatureFields({ task }) : task;
     const res = await app.applySignature(chunksDict(sig, it as unknown[][], n ?? 1), [], {
       parentId: self.request.id, rootId: self.request.rootId,
     });

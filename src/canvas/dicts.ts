@@ -14,6 +14,14 @@ function dict(task: string, kwargs: Record<string, unknown>, subtaskType: Canvas
   return { task, args: [], kwargs, options: {}, subtask_type: subtaskType, immutable };
 }
 
+/** The six fields of a signature dict, with Celery's defaults for the missing ones (options shared, not copied). */
+export function signatureFields(s: Partial<SignatureDict> & { task: string }): SignatureDict {
+  return {
+    task: s.task, args: s.args ?? [], kwargs: s.kwargs ?? {}, options: s.options ?? {},
+    subtask_type: s.subtask_type ?? null, immutable: s.immutable ?? false,
+  };
+}
+
 /** `celery.chain`: `kwargs.tasks` in run order. */
 export function chainDict(tasks: SignatureDict[]): SignatureDict {
   return dict("celery.chain", { tasks }, "chain");

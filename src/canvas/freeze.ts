@@ -11,17 +11,14 @@ import { GroupResult } from "../group-result.ts";
 import { AsyncResult, type ResultHost } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
 import { uuid } from "../util/id.ts";
-import { chainTasks, chordDict, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
+import { chainTasks, chordDict, signatureFields, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
 
 // Options that identify a node or its place in a workflow: never copied onto children.
 const PLACE_OPTIONS = ["task_id", "group_id", "group_index", "chord", "chain", "link", "link_error", "root_id", "parent_id"];
 
-/** `s` with Celery's defaults for missing fields (empty args, kwargs and options, a plain immutable-false task) and its own options object. */
-export function normalized(s: SignatureDict): SignatureDict {
-  return {
-    ...s, args: s.args ?? [], kwargs: s.kwargs ?? {}, options: { ...s.options },
-    subtask_type: s.subtask_type ?? null, immutable: s.immutable ?? false,
-  };
+
+function normalized(s: SignatureDict): SignatureDict {
+  return { ...s, ...signatureFields(s), options: { ...s.options } };
 }
 
 /** `member` normalized, with the options of the node it is unrolled from as defaults (but not the ones that identify that node). */

@@ -78,30 +78,23 @@ function flattenGroup(tasks: SignatureDict[]): SignatureDict[] {
  * followed by a step turned into a chord with that step as its body.
  */
 export function normalizeChain(tasks: SignatureDict[]): SignatureDict[] {
-  const queue = tasks.map(normalized);
   const flat: SignatureDict[] = [];
-  while (queue.length) {
-    let t = queue.shift()!;
-    if (t.subtask_type === "chain") {
-      queue.unshift(...chainTasks(t).map(normalized));
-      continue;
-    }
+  const add = (raw: SignatureDict): void => {
+    let t = normalized(raw);
+    if (t.subtask_type === "chain") return chainTasks(t).forEach(add);
     if (t.subtask_type === "chunks") t = chunksToGroup(t);
-    if (t.subtask_type === "group" && groupTasks(t).length === 1) {
-      queue.unshift(inheriting(groupTasks(t)[0], t.options));
-      continue;
-    }
+    if (t.subtask_type === "group" && groupTasks(t).length === 1) return add(inheriting(groupTasks(t)[0], t.options));
     if (t.subtask_type === "chord") {
       const { header, body } = chordParts(t);
       const steps = body.subtask_type === "chain" ? chainTasks(body) : [];
       if (steps.length && steps[0].subtask_type !== "group") {
-        const first = inheriting(steps[0], body.options);
-        queue.unshift({ ...t, kwargs: { ...t.kwargs, header, body: first } }, ...steps.slice(1).map(normalized));
-        continue;
+        add({ ...t, kwargs: { ...t.kwargs, header, body: inheriting(steps[0], body.options) } });
+        return steps.slice(1).forEach(add);
       }
     }
     flat.push(t);
-  }
+  };
+  tasks.forEach(add);
   const kept = flat.filter((t) => t.subtask_type !== "group" || groupTasks(t).length);
   const steps = kept.length || !flat.length ? kept : [flat[flat.length - 1]];
   return steps.reduceRight<SignatureDict[]>(

@@ -84,10 +84,10 @@ export function mergeOptions(stored: SignatureOptions, opts: ApplyOptions): Appl
   const base = optionsToApply(stored);
   const out: ApplyOptions = { ...base };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  const cat = (a?: SignatureLike | SignatureLike[], b?: SignatureLike | SignatureLike[]): SignatureDict[] | undefined =>
-    a || b ? [a ?? [], b ?? []].flat().map(toDict) : undefined;
-  out.link = cat(base.link, opts.link);
-  out.linkError = cat(base.linkError, opts.linkError);
+  for (const k of ["link", "linkError"] as const) {
+    const [a, b] = [base[k], opts[k]];
+    out[k] = a || b ? [a ?? [], b ?? []].flat().map(toDict) : undefined;
+  }
   // Reversed lists (next step last): the node's own continuation runs before the caller's.
   const chain = [...(opts.chain ?? []), ...(base.chain ?? [])];
   out.chain = chain.length ? chain : undefined;

@@ -105,15 +105,12 @@ function emitTask(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOption
   o.kwargs = { ...s.kwargs, ...opts.kwargs };
   ctx.rootId ??= o.taskId;
   o.rootId ??= ctx.rootId;
-  if (s.subtask_type && !o.queue) o.queue = innerQueue(ctx.app, s);
-  ctx.plan.messages.push(ctx.app.buildMessage(s.task, mergeArgs(s, args), o));
-}
-
-// celery.map/starmap are routed like the task they run (Celery's `route_name`).
-function innerQueue(app: AppHost, s: SignatureDict): string | undefined {
+  // celery.map/starmap are routed like the task they run (Celery's `route_name`).
   const inner = s.kwargs.task as SignatureDict | undefined;
   const name = inner?.task;
-  return name ? inner.options?.queue ?? app.tasks.get(name)?.options.queue ?? app.route(name).queue : undefined;
+  const app = ctx.app;
+  if (s.subtask_type) o.queue ||= name ? inner.options?.queue ?? app.tasks.get(name)?.options.queue ?? app.route(name).queue : undefined;
+  ctx.plan.messages.push(app.buildMessage(s.task, mergeArgs(s, args), o));
 }
 
 function emitGroup(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {

@@ -17,7 +17,7 @@ import type { AsyncResult } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
 import { chainTasks, chordDict, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
 import { freeze, handleOf } from "./freeze.ts";
-import { applyToOptions, mergeArgs, optionsToApply, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./signature.ts";
+import { applyToOptions, mergeArgs, optionsToApply, toDict, type ApplyOptions, type SignatureLike } from "./signature.ts";
 
 /** What one send produces: chord sizes to store, then messages to publish in one call. */
 export class Plan {
@@ -137,7 +137,8 @@ function emitChain(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
   if (!steps.length) throw new ConfigError("cannot send an empty chain");
   // The chain's place in an outer group/chord and its callbacks go to its last step.
   steps.push(withOptions(steps.pop()!, { group: o.group, groupIndex: o.groupIndex, chord: o.chord, link: o.link }));
-  const errbacks = o.linkError ? toDicts(o.linkError) : [];
+  // mergeOptions made them fresh dicts already.
+  const errbacks = (o.linkError ?? []) as SignatureDict[];
   if (errbacks.length) for (const step of steps) step.options.link_error = [...(step.options.link_error ?? []), ...errbacks];
   const [first, ...rest] = steps;
   const firstOpts = omit(o, ["taskId", "group", "groupIndex", "chord", "link", "linkError", "chain"]);

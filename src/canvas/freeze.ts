@@ -11,10 +11,11 @@ import { GroupResult } from "../group-result.ts";
 import { AsyncResult, type ResultHost } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
 import { uuid } from "../util/id.ts";
+import { snakeName } from "./options.ts";
 import { chainTasks, chordDict, signatureFields, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
 
 // Options that identify a node or its place in a workflow: never copied onto children.
-const PLACE_OPTIONS = ["task_id", "group_id", "group_index", "chord", "chain", "link", "link_error", "root_id", "parent_id"];
+const PLACE_OPTIONS = ["taskId", "group", "groupIndex", "chord", "chain", "link", "linkError", "rootId", "parentId"].map(snakeName);
 
 
 function normalized(s: SignatureDict): SignatureDict {

@@ -69,7 +69,8 @@ export function chordParts(s: SignatureDict): { header: SignatureDict; body: Sig
   const { header, body } = s.kwargs as { header?: SignatureDict | SignatureDict[]; body?: SignatureDict };
   if (!body || typeof body !== "object") throw new ConfigError("celery.chord: kwargs.body must be a signature");
   if (!header || typeof header !== "object") throw new ConfigError("celery.chord: kwargs.header must be a list of signatures or a group");
-  const group = Array.isArray(header) ? groupDict(header) : header.subtask_type === "group" ? header : groupDict([header]);
+  // A list has no subtask_type: its members, like a single member, make a new group.
+  const group = (header as SignatureDict).subtask_type === "group" ? header as SignatureDict : groupDict([header].flat());
   return { header: group, body };
 }
 

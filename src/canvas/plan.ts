@@ -122,11 +122,10 @@ function emitGroup(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
     const chord = freeze(chordDict(s, body));
     return emitChord(ctx, chord, args, { ...o, chain });
   }
-  const gid = s.options.task_id!;
   const inherited = omit(o, ["taskId", "group", "groupIndex", "chain"]);
   let index = o.groupIndex ?? 0;
   for (const member of groupTasks(s)) {
-    emit(ctx, member, args, { ...inherited, group: o.group ?? gid, groupIndex: index });
+    emit(ctx, member, args, { ...inherited, group: o.group ?? s.options.task_id, groupIndex: index });
     index += descend(member);
   }
 }

@@ -122,7 +122,7 @@ function emitGroup(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
     const chord = freeze(chordDict(s, body));
     return emitChord(ctx, chord, args, { ...o, chain });
   }
-  const inherited = omit(o, ["taskId", "group", "groupIndex", "chain"]);
+  const inherited = omit(o, ["taskId", "chain"]);
   let index = o.groupIndex ?? 0;
   for (const member of groupTasks(s)) {
     emit(ctx, member, args, { ...inherited, group: o.group ?? s.options.task_id, groupIndex: index });
@@ -140,7 +140,7 @@ function emitChain(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
   const errbacks = (o.linkError ?? []) as SignatureDict[];
   if (errbacks.length) for (const step of steps) step.options.link_error = [...(step.options.link_error ?? []), ...errbacks];
   const [first, ...rest] = steps;
-  const firstOpts = omit(o, ["taskId", "group", "groupIndex", "chord", "link", "linkError", "chain"]);
+  const firstOpts = omit(o, ["taskId", "group", "groupIndex", "chord", "link", "linkError"]);
   emit(ctx, first, args, { ...firstOpts, chain: [...(o.chain ?? []), ...rest.reverse()] });
 }
 
@@ -151,7 +151,7 @@ function emitChord(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
   // The body gets the chord's options (queue, link, link_error, the rest of a chain, its own
   // place in an outer group/chord); countdown/eta delay the header only (Celery 5.5+).
   const fullBody = withOptions(body, omit(o, ["taskId", "kwargs", "countdown", "eta", "parentId", "rootId"]));
-  const forHeader = omit(o, ["taskId", "chain", "chord", "group", "groupIndex", "link", "linkError"]);
+  const forHeader = omit(o, ["taskId", "chain", "link", "linkError"]);
   forHeader.kwargs = { ...(s.kwargs.kwargs as Record<string, unknown> | undefined), ...o.kwargs };
   const size = descend(header);
   if (size === 0) return emit(ctx, fullBody, [[]], { parentId: o.parentId, rootId: o.rootId });

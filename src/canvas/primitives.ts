@@ -42,8 +42,8 @@ export class Group<R = unknown> extends Signature<R[]> {
   }
 
   /** Send the group. A `link` is refused as in Celery: use a chord. */
-  override applyAsync(args: unknown[] = [], opts: ApplyOptions = {}): Promise<GroupResult<R>> {
-    if (opts.link) return Promise.reject(new ConfigError("Cannot add link to group: use a chord"));
+  override applyAsync(args?: unknown[], opts?: ApplyOptions): Promise<GroupResult<R>> {
+    if (opts?.link) return Promise.reject(new ConfigError("Cannot add link to group: use a chord"));
     return super.applyAsync(args, opts) as unknown as Promise<GroupResult<R>>;
   }
 

@@ -66,7 +66,8 @@ export function freeze(sig: SignatureDict, id?: string): SignatureDict {
 /** Members of a group with nested groups (and chunks) unrolled in place, as Celery does. */
 function flattenGroup(tasks: SignatureDict[]): SignatureDict[] {
   return tasks.flatMap((raw) => {
-    const t = raw.subtask_type === "chunks" ? chunksToGroup(normalized(raw)) : normalized(raw);
+    let t = normalized(raw);
+    if (t.subtask_type === "chunks") t = chunksToGroup(t);
     if (t.subtask_type === "chain" && !chainTasks(t).length) return [];
     if (t.subtask_type !== "group") return [t];
     return flattenGroup(groupTasks(t)).map((m) => inheriting(m, t.options));
@@ -97,7 +98,7 @@ export function normalizeChain(tasks: SignatureDict[]): SignatureDict[] {
   };
   tasks.forEach(add);
   const kept = flat.filter((t) => t.subtask_type !== "group" || groupTasks(t).length);
-  const steps = kept.length || !flat.length ? kept : [flat[flat.length - 1]];
+  const steps = kept.length ? kept : flat.slice(-1);
   return steps.reduceRight<SignatureDict[]>(
     (out, t) => t.subtask_type === "group" && out.length ? [chordDict(t, out[0]), ...out.slice(1)] : [t, ...out],
     [],

@@ -34,7 +34,7 @@ export class Signature<R = unknown> {
 
   /** Wrap a dict in the class registered for its `subtask_type` (`Chain`, `Group`, ...). */
   static from<R = unknown>(host: SignatureHost, dict: SignatureDict): Signature<R> {
-    const Ctor = (dict.subtask_type && CANVAS_TYPES.get(dict.subtask_type)) || Signature;
+    const Ctor = CANVAS_TYPES.get(dict.subtask_type) ?? Signature;
     return new Ctor(host, dict) as Signature<R>;
   }
 
@@ -104,7 +104,7 @@ export class Signature<R = unknown> {
 }
 
 /** Classes of canvas signatures by `subtask_type`, filled in by `primitives.ts`. */
-const CANVAS_TYPES = new Map<string, new (host: SignatureHost, dict: SignatureDict) => Signature<any>>();
+const CANVAS_TYPES = new Map<string | null, new (host: SignatureHost, dict: SignatureDict) => Signature<any>>();
 
 /** @internal register the class that wraps dicts of one `subtask_type` */
 export function registerCanvasType(type: string, ctor: new (host: SignatureHost, dict: SignatureDict) => Signature<any>): void {

@@ -10,39 +10,48 @@ import type { SignatureDict, SignatureOptions } from "../types.ts";
 /** The canvas kinds Celery serializes in `subtask_type`. */
 export type CanvasKind = "chain" | "group" | "chord" | "xmap" | "xstarmap" | "chunks";
 
-function dict(task: string, kwargs: Record<string, unknown>, subtaskType: CanvasKind, immutable = false): SignatureDict {
-  return { task, args: [], kwargs, options: {}, subtask_type: subtaskType, immutable };
+// Celery names the task of a kind `celery.<kind>`, without the `x` of xmap and xstarmap.
+function dict(kind: CanvasKind, kwargs: Record<string, unknown>, immutable = false, options: SignatureOptions = {}): SignatureDict {
+  return { task: `celery.${kind.replace(/^x/, "")}`, args: [], kwargs, options, subtask_type: kind, immutable };
+}
+
+/** The six fields of a signature dict, with Celery's defaults for the missing ones (options shared, not copied). */
+export function signatureFields(s: Partial<SignatureDict> & { task: string }): SignatureDict {
+  return {
+    task: s.task, args: s.args ?? [], kwargs: s.kwargs ?? {}, options: s.options ?? {},
+    subtask_type: s.subtask_type ?? null, immutable: s.immutable ?? false,
+  };
 }
 
 /** `celery.chain`: `kwargs.tasks` in run order. */
 export function chainDict(tasks: SignatureDict[]): SignatureDict {
-  return dict("celery.chain", { tasks }, "chain");
+  return dict("chain", { tasks });
 }
 
 /** `celery.group`: `kwargs.tasks`, run in parallel. */
 export function groupDict(tasks: SignatureDict[], options: SignatureOptions = {}): SignatureDict {
-  return { ...dict("celery.group", { tasks }, "group"), options };
+  return dict("group", { tasks }, false, options);
 }
 
 /** `celery.chord`: header members (a list, or a group), then the body with the list of their results. */
 export function chordDict(header: SignatureDict[] | SignatureDict, body: SignatureDict): SignatureDict {
-  return dict("celery.chord", { header, body, kwargs: {} }, "chord");
+  return dict("chord", { header, body, kwargs: {} });
 }
 
 /** `celery.map` (`xmap`): one task that calls `task` on every item of `it`. */
 export function mapDict(task: SignatureDict, it: unknown[]): SignatureDict {
-  return dict("celery.map", { task, it }, "xmap", true);
+  return dict("xmap", { task, it }, true);
 }
 
 /** `celery.starmap` (`xstarmap`): one task that calls `task(...item)` for every item. */
 export function starmapDict(task: SignatureDict, it: unknown[][]): SignatureDict {
-  return dict("celery.starmap", { task, it }, "xstarmap", true);
+  return dict("xstarmap", { task, it }, true);
 }
 
 /** `celery.chunks`: `it` split in parts of `n`, sent as a group of `celery.starmap` tasks. */
 export function chunksDict(task: SignatureDict, it: unknown[][], n: number): SignatureDict {
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`chunks: n must be a positive integer, got ${n}`);
-  return dict("celery.chunks", { task, it, n }, "chunks", true);
+  return dict("chunks", { task, it, n }, true);
 }
 
 /** Members of a group dict. */
@@ -60,7 +69,8 @@ export function chordParts(s: SignatureDict): { header: SignatureDict; body: Sig
   const { header, body } = s.kwargs as { header?: SignatureDict | SignatureDict[]; body?: SignatureDict };
   if (!body || typeof body !== "object") throw new ConfigError("celery.chord: kwargs.body must be a signature");
   if (!header || typeof header !== "object") throw new ConfigError("celery.chord: kwargs.header must be a list of signatures or a group");
-  const group = Array.isArray(header) ? groupDict(header) : header.subtask_type === "group" ? header : groupDict([header]);
+  // A list has no subtask_type: its members, like a single member, make a new group.
+  const group = (header as SignatureDict).subtask_type === "group" ? header as SignatureDict : groupDict([header].flat());
   return { header: group, body };
 }
 

@@ -11,17 +11,15 @@ import { GroupResult } from "../group-result.ts";
 import { AsyncResult, type ResultHost } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
 import { uuid } from "../util/id.ts";
-import { chainTasks, chordDict, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
+import { snakeName } from "./options.ts";
+import { chainTasks, chordDict, signatureFields, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
 
 // Options that identify a node or its place in a workflow: never copied onto children.
-const PLACE_OPTIONS = ["task_id", "group_id", "group_index", "chord", "chain", "link", "link_error", "root_id", "parent_id"];
+const PLACE_OPTIONS = ["taskId", "group", "groupIndex", "chord", "chain", "link", "linkError", "rootId", "parentId"].map(snakeName);
 
 
 function normalized(s: SignatureDict): SignatureDict {
-  return {
-    ...s, args: s.args ?? [], kwargs: s.kwargs ?? {}, options: { ...s.options },
-    subtask_type: s.subtask_type ?? null, immutable: s.immutable ?? false,
-  };
+  return { ...s, ...signatureFields(s), options: { ...s.options } };
 }
 
 /** `member` normalized, with the options of the node it is unrolled from as defaults (but not the ones that identify that node). */
@@ -68,7 +66,8 @@ export function freeze(sig: SignatureDict, id?: string): SignatureDict {
 /** Members of a group with nested groups (and chunks) unrolled in place, as Celery does. */
 function flattenGroup(tasks: SignatureDict[]): SignatureDict[] {
   return tasks.flatMap((raw) => {
-    const t = raw.subtask_type === "chunks" ? chunksToGroup(normalized(raw)) : normalized(raw);
+    let t = normalized(raw);
+    if (t.subtask_type === "chunks") t = chunksToGroup(t);
     if (t.subtask_type === "chain" && !chainTasks(t).length) return [];
     if (t.subtask_type !== "group") return [t];
     return flattenGroup(groupTasks(t)).map((m) => inheriting(m, t.options));
@@ -81,32 +80,25 @@ function flattenGroup(tasks: SignatureDict[]): SignatureDict[] {
  * followed by a step turned into a chord with that step as its body.
  */
 export function normalizeChain(tasks: SignatureDict[]): SignatureDict[] {
-  const queue = tasks.map(normalized);
   const flat: SignatureDict[] = [];
-  while (queue.length) {
-    let t = queue.shift()!;
-    if (t.subtask_type === "chain") {
-      queue.unshift(...chainTasks(t).map(normalized));
-      continue;
-    }
+  const add = (raw: SignatureDict): void => {
+    let t = normalized(raw);
+    if (t.subtask_type === "chain") return chainTasks(t).forEach(add);
     if (t.subtask_type === "chunks") t = chunksToGroup(t);
-    if (t.subtask_type === "group" && groupTasks(t).length === 1) {
-      queue.unshift(inheriting(groupTasks(t)[0], t.options));
-      continue;
-    }
+    if (t.subtask_type === "group" && groupTasks(t).length === 1) return add(inheriting(groupTasks(t)[0], t.options));
     if (t.subtask_type === "chord") {
       const { header, body } = chordParts(t);
       const steps = body.subtask_type === "chain" ? chainTasks(body) : [];
       if (steps.length && steps[0].subtask_type !== "group") {
-        const first = inheriting(steps[0], body.options);
-        queue.unshift({ ...t, kwargs: { ...t.kwargs, header, body: first } }, ...steps.slice(1).map(normalized));
-        continue;
+        add({ ...t, kwargs: { ...t.kwargs, header, body: inheriting(steps[0], body.options) } });
+        return steps.slice(1).forEach(add);
       }
     }
     flat.push(t);
-  }
+  };
+  tasks.forEach(add);
   const kept = flat.filter((t) => t.subtask_type !== "group" || groupTasks(t).length);
-  const steps = kept.length || !flat.length ? kept : [flat[flat.length - 1]];
+  const steps = kept.length ? kept : flat.slice(-1);
   return steps.reduceRight<SignatureDict[]>(
     (out, t) => t.subtask_type === "group" && out.length ? [chordDict(t, out[0]), ...out.slice(1)] : [t, ...out],
     [],
@@ -135,16 +127,6 @@ export function handleOf(s: SignatureDict, host: ResultHost, parent: AsyncResult
 
 /** Ids of the records a handle on this (frozen) signature reads: where ChordError goes. */
 export function resultIds(s: SignatureDict): string[] {
-  switch (s.subtask_type) {
-    case "group":
-      return groupTasks(s).flatMap(resultIds);
-    case "chain": {
-      const steps = chainTasks(s);
-      return steps.length ? resultIds(steps[steps.length - 1]) : [];
-    }
-    case "chord":
-      return resultIds(chordParts(s).body);
-    default:
-      return s.options?.task_id ? [s.options.task_id] : [];
-  }
+  // Only the handles' ids are asked for: nothing is read, so they need no backend.
+  return handleOf(s, {} as ResultHost).watchIds(false);
 }

@@ -59,7 +59,8 @@ const VALUE_OPTIONS = ["priority", "countdown", "eta", "expires", "timeLimit", "
 const NAME_OPTIONS = ["taskId", "queue", "shadow", "group", "rootId", "parentId"];
 const OPTIONS = [...VALUE_OPTIONS, ...NAME_OPTIONS, "link", "linkError", "headers", "chain", "chord"];
 
-const snakeName = (name: string): string => name === "group" ? "group_id" : name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+/** The name under which a signature's `options` store an `ApplyOptions` key (`timeLimit` → `time_limit`, `group` → `group_id`). */
+export const snakeName = (name: string): string => name === "group" ? "group_id" : name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 function isSet(name: string, v: unknown, emptyList: boolean): boolean {
   if (VALUE_OPTIONS.includes(name)) return v != null;

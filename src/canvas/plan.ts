@@ -17,7 +17,7 @@ import type { AsyncResult } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
 import { chainTasks, chordDict, chordParts, chunksToGroup, groupTasks } from "./dicts.ts";
 import { freeze, handleOf } from "./freeze.ts";
-import { applyToOptions, mergeArgs, optionsToApply, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./signature.ts";
+import { applyToOptions, mergeArgs, optionsToApply, toDict, type ApplyOptions, type SignatureLike } from "./signature.ts";
 
 /** What one send produces: chord sizes to store, then messages to publish in one call. */
 export class Plan {
@@ -84,10 +84,10 @@ export function mergeOptions(stored: SignatureOptions, opts: ApplyOptions): Appl
   const base = optionsToApply(stored);
   const out: ApplyOptions = { ...base };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  const cat = (a?: SignatureLike | SignatureLike[], b?: SignatureLike | SignatureLike[]): SignatureDict[] | undefined =>
-    a || b ? [a ?? [], b ?? []].flat().map(toDict) : undefined;
-  out.link = cat(base.link, opts.link);
-  out.linkError = cat(base.linkError, opts.linkError);
+  for (const k of ["link", "linkError"] as const) {
+    const [a, b] = [base[k], opts[k]];
+    out[k] = a || b ? [a ?? [], b ?? []].flat().map(toDict) : undefined;
+  }
   // Reversed lists (next step last): the node's own continuation runs before the caller's.
   const chain = [...(opts.chain ?? []), ...(base.chain ?? [])];
   out.chain = chain.length ? chain : undefined;
@@ -105,15 +105,12 @@ function emitTask(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOption
   o.kwargs = { ...s.kwargs, ...opts.kwargs };
   ctx.rootId ??= o.taskId;
   o.rootId ??= ctx.rootId;
-  if (s.subtask_type && !o.queue) o.queue = innerQueue(ctx.app, s);
-  ctx.plan.messages.push(ctx.app.buildMessage(s.task, mergeArgs(s, args), o));
-}
-
-// celery.map/starmap are routed like the task they run (Celery's `route_name`).
-function innerQueue(app: AppHost, s: SignatureDict): string | undefined {
+  // celery.map/starmap are routed like the task they run (Celery's `route_name`).
   const inner = s.kwargs.task as SignatureDict | undefined;
   const name = inner?.task;
-  return name ? inner.options?.queue ?? app.tasks.get(name)?.options.queue ?? app.route(name).queue : undefined;
+  const app = ctx.app;
+  if (s.subtask_type) o.queue ||= name ? inner.options?.queue ?? app.tasks.get(name)?.options.queue ?? app.route(name).queue : undefined;
+  ctx.plan.messages.push(app.buildMessage(s.task, mergeArgs(s, args), o));
 }
 
 function emitGroup(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptions): void {
@@ -125,11 +122,10 @@ function emitGroup(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
     const chord = freeze(chordDict(s, body));
     return emitChord(ctx, chord, args, { ...o, chain });
   }
-  const gid = s.options.task_id!;
-  const inherited = omit(o, ["taskId", "group", "groupIndex", "chain"]);
+  const inherited = omit(o, ["taskId", "chain"]);
   let index = o.groupIndex ?? 0;
   for (const member of groupTasks(s)) {
-    emit(ctx, member, args, { ...inherited, group: o.group ?? gid, groupIndex: index });
+    emit(ctx, member, args, { ...inherited, group: o.group ?? s.options.task_id, groupIndex: index });
     index += descend(member);
   }
 }
@@ -140,10 +136,11 @@ function emitChain(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
   if (!steps.length) throw new ConfigError("cannot send an empty chain");
   // The chain's place in an outer group/chord and its callbacks go to its last step.
   steps.push(withOptions(steps.pop()!, { group: o.group, groupIndex: o.groupIndex, chord: o.chord, link: o.link }));
-  const errbacks = o.linkError ? toDicts(o.linkError) : [];
+  // mergeOptions made them fresh dicts already.
+  const errbacks = (o.linkError ?? []) as SignatureDict[];
   if (errbacks.length) for (const step of steps) step.options.link_error = [...(step.options.link_error ?? []), ...errbacks];
   const [first, ...rest] = steps;
-  const firstOpts = omit(o, ["taskId", "group", "groupIndex", "chord", "link", "linkError", "chain"]);
+  const firstOpts = omit(o, ["taskId", "group", "groupIndex", "chord", "link", "linkError"]);
   emit(ctx, first, args, { ...firstOpts, chain: [...(o.chain ?? []), ...rest.reverse()] });
 }
 
@@ -154,7 +151,7 @@ function emitChord(ctx: Ctx, s: SignatureDict, args: unknown[], opts: ApplyOptio
   // The body gets the chord's options (queue, link, link_error, the rest of a chain, its own
   // place in an outer group/chord); countdown/eta delay the header only (Celery 5.5+).
   const fullBody = withOptions(body, omit(o, ["taskId", "kwargs", "countdown", "eta", "parentId", "rootId"]));
-  const forHeader = omit(o, ["taskId", "chain", "chord", "group", "groupIndex", "link", "linkError"]);
+  const forHeader = omit(o, ["taskId", "chain", "link", "linkError"]);
   forHeader.kwargs = { ...(s.kwargs.kwargs as Record<string, unknown> | undefined), ...o.kwargs };
   const size = descend(header);
   if (size === 0) return emit(ctx, fullBody, [[]], { parentId: o.parentId, rootId: o.rootId });

@@ -29,6 +29,11 @@ export class Chain<R = unknown> extends Signature<R> {
   }
 }
 
+export interface Group<R = unknown> {
+  /** Send the group with `args` prepended to every member's args. */
+  delay(...args: unknown[]): Promise<GroupResult<R>>;
+}
+
 /** A group: members run in parallel; its result is a `GroupResult` in member order. */
 export class Group<R = unknown> extends Signature<R[]> {
   /** The members. */
@@ -36,14 +41,9 @@ export class Group<R = unknown> extends Signature<R[]> {
     return groupTasks(this.toJSON()).map((t) => Signature.from<R>(this.host, t));
   }
 
-  /** Send the group with `args` prepended to every member's args. */
-  override delay(...args: unknown[]): Promise<GroupResult<R>> {
-    return this.applyAsync(args);
-  }
-
   /** Send the group. A `link` is refused as in Celery: use a chord. */
-  override applyAsync(args: unknown[] = [], opts: ApplyOptions = {}): Promise<GroupResult<R>> {
-    if (opts.link) return Promise.reject(new ConfigError("Cannot add link to group: use a chord"));
+  override applyAsync(args?: unknown[], opts?: ApplyOptions): Promise<GroupResult<R>> {
+    if (opts?.link) return Promise.reject(new ConfigError("Cannot add link to group: use a chord"));
     return super.applyAsync(args, opts) as unknown as Promise<GroupResult<R>>;
   }
 
@@ -72,21 +72,18 @@ export class Chord<R = unknown> extends Signature<R> {
   }
 }
 
+export interface Chunks<R = unknown> {
+  /** Send as a group: the result is a `GroupResult` of one list per chunk. */
+  delay(...args: unknown[]): Promise<GroupResult<R[]>>;
+  /** Send as a group of `celery.starmap` tasks. */
+  applyAsync(args?: unknown[], opts?: ApplyOptions): Promise<GroupResult<R[]>>;
+}
+
 /** `task.chunks(it, n)`: `it` split in parts of `n`, each part one `celery.starmap` task. */
 export class Chunks<R = unknown> extends Signature<R[][]> {
   /** The group of `celery.starmap` signatures this stands for (Celery `chunks.group()`). */
   group(): Group<R[]> {
     return new Group<R[]>(this.host, chunksToGroup(this.toJSON()));
-  }
-
-  /** Send as a group: the result is a `GroupResult` of one list per chunk. */
-  override delay(...args: unknown[]): Promise<GroupResult<R[]>> {
-    return this.applyAsync(args);
-  }
-
-  /** Send as a group of `celery.starmap` tasks. */
-  override applyAsync(args: unknown[] = [], opts: ApplyOptions = {}): Promise<GroupResult<R[]>> {
-    return super.applyAsync(args, opts) as unknown as Promise<GroupResult<R[]>>;
   }
 }
 

@@ -7,7 +7,7 @@
 import type { AsyncResult } from "../result.ts";
 import type { SignatureDict, SignatureOptions } from "../types.ts";
 import { uuid } from "../util/id.ts";
-import { chainDict } from "./dicts.ts";
+import { chainDict, signatureFields } from "./dicts.ts";
 import { applyToOptions, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./options.ts";
 
 export { applyToOptions, optionsToApply, toDict, toDicts, type ApplyOptions, type SignatureLike } from "./options.ts";
@@ -23,29 +23,23 @@ export interface SignatureHost {
  * await add.s(2).set({ countdown: 5 }).delay(3); // add(3, 2) in 5 s
  */
 export class Signature<R = unknown> {
-  task: string;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  options: SignatureOptions;
-  subtask_type: string | null;
-  immutable: boolean;
+  declare task: string;
+  declare args: unknown[];
+  declare kwargs: Record<string, unknown>;
+  declare options: SignatureOptions;
+  declare subtask_type: string | null;
+  declare immutable: boolean;
   /** @internal the app that sends this signature */
-  readonly host: SignatureHost;
+  declare readonly host: SignatureHost;
 
   /** Wrap a dict in the class registered for its `subtask_type` (`Chain`, `Group`, ...). */
   static from<R = unknown>(host: SignatureHost, dict: SignatureDict): Signature<R> {
-    const Ctor = (dict.subtask_type && CANVAS_TYPES.get(dict.subtask_type)) || Signature;
+    const Ctor = CANVAS_TYPES.get(dict.subtask_type) ?? Signature;
     return new Ctor(host, dict) as Signature<R>;
   }
 
   constructor(host: SignatureHost, dict: Partial<SignatureDict> & { task: string }) {
-    this.host = host;
-    this.task = dict.task;
-    this.args = dict.args ?? [];
-    this.kwargs = dict.kwargs ?? {};
-    this.options = dict.options ?? {};
-    this.subtask_type = dict.subtask_type ?? null;
-    this.immutable = dict.immutable ?? false;
+    Object.assign(this, signatureFields(dict), { host });
   }
 
   /** Celery's signature dict. */
@@ -110,7 +104,7 @@ export class Signature<R = unknown> {
 }
 
 /** Classes of canvas signatures by `subtask_type`, filled in by `primitives.ts`. */
-const CANVAS_TYPES = new Map<string, new (host: SignatureHost, dict: SignatureDict) => Signature<any>>();
+const CANVAS_TYPES = new Map<string | null, new (host: SignatureHost, dict: SignatureDict) => Signature<any>>();
 
 /** @internal register the class that wraps dicts of one `subtask_type` */
 export function registerCanvasType(type: string, ctor: new (host: SignatureHost, dict: SignatureDict) => Signature<any>): void {

@@ -102,7 +102,6 @@ export function buildMessage(input: MessageInput): TaskMessage {
   const id = input.id ?? uuid();
   const args = input.args ?? [];
   const kwargs = input.kwargs ?? {};
-
   const headers: TaskHeaders = {
     lang: "js",
     task: input.task,

@@ -17,7 +17,6 @@ import { chainTasks, chordDict, signatureFields, chordParts, chunksToGroup, grou
 // Options that identify a node or its place in a workflow: never copied onto children.
 const PLACE_OPTIONS = ["taskId", "group", "groupIndex", "chord", "chain", "link", "linkError", "rootId", "parentId"].map(snakeName);
 
-
 function normalized(s: SignatureDict): SignatureDict {
   return { ...s, ...signatureFields(s), options: { ...s.options } };
 }

@@ -104,6 +104,7 @@ export class BatchRunner {
       for (let overrun = false; !overrun && next < deliveries.length;) {
         const d = deliveries[next++];
         const go = !slots || await slots.acquire();
+        // false: handed back unstarted (no slot, past the deadline, stopped); else the revocation re-check, if due.
         const recheck = go && this.ctx.app.clock.now() < opts.deadline && !signal?.aborted && this.revokedSinceClaim(d);
         overrun = recheck === false ? this.leave(d, batch) : await this.execute(d, batch, signal, recheck && await recheck);
         if (go) slots?.release();

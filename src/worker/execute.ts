@@ -198,12 +198,6 @@ export class Executor {
     return new Retry(new Date(this.app.clock.now() + countdown * 1000), err);
   }
 
-
-
-
-
-
-
   private write(msg: TaskMessage, state: string, result: unknown, traceback: string | null, children: string[] = []): ReturnType<typeof resultWrite> {
     return resultWrite(this.app, msg.headers.id, state, result, {
       traceback, children: children.map((c) => [[c, null], null]), parentId: msg.headers.parent_id, groupId: msg.headers.group,
@@ -212,8 +206,6 @@ export class Executor {
   }
 }
 
-
-
 // A time limit in seconds, or null when absent or not positive (0 means none, as in Celery).
 function positive(s: number | null | undefined): number | null {
   return (s as number) > 0 ? s! : null;
@@ -221,8 +213,6 @@ function positive(s: number | null | undefined): number | null {
 
 // A task's `maxRetries` (Celery's default 3; null = unlimited).
 const maxRetriesOf = (o: Task<any, any>["options"]): number | null => o.maxRetries === undefined ? 3 : o.maxRetries;
-
-
 
 function matches(m: ErrorMatcher, err: unknown): boolean {
   try {

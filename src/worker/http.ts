@@ -81,8 +81,11 @@ export function peekIds(payload: string): { taskId: string | null; task: string 
  */
 export async function handleRequest(w: HandlerHost, request: Request, opts: HandlerOptions = {}): Promise<Response> {
   if (request.method !== "POST") return json(405, { error: "use POST" }, { allow: "POST" });
-  // Refused: the body is dropped unread (no length is within a cap of -1).
-  if (!opts.verify && opts.insecureNoVerify !== true) return (await readCapped(request, -1), json(401, { error: CLOSED }));
+  if (!opts.verify && opts.insecureNoVerify !== true) {
+    // Refused: the body is dropped unread.
+    await request.body?.cancel().catch(() => {});
+    return json(401, { error: CLOSED });
+  }
   const max = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const bytes = await readCapped(request, max);
   if (!bytes) return json(413, { error: `body over ${max} bytes (http.maxBodyBytes)` });
